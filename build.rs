@@ -1,0 +1,25 @@
+//! Compiles `proto/` in pure Rust (protox), so no `protoc` is needed anywhere, and writes the
+//! encoded descriptor set that the reflection service serves (with comments, for `grpcurl describe`).
+
+use std::path::PathBuf;
+
+use prost::Message;
+
+const PROTO: &str = "proto/textanalysis/v1/textanalysis.proto";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+
+    let descriptors = protox::compile([PROTO], ["proto"])?;
+    std::fs::write(
+        out_dir.join("textanalysis_descriptor.bin"),
+        descriptors.encode_to_vec(),
+    )?;
+
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(true)
+        .compile_fds(descriptors)?;
+    Ok(())
+}

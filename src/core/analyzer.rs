@@ -1,0 +1,219 @@
+//! [`Analyzer`]: the dictionary, HMM, IDF table and stop words, built once and shared.
+
+use std::path::PathBuf;
+
+use jieba_rs::Jieba;
+
+use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
+use super::posseg::{self, PosHmm};
+use super::{IdfTable, LoadError, StopWords, user_dict};
+
+/// How a text is cut into words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SegmentMode {
+    /// The most likely segmentation; the tokens tile the text (`jieba.cut`).
+    #[default]
+    Precise,
+    /// Every dictionary word anywhere in the text, overlapping (`jieba.cut(cut_all=True)`).
+    Full,
+    /// Precise mode plus the dictionary words inside longer words (`jieba.cut_for_search`).
+    Search,
+}
+
+/// How to segment a text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SegmentOptions {
+    /// The segmentation mode.
+    pub mode: SegmentMode,
+    /// Whether the HMM joins characters missing from the dictionary into words (not in
+    /// [`SegmentMode::Full`], which lists dictionary words only).
+    pub hmm: bool,
+    /// Whether to tag each token with its part of speech (only in [`SegmentMode::Precise`]).
+    /// Tagged tokens are those of `jieba.posseg.cut`, which may cut words missing from the
+    /// dictionary differently from untagged precise mode (`jieba.cut`), exactly as in Python.
+    pub with_pos: bool,
+}
+
+impl Default for SegmentOptions {
+    fn default() -> Self {
+        Self {
+            mode: SegmentMode::Precise,
+            hmm: true,
+            with_pos: false,
+        }
+    }
+}
+
+/// One word of a text, borrowed from it, with its offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// The word, a slice of the text.
+    pub word: &'a str,
+    /// Start offset in Unicode code points.
+    pub start: usize,
+    /// End offset (exclusive) in Unicode code points.
+    pub end: usize,
+    /// Start offset in UTF-8 bytes.
+    pub byte_start: usize,
+    /// End offset (exclusive) in UTF-8 bytes.
+    pub byte_end: usize,
+    /// The part-of-speech tag, when asked for.
+    pub pos: Option<&'a str>,
+}
+
+/// Which analyses to run on one text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AnalyzeOptions {
+    /// Segment with these options and return the tokens.
+    pub segment: Option<SegmentOptions>,
+    /// Extract keywords with these options.
+    pub keywords: Option<KeywordOptions>,
+}
+
+/// The results of [`Analyzer::analyze`]; a part is `None` when it was not asked for.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Analysis<'a> {
+    /// The tokens, when segmentation was asked for.
+    pub tokens: Option<Vec<Token<'a>>>,
+    /// The keywords, when keyword extraction was asked for.
+    pub keywords: Option<Vec<Keyword>>,
+}
+
+/// Files that extend or replace the built-in data.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzerConfig {
+    /// User dictionaries in jieba's `word [freq] [tag]` format, applied in order.
+    pub user_dicts: Vec<PathBuf>,
+}
+
+/// The analysis engine: segmenter, IDF table and stop words. Build it once and share it
+/// (`Arc<Analyzer>`); every method takes `&self` and is safe to call from many threads.
+#[derive(Debug)]
+pub struct Analyzer {
+    jieba: Jieba,
+    pos_hmm: PosHmm,
+    idf: IdfTable,
+    stop_words: StopWords,
+}
+
+impl Analyzer {
+    /// Builds an analyzer from the built-in dictionary, HMM, IDF table and stop words, plus the
+    /// files `config` names. A file that cannot be read or parsed is an error naming it.
+    pub fn new(config: &AnalyzerConfig) -> Result<Self, LoadError> {
+        let mut jieba = Jieba::new();
+        for path in &config.user_dicts {
+            for entry in user_dict::load(path)? {
+                jieba.add_word(&entry.word, entry.freq, entry.tag.as_deref());
+            }
+        }
+        Ok(Self {
+            jieba,
+            pos_hmm: PosHmm::builtin(),
+            idf: IdfTable::builtin(),
+            stop_words: StopWords::builtin(),
+        })
+    }
+
+    /// Splits `text` into words. Any text is accepted, including the empty one.
+    pub fn segment<'a>(&'a self, text: &'a str, options: &SegmentOptions) -> Vec<Token<'a>> {
+        match options.mode {
+            SegmentMode::Precise if options.with_pos => self.tag(text, options.hmm),
+            SegmentMode::Precise => convert(self.jieba.cut(text, options.hmm)),
+            SegmentMode::Full => convert(self.jieba.cut_all(text)),
+            SegmentMode::Search => convert(self.jieba.cut_for_search(text, options.hmm)),
+        }
+    }
+
+    /// Extracts the keywords of `text`, best first.
+    pub fn keywords(&self, text: &str, options: &KeywordOptions) -> Vec<Keyword> {
+        let tokens = self.tokens(text, TokenSource::for_keywords(options));
+        keywords::extract(&tokens, options, &self.idf, &self.stop_words)
+    }
+
+    /// Runs the analyses `options` asks for on `text`. The text is segmented once when the
+    /// requested segmentation is the one the keyword method reads (see [`TokenSource`]).
+    pub fn analyze<'a>(&'a self, text: &'a str, options: &AnalyzeOptions) -> Analysis<'a> {
+        let keyword_source = options.keywords.as_ref().map(TokenSource::for_keywords);
+        let keyword_tokens = keyword_source.map(|source| self.tokens(text, source));
+        let keywords = options
+            .keywords
+            .as_ref()
+            .zip(keyword_tokens.as_deref())
+            .map(|(k, tokens)| keywords::extract(tokens, k, &self.idf, &self.stop_words));
+        let tokens = options.segment.map(|segment| {
+            match (TokenSource::for_segment(&segment), keyword_tokens) {
+                (Some(source), Some(mut tokens)) if Some(source) == keyword_source => {
+                    if !segment.with_pos {
+                        tokens.iter_mut().for_each(|t| t.pos = None);
+                    }
+                    tokens
+                }
+                _ => self.segment(text, &segment),
+            }
+        });
+        Analysis { tokens, keywords }
+    }
+
+    fn tokens<'a>(&'a self, text: &'a str, source: TokenSource) -> Vec<Token<'a>> {
+        match source {
+            TokenSource::Plain => convert(self.jieba.cut(text, true)),
+            TokenSource::Tagged => self.tag(text, true),
+        }
+    }
+
+    /// Precise-mode tokens with part-of-speech tags, as `jieba.posseg.cut`.
+    fn tag<'a>(&'a self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
+        posseg::tag(&self.jieba, &self.pos_hmm, text, hmm)
+    }
+}
+
+/// The two precise-mode (HMM on) segmentations. Python jieba's keyword extractors read
+/// `jieba.cut` for TF-IDF without `allowPOS` and `jieba.posseg.cut` otherwise; the two differ
+/// on runs of characters missing from the dictionary, so each method reads the one Python does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TokenSource {
+    /// `jieba.cut`: no tags.
+    Plain,
+    /// `jieba.posseg.cut`: tagged.
+    Tagged,
+}
+
+impl TokenSource {
+    fn for_keywords(options: &KeywordOptions) -> Self {
+        match options.method {
+            KeywordMethod::TfIdf if options.allowed_pos.is_empty() => Self::Plain,
+            _ => Self::Tagged,
+        }
+    }
+
+    /// The source a segmentation request can share, if any.
+    fn for_segment(options: &SegmentOptions) -> Option<Self> {
+        match options {
+            SegmentOptions {
+                mode: SegmentMode::Precise,
+                hmm: true,
+                with_pos: false,
+            } => Some(Self::Plain),
+            SegmentOptions {
+                mode: SegmentMode::Precise,
+                hmm: true,
+                with_pos: true,
+            } => Some(Self::Tagged),
+            _ => None,
+        }
+    }
+}
+
+fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> Vec<Token<'_>> {
+    tokens
+        .into_iter()
+        .map(|t| Token {
+            word: t.word,
+            start: t.start,
+            end: t.end,
+            byte_start: t.byte_start,
+            byte_end: t.byte_end,
+            pos: None,
+        })
+        .collect()
+}

@@ -1,0 +1,21 @@
+//! The analysis core: segmentation, part-of-speech tagging and keyword extraction.
+//!
+//! This module is a plain library over jieba-rs. It knows nothing of gRPC (no `tonic` or `prost`
+//! here): the service layer in [`crate::grpc`] validates requests, converts them into the option
+//! types defined here, and calls [`Analyzer`].
+
+mod analyzer;
+mod error;
+mod idf;
+mod keywords;
+mod posseg;
+mod stop_words;
+mod user_dict;
+
+pub use analyzer::{
+    Analysis, AnalyzeOptions, Analyzer, AnalyzerConfig, SegmentMode, SegmentOptions, Token,
+};
+pub use error::LoadError;
+pub use idf::IdfTable;
+pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions};
+pub use stop_words::StopWords;

@@ -1,0 +1,456 @@
+//! Part-of-speech segmentation as Python jieba's `jieba.posseg.cut`.
+//!
+//! `posseg` differs from plain `jieba.cut` in one place: a run of single characters that the
+//! dictionary route leaves unmatched is cut and tagged by a joint position-and-tag HMM (256
+//! states such as `B-n`, `E-v`) instead of the four-state HMM. jieba-rs only tags the plain
+//! segmentation, so tags, TextRank and TF-IDF with `allowPOS` would drift from Python's. This
+//! module keeps jieba-rs's dictionary route and replaces that one step with a port of
+//! `jieba/posseg/viterbi.py`, over the model exported to `data/jieba/posseg_hmm.txt`.
+
+use std::collections::HashMap;
+
+use jieba_rs::Jieba;
+
+use super::Token;
+
+/// The exported model (see `scripts/export_posseg_hmm.py` for the format).
+const BUILTIN_MODEL: &str = include_str!("../../data/jieba/posseg_hmm.txt");
+
+/// Python's `MIN_FLOAT`, the log-probability of an unseen emission.
+const MIN_FLOAT: f64 = -3.14e100;
+
+type State = u16;
+
+/// The joint part-of-speech HMM.
+#[derive(Debug)]
+pub(crate) struct PosHmm {
+    /// Per state: its position letter (`B`, `M`, `E`, `S`) and tag. States are numbered in
+    /// Python's tuple order, so comparing numbers compares `(position, tag)` tuples.
+    states: Vec<(u8, Box<str>)>,
+    start: Vec<f64>,
+    /// Per state: `(next state, log-probability)`, sorted by next state.
+    trans: Vec<Vec<(State, f64)>>,
+    char_states: HashMap<char, Vec<State>>,
+    /// Per character: `(state, log-probability)`, sorted by state.
+    emit: HashMap<char, Vec<(State, f64)>>,
+    all_states: Vec<State>,
+}
+
+impl PosHmm {
+    /// The model of Python jieba 0.42.1, embedded at build time.
+    pub(crate) fn builtin() -> Self {
+        Self::parse(BUILTIN_MODEL)
+    }
+
+    /// Parses the exported model. The embedded model is well-formed (a unit test checks it);
+    /// a malformed record is skipped rather than trusted.
+    fn parse(text: &str) -> Self {
+        let mut hmm = Self {
+            states: Vec::new(),
+            start: Vec::new(),
+            trans: Vec::new(),
+            char_states: HashMap::new(),
+            emit: HashMap::new(),
+            all_states: Vec::new(),
+        };
+        let state = |s: &str| s.parse::<State>().ok();
+        for line in text.lines() {
+            let mut fields = line.split(' ');
+            match (fields.next(), fields.next()) {
+                (Some("S"), Some(name)) => {
+                    if let Some((pos, tag)) = name.split_once('-') {
+                        hmm.states
+                            .push((pos.bytes().next().unwrap_or(b'S'), tag.into()));
+                        hmm.start.push(f64::NEG_INFINITY);
+                        hmm.trans.push(Vec::new());
+                    }
+                }
+                (Some("P"), Some(s)) => {
+                    if let (Some(s), Some(p)) =
+                        (state(s), fields.next().and_then(|p| p.parse().ok()))
+                        && let Some(slot) = hmm.start.get_mut(usize::from(s))
+                    {
+                        *slot = p;
+                    }
+                }
+                (Some("T"), Some(from)) => {
+                    let to = fields.next().and_then(state);
+                    let p = fields.next().and_then(|p| p.parse().ok());
+                    if let (Some(from), Some(to), Some(p)) = (state(from), to, p)
+                        && let Some(out) = hmm.trans.get_mut(usize::from(from))
+                    {
+                        out.push((to, p));
+                    }
+                }
+                (Some("C"), Some(ch)) => {
+                    if let Some(ch) = single_char(ch) {
+                        hmm.char_states
+                            .insert(ch, fields.filter_map(state).collect());
+                    }
+                }
+                (Some("E"), Some(ch)) => {
+                    if let Some(ch) = single_char(ch) {
+                        let mut probs: Vec<(State, f64)> = fields
+                            .filter_map(|f| {
+                                let (s, p) = f.split_once(':')?;
+                                Some((state(s)?, p.parse().ok()?))
+                            })
+                            .collect();
+                        probs.sort_by_key(|&(s, _)| s);
+                        hmm.emit.insert(ch, probs);
+                    }
+                }
+                _ => {}
+            }
+        }
+        for out in &mut hmm.trans {
+            out.sort_by_key(|&(s, _)| s);
+        }
+        let count = hmm.states.len() as State;
+        hmm.all_states = (0..count).collect();
+        hmm
+    }
+
+    fn emit_p(&self, state: State, ch: char) -> f64 {
+        self.emit
+            .get(&ch)
+            .and_then(|probs| {
+                probs
+                    .binary_search_by_key(&state, |&(s, _)| s)
+                    .ok()
+                    .map(|i| probs[i].1)
+            })
+            .unwrap_or(MIN_FLOAT)
+    }
+
+    fn trans_p(&self, from: State, to: State) -> f64 {
+        let out = &self.trans[usize::from(from)];
+        out.binary_search_by_key(&to, |&(s, _)| s)
+            .map(|i| out[i].1)
+            .unwrap_or(f64::NEG_INFINITY)
+    }
+
+    fn states_of(&self, ch: char) -> &[State] {
+        self.char_states
+            .get(&ch)
+            .map_or(&self.all_states, Vec::as_slice)
+    }
+
+    /// The most likely state of each character (`viterbi.py`, including its tie-breaking: of
+    /// equally likely predecessors, the greatest state wins, as Python's `max` over tuples).
+    fn viterbi(&self, chars: &[char]) -> Vec<State> {
+        let n_states = self.states.len();
+        let (Some(&first), false) = (chars.first(), self.states.is_empty()) else {
+            return Vec::new();
+        };
+        // prob[s] is NaN for states absent at this step.
+        let mut prob = vec![f64::NAN; n_states];
+        let mut present: Vec<State> = Vec::new();
+        for &y in self.states_of(first) {
+            prob[usize::from(y)] = self.start[usize::from(y)] + self.emit_p(y, first);
+            present.push(y);
+        }
+        let mut back: Vec<Vec<(State, State)>> = vec![Vec::new()];
+        let mut expected = vec![false; n_states];
+        for &ch in &chars[1..] {
+            let mut prev: Vec<State> = present
+                .iter()
+                .copied()
+                .filter(|&x| !self.trans[usize::from(x)].is_empty())
+                .collect();
+            if prev.is_empty() {
+                // Python would fail here (max of nothing); keep every state instead.
+                prev.clone_from(&present);
+            }
+            expected.iter_mut().for_each(|e| *e = false);
+            for &x in &prev {
+                for &(y, _) in &self.trans[usize::from(x)] {
+                    expected[usize::from(y)] = true;
+                }
+            }
+            let mut candidates: Vec<State> = self
+                .states_of(ch)
+                .iter()
+                .copied()
+                .filter(|&y| expected[usize::from(y)])
+                .collect();
+            if candidates.is_empty() {
+                candidates = (0..n_states as State)
+                    .filter(|&y| expected[usize::from(y)])
+                    .collect();
+                if candidates.is_empty() {
+                    candidates.clone_from(&self.all_states);
+                }
+            }
+            let mut next = vec![f64::NAN; n_states];
+            let mut step = Vec::with_capacity(candidates.len());
+            for &y in &candidates {
+                let emit = self.emit_p(y, ch);
+                let mut best: Option<(f64, State)> = None;
+                for &y0 in &prev {
+                    let p = prob[usize::from(y0)] + self.trans_p(y0, y) + emit;
+                    if best.is_none_or(|(bp, bs)| p > bp || (p == bp && y0 > bs)) {
+                        best = Some((p, y0));
+                    }
+                }
+                if let Some((p, y0)) = best {
+                    next[usize::from(y)] = p;
+                    step.push((y, y0));
+                }
+            }
+            present = step.iter().map(|&(y, _)| y).collect();
+            prob = next;
+            back.push(step);
+        }
+        let mut state = present
+            .iter()
+            .copied()
+            .fold(None, |best: Option<State>, y| match best {
+                Some(b) => {
+                    let (pb, py) = (prob[usize::from(b)], prob[usize::from(y)]);
+                    Some(if py > pb || (py == pb && y > b) { y } else { b })
+                }
+                None => Some(y),
+            })
+            .unwrap_or(0);
+        let mut route = vec![0; chars.len()];
+        for t in (0..chars.len()).rev() {
+            route[t] = state;
+            if t > 0 {
+                state = back[t]
+                    .iter()
+                    .find(|&&(y, _)| y == state)
+                    .map_or(0, |&(_, y0)| y0);
+            }
+        }
+        route
+    }
+
+    /// Cuts a run of Han characters that the dictionary does not know into tagged words
+    /// (`posseg.__cut`). Words always tile the run: where Python would drop the characters of
+    /// a word begun but never ended, they are kept as one word.
+    fn cut_run<'a>(&'a self, run: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
+        let chars: Vec<(usize, char)> = run.char_indices().collect();
+        let route = self.viterbi(&chars.iter().map(|&(_, c)| c).collect::<Vec<_>>());
+        let byte_at = |i: usize| chars.get(i).map_or(run.len(), |&(b, _)| b);
+        let tag = |i: usize| &*self.states[usize::from(route[i])].1;
+        let mut next = 0;
+        for (i, &state) in route.iter().enumerate() {
+            match self.states[usize::from(state)].0 {
+                b'B' if i > next => {
+                    emit(&run[byte_at(next)..byte_at(i)], tag(next));
+                    next = i;
+                }
+                b'E' | b'S' => {
+                    emit(&run[byte_at(next)..byte_at(i + 1)], tag(i));
+                    next = i + 1;
+                }
+                _ => {}
+            }
+        }
+        if next < chars.len() {
+            emit(&run[byte_at(next)..], tag(next));
+        }
+    }
+}
+
+fn single_char(s: &str) -> Option<char> {
+    let mut chars = s.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
+        _ => None,
+    }
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FD5}').contains(&c)
+}
+
+/// Characters other than Han that Python's posseg keeps in the same block as Han characters
+/// (`re_han_internal`), so that they can join a run of unknown characters.
+fn is_block_ascii(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '&' | '.' | '_')
+}
+
+/// Splits a run that Python hands to `posseg.__cut_detail`: Han stretches go through the HMM,
+/// the rest is cut into numbers (`m`), Latin words (`eng`) and anything else (`x`).
+fn cut_detail<'a>(hmm_model: &'a PosHmm, run: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
+    let mut rest = run;
+    while let Some(first) = rest.chars().next() {
+        let han = is_han(first);
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| is_han(c) != han)
+            .map_or(rest.len(), |(i, _)| i);
+        let (part, tail) = rest.split_at(len);
+        if han {
+            hmm_model.cut_run(part, &mut emit);
+        } else {
+            split_non_han(part, &mut emit);
+        }
+        rest = tail;
+    }
+}
+
+/// Python's `re_skip_detail` split (`[\.0-9]+|[a-zA-Z0-9]+`) with its tags.
+fn split_non_han<'a>(part: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
+    let bytes = part.as_bytes();
+    let (mut i, mut pending) = (0, 0);
+    while i < bytes.len() {
+        let is_num = |b: u8| b.is_ascii_digit() || b == b'.';
+        let (class, tag): (fn(u8) -> bool, &str) = if is_num(bytes[i]) {
+            (|b| b.is_ascii_digit() || b == b'.', "m")
+        } else if bytes[i].is_ascii_alphanumeric() {
+            (|b| b.is_ascii_alphanumeric(), "eng")
+        } else {
+            i += 1;
+            continue;
+        };
+        let end = i + bytes[i..].iter().take_while(|&&b| class(b)).count();
+        if pending < i {
+            emit(&part[pending..i], "x");
+        }
+        emit(&part[i..end], tag);
+        (i, pending) = (end, end);
+    }
+    if pending < bytes.len() {
+        emit(&part[pending..], "x");
+    }
+}
+
+/// Tagged precise-mode tokens of `text`, as `jieba.posseg.cut(text, HMM=hmm)`.
+pub(crate) fn tag<'a>(
+    jieba: &'a Jieba,
+    hmm_model: &'a PosHmm,
+    text: &'a str,
+    hmm: bool,
+) -> Vec<Token<'a>> {
+    // The dictionary route, without HMM: what Python's posseg walks.
+    let pieces = jieba.tag(text, false);
+    let dict_tag = |word: &str, tag: &'a str| -> &'a str {
+        if tag.is_empty() || (!jieba.has_word(word) && word.chars().any(is_han)) {
+            "x"
+        } else {
+            tag
+        }
+    };
+    let token = |p: &jieba_rs::Tag<'a>| Token {
+        word: p.word,
+        start: p.start,
+        end: p.end,
+        byte_start: p.byte_start,
+        byte_end: p.byte_end,
+        pos: Some(dict_tag(p.word, p.tag)),
+    };
+    // Python collects the single characters the route leaves alone into a buffer; Latin
+    // letters and digits are always single there, so a run of them joins the buffer too.
+    let joins_run = |p: &jieba_rs::Tag<'_>| {
+        (p.end - p.start == 1 && p.word.chars().all(is_han))
+            || (p.word.chars().all(is_block_ascii) && !jieba.has_word(p.word))
+    };
+    let mut out = Vec::with_capacity(pieces.len());
+    let mut i = 0;
+    while i < pieces.len() {
+        if !(hmm && joins_run(&pieces[i])) {
+            out.push(token(&pieces[i]));
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        while j < pieces.len()
+            && joins_run(&pieces[j])
+            && pieces[j].byte_start == pieces[j - 1].byte_end
+        {
+            j += 1;
+        }
+        let (first, last) = (&pieces[i], &pieces[j - 1]);
+        let run = &text[first.byte_start..last.byte_end];
+        if run.chars().nth(1).is_none() {
+            // A lone character: its dictionary tag, or `x` (Python's word_tag_tab.get(c, 'x')).
+            let pos = if jieba.has_word(run) {
+                dict_tag(run, first.tag)
+            } else {
+                "x"
+            };
+            out.push(Token {
+                pos: Some(pos),
+                ..token(first)
+            });
+        } else if jieba.has_word(run) {
+            out.extend(pieces[i..j].iter().map(token));
+        } else {
+            let (mut start, mut byte_start) = (first.start, first.byte_start);
+            cut_detail(hmm_model, run, |word, tag| {
+                let end = start + word.chars().count();
+                out.push(Token {
+                    word,
+                    start,
+                    end,
+                    byte_start,
+                    byte_end: byte_start + word.len(),
+                    pos: Some(tag),
+                });
+                start = end;
+                byte_start += word.len();
+            });
+        }
+        i = j;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_model_is_complete() {
+        let hmm = PosHmm::builtin();
+        assert_eq!(hmm.states.len(), 256);
+        assert_eq!(hmm.char_states.len(), 6648);
+        assert_eq!(hmm.emit.values().map(Vec::len).sum::<usize>(), 89_290);
+        assert_eq!(hmm.trans.iter().map(Vec::len).sum::<usize>(), 5218);
+        assert!(hmm.start.iter().all(|p| p.is_finite()));
+    }
+
+    #[test]
+    fn unknown_run_is_cut_by_the_joint_model() {
+        let jieba = Jieba::new();
+        let hmm = PosHmm::builtin();
+        let text = "韩冰是一个好人";
+        let tokens = tag(&jieba, &hmm, text, true);
+        let joined: String = tokens.iter().map(|t| t.word).collect();
+        assert_eq!(joined, text);
+        assert_eq!(tokens[0].word, "韩冰");
+        assert_eq!(tokens[0].pos, Some("nr"));
+    }
+
+    #[test]
+    fn digits_next_to_an_unknown_character_are_cut_as_python_does() {
+        let jieba = Jieba::new();
+        let hmm = PosHmm::builtin();
+        let tokens = tag(&jieba, &hmm, "超1500个行业", true);
+        let got: Vec<_> = tokens.iter().map(|t| (t.word, t.pos.unwrap())).collect();
+        assert_eq!(
+            got,
+            [("超", "v"), ("1500", "m"), ("个", "m"), ("行业", "n")]
+        );
+    }
+
+    #[test]
+    fn non_han_parts_split_like_re_skip_detail() {
+        let mut got = Vec::new();
+        split_non_han("v2.0_ab+3", &mut |w, t| got.push((w, t)));
+        assert_eq!(
+            got,
+            [
+                ("v2", "eng"),
+                (".0", "m"),
+                ("_", "x"),
+                ("ab", "eng"),
+                ("+", "x"),
+                ("3", "m")
+            ]
+        );
+    }
+}

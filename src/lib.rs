@@ -1,0 +1,7 @@
+//! textanalysis: a gRPC service for Chinese text analysis over jieba-rs.
+//!
+//! [`core`] is the analysis library and knows nothing of gRPC; [`grpc`] adapts it to the
+//! `textanalysis.v1` API; [`server`] runs the service with health, reflection and a graceful
+//! drain; [`config`] and [`telemetry`] serve the binary in `main.rs`.
+
+pub mod core;
