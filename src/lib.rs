@@ -4,4 +4,9 @@
 //! `textanalysis.v1` API; [`server`] runs the service with health, reflection and a graceful
 //! drain; [`config`] and [`telemetry`] serve the binary in `main.rs`.
 
+pub mod config;
 pub mod core;
+pub mod grpc;
+pub mod health;
+pub mod server;
+pub mod telemetry;

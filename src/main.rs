@@ -1,1 +1,73 @@
-fn main() {}
+//! The `textanalysis` binary: parse the configuration, start logging, build the analyzer, bind
+//! and serve until SIGTERM or SIGINT. Everything else lives in the library.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use textanalysis::config::{Cli, Command, ServeArgs};
+use textanalysis::core::Analyzer;
+use textanalysis::{health, server, telemetry};
+
+/// Exit code for configuration the server cannot start with (as clap uses for bad flags).
+const CONFIG_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let command = Cli::parse().into_command();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("textanalysis: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match command {
+        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Health(args) => match runtime.block_on(health::check(&args)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("textanalysis health: {e}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    telemetry::init(args.log_format);
+    let config = args.analyzer_config();
+    let analyzer = match tokio::task::spawn_blocking(move || Analyzer::new(&config)).await {
+        Ok(Ok(analyzer)) => Arc::new(analyzer),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "cannot load the analyzer");
+            eprintln!("textanalysis: {e}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+        Err(e) => {
+            eprintln!("textanalysis: building the analyzer failed: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(args.addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("textanalysis: cannot listen on {}: {e}", args.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(addr = %args.addr, version = env!("CARGO_PKG_VERSION"), "serving");
+    match server::run(
+        listener,
+        analyzer,
+        args.server_options(),
+        server::shutdown_signal(),
+    )
+    .await
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

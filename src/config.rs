@@ -1,0 +1,172 @@
+//! Command line and environment configuration (`TEXTANALYSIS_*`), validated before binding.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::core::AnalyzerConfig;
+use crate::grpc::Limits;
+use crate::server::ServerOptions;
+
+/// textanalysis: a gRPC service for Chinese text analysis (segmentation, part-of-speech tags,
+/// keywords). With no subcommand it serves.
+#[derive(Debug, Parser)]
+#[command(name = "textanalysis", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Serving options, when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+impl Cli {
+    /// The command to run, `serve` by default.
+    pub fn into_command(self) -> Command {
+        self.command.unwrap_or(Command::Serve(self.serve))
+    }
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gRPC API (the default).
+    Serve(ServeArgs),
+    /// Ask a running server whether it is SERVING; exit 0 if so, 1 otherwise (for container
+    /// health checks, no shell or grpcurl needed).
+    Health(HealthArgs),
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+/// Options of `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TEXTANALYSIS_ADDR", default_value = "0.0.0.0:50051")]
+    pub addr: SocketAddr,
+
+    /// A user dictionary in jieba's `word [freq] [tag]` format; repeat for several (in the
+    /// environment, separate paths with commas).
+    #[arg(
+        long = "user-dict",
+        env = "TEXTANALYSIS_USER_DICT",
+        value_delimiter = ','
+    )]
+    pub user_dicts: Vec<PathBuf>,
+
+    /// The longest text accepted, in characters (Unicode code points).
+    #[arg(long, env = "TEXTANALYSIS_MAX_TEXT_CHARS", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub max_text_chars: u64,
+
+    /// The largest request message accepted, in bytes.
+    #[arg(long, env = "TEXTANALYSIS_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024,
+          value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
+    pub max_message_bytes: u64,
+
+    /// How many analyses may run at once (default: the number of CPU cores).
+    #[arg(long, env = "TEXTANALYSIS_WORKERS",
+          value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub workers: Option<u64>,
+
+    /// Seconds that calls in flight may take to finish after SIGTERM or SIGINT.
+    #[arg(long, env = "TEXTANALYSIS_SHUTDOWN_GRACE_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub shutdown_grace_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "TEXTANALYSIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    /// What the analyzer loads.
+    pub fn analyzer_config(&self) -> AnalyzerConfig {
+        AnalyzerConfig {
+            user_dicts: self.user_dicts.clone(),
+        }
+    }
+
+    /// How the server runs.
+    pub fn server_options(&self) -> ServerOptions {
+        let defaults = ServerOptions::default();
+        ServerOptions {
+            limits: Limits {
+                max_text_chars: saturate(self.max_text_chars),
+            },
+            max_message_bytes: saturate(self.max_message_bytes),
+            workers: self.workers.map_or(defaults.workers, saturate),
+            grace_period: Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+}
+
+fn saturate(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Options of `health`.
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// The server to ask.
+    #[arg(
+        long,
+        env = "TEXTANALYSIS_HEALTH_ADDR",
+        default_value = "127.0.0.1:50051"
+    )]
+    pub addr: SocketAddr,
+
+    /// The service to ask about; empty means the whole server.
+    #[arg(long, default_value = "")]
+    pub service: String,
+
+    /// Seconds to wait for an answer.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub timeout_secs: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(args).map(Cli::into_command)
+    }
+
+    #[test]
+    fn bare_and_serve_forms_both_serve() {
+        for args in [
+            &["textanalysis", "--addr", "127.0.0.1:1"][..],
+            &["textanalysis", "serve", "--addr", "127.0.0.1:1"],
+        ] {
+            let Ok(Command::Serve(serve)) = parse(args) else {
+                panic!("{args:?}")
+            };
+            assert_eq!(serve.addr.to_string(), "127.0.0.1:1");
+        }
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["textanalysis", "--addr", "nowhere"][..],
+            &["textanalysis", "--max-text-chars", "0"],
+            &["textanalysis", "--workers", "-1"],
+            &["textanalysis", "--log-format", "xml"],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+        }
+    }
+}

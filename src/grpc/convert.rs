@@ -1,0 +1,343 @@
+//! Validation of requests into core options, and conversion of core results into messages.
+
+use crate::core::{
+    Analysis, AnalyzeOptions, Keyword, KeywordMethod, KeywordOptions, SegmentMode, SegmentOptions,
+    Token,
+};
+
+use super::error::FieldViolation;
+use super::pb;
+
+/// The most keywords one request may ask for.
+pub const MAX_TOP_K: u32 = 1000;
+/// `top_k` when a request leaves it 0, as in jieba.
+pub const DEFAULT_TOP_K: u32 = 20;
+/// The most part-of-speech tags in `allowed_pos`.
+pub const MAX_ALLOWED_POS: usize = 64;
+/// The longest part-of-speech tag accepted in `allowed_pos`.
+const MAX_POS_TAG_CHARS: usize = 16;
+
+/// Limits on what one request may ask of the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// The longest text accepted, in Unicode code points.
+    pub max_text_chars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_text_chars: 1_000_000,
+        }
+    }
+}
+
+/// A validated request: the text and what to do with it.
+pub(crate) struct Job<T> {
+    pub(crate) text: String,
+    pub(crate) options: T,
+}
+
+/// The outcome of validating a request: a job, or every bad field.
+pub(crate) type Validated<T> = Result<Job<T>, Vec<FieldViolation>>;
+
+/// Collects every bad field of a request, so one answer names them all.
+#[derive(Default)]
+struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    fn add(&mut self, field: &str, description: impl Into<String>) {
+        self.0.push(FieldViolation::new(field, description));
+    }
+
+    fn check_text(&mut self, text: &str, limits: &Limits) {
+        if text.is_empty() {
+            self.add("text", "must not be empty");
+        } else if text.len() > limits.max_text_chars {
+            // Only count characters when the byte length could exceed the limit.
+            let chars = text.chars().count();
+            if chars > limits.max_text_chars {
+                self.add(
+                    "text",
+                    format!(
+                        "is {chars} characters long; the limit is {}",
+                        limits.max_text_chars
+                    ),
+                );
+            }
+        }
+    }
+
+    fn segment(
+        &mut self,
+        prefix: &str,
+        mode: i32,
+        disable_hmm: bool,
+        with_pos: bool,
+    ) -> SegmentOptions {
+        let mode = match pb::SegmentMode::try_from(mode) {
+            Ok(pb::SegmentMode::Precise) => SegmentMode::Precise,
+            Ok(pb::SegmentMode::Full) => SegmentMode::Full,
+            Ok(pb::SegmentMode::Search) => SegmentMode::Search,
+            Err(_) => {
+                self.add(
+                    &format!("{prefix}mode"),
+                    format!("unknown segment mode {mode}; use PRECISE, FULL or SEARCH"),
+                );
+                SegmentMode::Precise
+            }
+        };
+        if with_pos && mode != SegmentMode::Precise {
+            self.add(
+                &format!("{prefix}with_pos"),
+                "part-of-speech tags are only available in PRECISE mode",
+            );
+        }
+        SegmentOptions {
+            mode,
+            hmm: !disable_hmm,
+            with_pos,
+        }
+    }
+
+    fn keywords(
+        &mut self,
+        prefix: &str,
+        method: i32,
+        top_k: u32,
+        allowed_pos: Vec<String>,
+    ) -> KeywordOptions {
+        let method = match pb::KeywordMethod::try_from(method) {
+            Ok(pb::KeywordMethod::Tfidf) => KeywordMethod::TfIdf,
+            Ok(pb::KeywordMethod::Textrank) => KeywordMethod::TextRank,
+            Err(_) => {
+                self.add(
+                    &format!("{prefix}method"),
+                    format!("unknown keyword method {method}; use TFIDF or TEXTRANK"),
+                );
+                KeywordMethod::TfIdf
+            }
+        };
+        if top_k > MAX_TOP_K {
+            self.add(
+                &format!("{prefix}top_k"),
+                format!(
+                    "is {top_k}; it must be between 0 (meaning {DEFAULT_TOP_K}) and {MAX_TOP_K}"
+                ),
+            );
+        }
+        if allowed_pos.len() > MAX_ALLOWED_POS {
+            self.add(
+                &format!("{prefix}allowed_pos"),
+                format!(
+                    "has {} tags; at most {MAX_ALLOWED_POS} are accepted",
+                    allowed_pos.len()
+                ),
+            );
+        }
+        for (i, tag) in allowed_pos.iter().enumerate() {
+            let valid = !tag.is_empty()
+                && tag.len() <= MAX_POS_TAG_CHARS
+                && tag.chars().all(|c| c.is_ascii_alphanumeric());
+            if !valid {
+                self.add(
+                    &format!("{prefix}allowed_pos[{i}]"),
+                    "a part-of-speech tag is 1 to 16 ASCII letters or digits, e.g. \"n\" or \"vn\"",
+                );
+            }
+        }
+        KeywordOptions {
+            method,
+            top_k: if top_k == 0 { DEFAULT_TOP_K } else { top_k } as usize,
+            allowed_pos,
+        }
+    }
+
+    fn finish<T>(self, text: String, options: T) -> Validated<T> {
+        if self.0.is_empty() {
+            Ok(Job { text, options })
+        } else {
+            Err(self.0)
+        }
+    }
+}
+
+impl pb::SegmentRequest {
+    /// Checks every field and converts the request into core options.
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<SegmentOptions> {
+        let mut v = Violations::default();
+        v.check_text(&self.text, limits);
+        let options = v.segment("", self.mode, self.disable_hmm, self.with_pos);
+        v.finish(self.text, options)
+    }
+}
+
+impl pb::ExtractKeywordsRequest {
+    /// Checks every field and converts the request into core options.
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<KeywordOptions> {
+        let mut v = Violations::default();
+        v.check_text(&self.text, limits);
+        let options = v.keywords("", self.method, self.top_k, self.allowed_pos);
+        v.finish(self.text, options)
+    }
+}
+
+impl pb::AnalyzeRequest {
+    /// Checks every field and converts the request into core options. With neither part set,
+    /// both run with their defaults.
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<AnalyzeOptions> {
+        let mut v = Violations::default();
+        v.check_text(&self.text, limits);
+        let options = match (self.segment, self.keywords) {
+            (None, None) => AnalyzeOptions {
+                segment: Some(SegmentOptions::default()),
+                keywords: Some(KeywordOptions::default()),
+            },
+            (segment, keywords) => AnalyzeOptions {
+                segment: segment.map(|s| v.segment("segment.", s.mode, s.disable_hmm, s.with_pos)),
+                keywords: keywords
+                    .map(|k| v.keywords("keywords.", k.method, k.top_k, k.allowed_pos)),
+            },
+        };
+        v.finish(self.text, options)
+    }
+}
+
+/// Offsets fit in `u32` because the message size limit keeps texts far below 4 GiB.
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl From<&Token<'_>> for pb::Token {
+    fn from(t: &Token<'_>) -> Self {
+        Self {
+            word: t.word.to_owned(),
+            start: offset(t.start),
+            end: offset(t.end),
+            byte_start: offset(t.byte_start),
+            byte_end: offset(t.byte_end),
+            pos: t.pos.unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+impl From<Keyword> for pb::Keyword {
+    fn from(k: Keyword) -> Self {
+        Self {
+            word: k.word,
+            weight: k.weight,
+        }
+    }
+}
+
+impl From<Vec<Token<'_>>> for pb::SegmentResponse {
+    fn from(tokens: Vec<Token<'_>>) -> Self {
+        Self {
+            tokens: tokens.iter().map(pb::Token::from).collect(),
+        }
+    }
+}
+
+impl From<Vec<Keyword>> for pb::ExtractKeywordsResponse {
+    fn from(keywords: Vec<Keyword>) -> Self {
+        Self {
+            keywords: keywords.into_iter().map(pb::Keyword::from).collect(),
+        }
+    }
+}
+
+impl From<Analysis<'_>> for pb::AnalyzeResponse {
+    fn from(analysis: Analysis<'_>) -> Self {
+        Self {
+            tokens: analysis
+                .tokens
+                .unwrap_or_default()
+                .iter()
+                .map(pb::Token::from)
+                .collect(),
+            keywords: analysis
+                .keywords
+                .unwrap_or_default()
+                .into_iter()
+                .map(pb::Keyword::from)
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(violations: &[FieldViolation]) -> Vec<&str> {
+        violations.iter().map(|v| v.field.as_str()).collect()
+    }
+
+    #[test]
+    fn every_bad_field_is_named_at_once() {
+        let request = pb::ExtractKeywordsRequest {
+            text: String::new(),
+            method: 9,
+            top_k: 5000,
+            allowed_pos: vec!["n".into(), "".into()],
+        };
+        let err = request.validate(&Limits::default()).err().unwrap();
+        assert_eq!(fields(&err), ["text", "method", "top_k", "allowed_pos[1]"]);
+    }
+
+    #[test]
+    fn text_limit_counts_characters_not_bytes() {
+        let limits = Limits { max_text_chars: 3 };
+        let ok = pb::SegmentRequest {
+            text: "北京市".into(),
+            ..Default::default()
+        };
+        assert!(ok.validate(&limits).is_ok());
+        let long = pb::SegmentRequest {
+            text: "北京市民".into(),
+            ..Default::default()
+        };
+        let err = long.validate(&limits).err().unwrap();
+        assert_eq!(err[0].description, "is 4 characters long; the limit is 3");
+    }
+
+    #[test]
+    fn analyze_defaults_to_everything_and_prefixes_nested_fields() {
+        let job = pb::AnalyzeRequest {
+            text: "文本".into(),
+            ..Default::default()
+        }
+        .validate(&Limits::default())
+        .ok()
+        .unwrap();
+        assert!(job.options.segment.is_some() && job.options.keywords.is_some());
+        let err = pb::AnalyzeRequest {
+            text: "文本".into(),
+            segment: Some(pb::SegmentOptions {
+                mode: 1,
+                with_pos: true,
+                ..Default::default()
+            }),
+            keywords: Some(pb::KeywordOptions {
+                top_k: 1001,
+                ..Default::default()
+            }),
+        }
+        .validate(&Limits::default())
+        .err()
+        .unwrap();
+        assert_eq!(fields(&err), ["segment.with_pos", "keywords.top_k"]);
+    }
+
+    #[test]
+    fn top_k_zero_means_twenty() {
+        let job = pb::ExtractKeywordsRequest {
+            text: "文本".into(),
+            ..Default::default()
+        }
+        .validate(&Limits::default())
+        .ok()
+        .unwrap();
+        assert_eq!(job.options.top_k, 20);
+    }
+}

@@ -1,0 +1,27 @@
+//! The gRPC face of the core: `textanalysis.v1.TextAnalysis`.
+//!
+//! Handlers only validate and convert requests ([`convert`]), run the core on the bounded work
+//! pool ([`pool`]), and convert results back; [`error`] is the one place that turns failures
+//! into `tonic::Status`.
+
+mod convert;
+mod error;
+mod pool;
+mod service;
+mod status_codes;
+
+pub use convert::Limits;
+pub use pool::WorkPool;
+pub use service::{Draining, TextAnalysisService};
+pub(crate) use status_codes::client_fault_codes;
+
+/// Code generated from `proto/textanalysis/v1/textanalysis.proto`.
+#[rustfmt::skip]
+#[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
+pub mod pb {
+    tonic::include_proto!("textanalysis.v1");
+
+    /// The encoded descriptor set of `textanalysis.v1`, with comments, served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/textanalysis_descriptor.bin"));
+}

@@ -1,0 +1,127 @@
+//! The `TextAnalysis` handlers: validate, run the core on the pool, convert back.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use tonic::{Request, Response, Status};
+
+use super::convert::{Job, Limits, Validated};
+use super::error::ApiError;
+use super::pb::{self, text_analysis_server::TextAnalysis};
+use super::pool::WorkPool;
+use crate::core::Analyzer;
+
+/// Set when the server starts draining: from then on new calls get UNAVAILABLE.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Starts the drain.
+    pub fn start(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the drain has started.
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// The `textanalysis.v1.TextAnalysis` service.
+#[derive(Debug, Clone)]
+pub struct TextAnalysisService {
+    pool: WorkPool,
+    limits: Limits,
+    draining: Draining,
+}
+
+impl TextAnalysisService {
+    /// A service running its analyses on `pool`, within `limits`.
+    pub fn new(pool: WorkPool, limits: Limits, draining: Draining) -> Self {
+        Self {
+            pool,
+            limits,
+            draining,
+        }
+    }
+
+    /// The life of every call: refuse while draining, validate, analyse on the pool, convert,
+    /// and log one line (method, status, latency, text length; never the text).
+    async fn handle<Req, Opts, Resp>(
+        &self,
+        method: &'static str,
+        request: Request<Req>,
+        validate: fn(Req, &Limits) -> Validated<Opts>,
+        analyse: fn(&Analyzer, &str, &Opts) -> Resp,
+    ) -> Result<Response<Resp>, Status>
+    where
+        Opts: Send + 'static,
+        Resp: Send + 'static,
+    {
+        let started = Instant::now();
+        let mut text_chars = 0;
+        let result = async {
+            if self.draining.is_draining() {
+                return Err(ApiError::Draining);
+            }
+            let Job { text, options } = validate(request.into_inner(), &self.limits)?;
+            text_chars = text.chars().count();
+            self.pool
+                .run(move |analyzer| analyse(analyzer, &text, &options))
+                .await
+        }
+        .await;
+        let status = result.map(Response::new).map_err(Status::from);
+        let code = status.as_ref().err().map_or(tonic::Code::Ok, Status::code);
+        let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+        if matches!(code, tonic::Code::Internal) {
+            tracing::error!(method, ?code, latency_ms, text_chars, "call failed");
+        } else {
+            tracing::info!(method, ?code, latency_ms, text_chars, "call");
+        }
+        status
+    }
+}
+
+#[tonic::async_trait]
+impl TextAnalysis for TextAnalysisService {
+    async fn segment(
+        &self,
+        request: Request<pb::SegmentRequest>,
+    ) -> Result<Response<pb::SegmentResponse>, Status> {
+        self.handle(
+            "Segment",
+            request,
+            pb::SegmentRequest::validate,
+            |a, text, options| a.segment(text, options).into(),
+        )
+        .await
+    }
+
+    async fn extract_keywords(
+        &self,
+        request: Request<pb::ExtractKeywordsRequest>,
+    ) -> Result<Response<pb::ExtractKeywordsResponse>, Status> {
+        self.handle(
+            "ExtractKeywords",
+            request,
+            pb::ExtractKeywordsRequest::validate,
+            |a, text, options| a.keywords(text, options).into(),
+        )
+        .await
+    }
+
+    async fn analyze(
+        &self,
+        request: Request<pb::AnalyzeRequest>,
+    ) -> Result<Response<pb::AnalyzeResponse>, Status> {
+        self.handle(
+            "Analyze",
+            request,
+            pb::AnalyzeRequest::validate,
+            |a, text, options| a.analyze(text, options).into(),
+        )
+        .await
+    }
+}

@@ -1,0 +1,74 @@
+//! Codes for failures that happen inside tonic, before a handler runs, made to say whose
+//! fault they are.
+//!
+//! tonic answers a request over the message size limit with OUT_OF_RANGE, and a request whose
+//! protobuf does not decode (say, a `string` field holding invalid UTF-8) with INTERNAL. Both
+//! are the client's doing: they become RESOURCE_EXHAUSTED and INVALID_ARGUMENT. Handlers never
+//! produce either original code with these messages, so nothing else is rewritten.
+
+use tonic::Code;
+use tonic::codegen::http::{HeaderValue, Response};
+
+const DECODE_FAILURE: &str = "failed to decode Protobuf message";
+const TOO_LARGE: &str = "Error, decoded message length too large";
+
+/// Rewrites the status of a trailers-only response, as tonic sends for a request it rejected.
+pub(crate) fn client_fault_codes<B>(mut response: Response<B>) -> Response<B> {
+    let headers = response.headers_mut();
+    let code = headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from_i32);
+    let message = headers
+        .get("grpc-message")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let rewritten = match code {
+        Some(Code::Internal) if message.starts_with(DECODE_FAILURE) => Code::InvalidArgument,
+        Some(Code::OutOfRange) if message.starts_with(TOO_LARGE) => Code::ResourceExhausted,
+        _ => return response,
+    };
+    headers.insert("grpc-status", HeaderValue::from(rewritten as i32));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(code: i32, message: &str) -> Response<()> {
+        let mut r = Response::new(());
+        r.headers_mut()
+            .insert("grpc-status", HeaderValue::from(code));
+        r.headers_mut()
+            .insert("grpc-message", HeaderValue::from_str(message).unwrap());
+        r
+    }
+
+    fn status(r: &Response<()>) -> &str {
+        r.headers()["grpc-status"].to_str().unwrap()
+    }
+
+    #[test]
+    fn tonic_rejections_become_client_faults() {
+        let r = client_fault_codes(response(
+            13,
+            "failed to decode Protobuf message: invalid string",
+        ));
+        assert_eq!(status(&r), "3");
+        let r = client_fault_codes(response(
+            11,
+            "Error, decoded message length too large: found 9",
+        ));
+        assert_eq!(status(&r), "8");
+    }
+
+    #[test]
+    fn other_statuses_are_left_alone() {
+        let r = client_fault_codes(response(13, "analysis failed: bug"));
+        assert_eq!(status(&r), "13");
+        let r = client_fault_codes(Response::new(()));
+        assert!(r.headers().get("grpc-status").is_none());
+    }
+}

@@ -1,0 +1,153 @@
+//! Serving: the TextAnalysis service with health, reflection and a bounded graceful drain.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tower::ServiceBuilder;
+
+use crate::core::Analyzer;
+use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
+use crate::grpc::{self, Draining, Limits, TextAnalysisService, WorkPool, pb};
+
+/// The fully qualified name of the analysis service, as health checks name it.
+pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// Limits on each request's content.
+    pub limits: Limits,
+    /// The largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
+    pub max_message_bytes: usize,
+    /// How many analyses may run at once.
+    pub workers: usize,
+    /// How long calls in flight may take to finish once a drain starts.
+    pub grace_period: Duration,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        Self {
+            limits: Limits::default(),
+            max_message_bytes: 4 * 1024 * 1024,
+            workers: std::thread::available_parallelism().map_or(2, usize::from),
+            grace_period: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why serving stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The transport failed (accepting connections, HTTP/2).
+    #[error("server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    /// The reflection descriptors built into the binary are invalid (a build defect).
+    #[error("reflection descriptors are invalid: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING, new
+/// calls get UNAVAILABLE, calls in flight finish, and whatever is still open after the grace
+/// period is closed. The analyzer is already built, so health is SERVING from the first call.
+pub async fn run(
+    listener: TcpListener,
+    analyzer: Arc<Analyzer>,
+    options: ServerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_service_status(SERVICE_NAME, ServingStatus::Serving)
+        .await;
+
+    let draining = Draining::default();
+    let pool = WorkPool::new(analyzer, options.workers);
+    let service = TextAnalysisService::new(pool, options.limits, draining.clone());
+    let analysis = TextAnalysisServer::new(service)
+        .max_decoding_message_size(options.max_message_bytes)
+        .max_encoding_message_size(usize::MAX);
+
+    // Both reflection versions describe every service, each other included, and the
+    // google.rpc error details, so grpcurl of any age lists everything and prints BadRequest.
+    let descriptor_sets = [
+        pb::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_types::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ];
+    let mut v1 = tonic_reflection::server::Builder::configure().include_reflection_service(false);
+    let mut v1alpha =
+        tonic_reflection::server::Builder::configure().include_reflection_service(false);
+    for set in descriptor_sets {
+        v1 = v1.register_encoded_file_descriptor_set(set);
+        v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
+    }
+    let reflection_v1 = v1.build_v1()?;
+    let reflection_v1alpha = v1alpha.build_v1alpha()?;
+
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let serve = Server::builder()
+        .layer(ServiceBuilder::new().map_response(grpc::client_fault_codes))
+        .add_service(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(analysis)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+            let _ = stop_rx.await;
+        });
+    tokio::pin!(serve);
+
+    tokio::select! {
+        result = &mut serve => return result.map_err(ServeError::from),
+        () = shutdown => {}
+    }
+    tracing::info!(grace_secs = options.grace_period.as_secs_f64(), "draining");
+    draining.start();
+    health
+        .set_service_status("", ServingStatus::NotServing)
+        .await;
+    health
+        .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
+        .await;
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(options.grace_period, serve).await {
+        Ok(result) => result.map_err(ServeError::from)?,
+        Err(_) => tracing::warn!("grace period over; closing the connections still open"),
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on SIGTERM (what container runtimes send) or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = int.recv() => tracing::info!("SIGINT received"),
+                }
+            }
+            _ => {
+                tracing::warn!("cannot install signal handlers; only Ctrl-C stops the server");
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
