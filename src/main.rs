@@ -55,7 +55,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    tracing::info!(addr = %args.addr, version = env!("CARGO_PKG_VERSION"), "serving");
+    let addr = listener.local_addr().map_or(args.addr, |a| a);
+    tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving");
     match server::run(
         listener,
         analyzer,

@@ -114,6 +114,39 @@ fn precise_mode_matches_python_on_han_text() {
     }
 }
 
+fn mode_words(text: &str, mode: SegmentMode) -> Vec<(usize, String)> {
+    let options = SegmentOptions {
+        mode,
+        ..SegmentOptions::default()
+    };
+    analyzer()
+        .segment(text, &options)
+        .iter()
+        .map(|t| (t.start, t.word.to_owned()))
+        .collect()
+}
+
+#[test]
+fn full_and_search_modes_match_python_on_han_text() {
+    for (name, text, fixture) in fixtures() {
+        for (key, mode) in [("full", SegmentMode::Full), ("search", SegmentMode::Search)] {
+            // Python gives these words without offsets (they overlap): compare the sequences
+            // of words with Han characters, which must be equal word for word.
+            let ours: Vec<String> = mode_words(&text, mode)
+                .into_iter()
+                .map(|(_, w)| w)
+                .filter(|w| w.chars().any(is_han))
+                .collect();
+            let theirs: Vec<String> = strings(&fixture[key])
+                .into_iter()
+                .filter(|w| w.chars().any(is_han))
+                .collect();
+            assert_eq!(ours.len(), theirs.len(), "{name} {key}: word count");
+            assert_eq!(ours, theirs, "{name} {key}");
+        }
+    }
+}
+
 #[test]
 fn pos_tags_match_python_on_han_words() {
     for (name, text, fixture) in fixtures() {

@@ -1,0 +1,78 @@
+//! Starts the real server on 127.0.0.1:0 in-process and connects the generated client.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::sync::{Arc, OnceLock};
+
+use textanalysis::core::{Analyzer, AnalyzerConfig};
+use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
+use textanalysis::server::{self, ServerOptions};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+/// The analyzer with built-in data, built once per test binary.
+pub fn analyzer() -> Arc<Analyzer> {
+    static ANALYZER: OnceLock<Arc<Analyzer>> = OnceLock::new();
+    Arc::clone(ANALYZER.get_or_init(|| {
+        Arc::new(Analyzer::new(&AnalyzerConfig::default()).expect("built-in data loads"))
+    }))
+}
+
+/// A running server and a channel to it.
+pub struct TestServer {
+    pub channel: Channel,
+    pub addr: std::net::SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), server::ServeError>>,
+}
+
+impl TestServer {
+    /// Starts a server with default options.
+    pub async fn start() -> Self {
+        Self::with_options(ServerOptions::default()).await
+    }
+
+    /// Starts a server with `options`; it is listening when this returns (no sleeps).
+    pub async fn with_options(options: ServerOptions) -> Self {
+        Self::with_analyzer(analyzer(), options).await
+    }
+
+    /// Starts a server over `analyzer`.
+    pub async fn with_analyzer(analyzer: Arc<Analyzer>, options: ServerOptions) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server::run(listener, analyzer, options, async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        Self {
+            channel,
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    pub fn client(&self) -> TextAnalysisClient<Channel> {
+        TextAnalysisClient::new(self.channel.clone()).max_decoding_message_size(usize::MAX)
+    }
+
+    /// Starts the drain, as SIGTERM does.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// Drains and waits for the server to stop.
+    pub async fn shutdown(mut self) {
+        self.begin_shutdown();
+        self.task.await.unwrap().unwrap();
+    }
+}
