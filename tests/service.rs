@@ -292,7 +292,7 @@ async fn analyze_equals_the_separate_calls() {
         let analysis = client
             .analyze(AnalyzeRequest {
                 text: text.clone(),
-                segment: Some(segment.clone()),
+                segment: Some(segment),
                 keywords: Some(keywords.clone()),
             })
             .await
