@@ -108,6 +108,7 @@ impl ServeArgs {
             max_message_bytes: saturate(self.max_message_bytes),
             workers: self.workers.map_or(defaults.workers, saturate),
             grace_period: Duration::from_secs(self.shutdown_grace_secs),
+            ..defaults
         }
     }
 }

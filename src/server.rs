@@ -12,7 +12,7 @@ use tower::ServiceBuilder;
 
 use crate::core::Analyzer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
-use crate::grpc::{self, Draining, Limits, TextAnalysisService, WorkPool, pb};
+use crate::grpc::{self, Activity, Limits, TextAnalysisService, WorkPool, pb};
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
@@ -28,6 +28,9 @@ pub struct ServerOptions {
     pub workers: usize,
     /// How long calls in flight may take to finish once a drain starts.
     pub grace_period: Duration,
+    /// A handle on the server's activity (calls in flight, draining) for the caller to watch;
+    /// keep a clone before handing the options over.
+    pub activity: Activity,
 }
 
 impl Default for ServerOptions {
@@ -37,9 +40,14 @@ impl Default for ServerOptions {
             max_message_bytes: 4 * 1024 * 1024,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
             grace_period: Duration::from_secs(10),
+            activity: Activity::default(),
         }
     }
 }
+
+/// After the calls in flight finish, how long connections get at least to write out their last
+/// responses, even when the grace period is already spent.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Why serving stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +74,9 @@ pub async fn run(
         .set_service_status(SERVICE_NAME, ServingStatus::Serving)
         .await;
 
-    let draining = Draining::default();
+    let activity = options.activity.clone();
     let pool = WorkPool::new(analyzer, options.workers);
-    let service = TextAnalysisService::new(pool, options.limits, draining.clone());
+    let service = TextAnalysisService::new(pool, options.limits);
     let analysis = TextAnalysisServer::new(service)
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(usize::MAX);
@@ -94,7 +102,11 @@ pub async fn run(
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let serve = Server::builder()
-        .layer(ServiceBuilder::new().map_response(grpc::client_fault_codes))
+        .layer(
+            ServiceBuilder::new()
+                .map_response(grpc::client_fault_codes)
+                .layer(grpc::TrackCallsLayer(activity.clone())),
+        )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -109,17 +121,34 @@ pub async fn run(
         () = shutdown => {}
     }
     tracing::info!(grace_secs = options.grace_period.as_secs_f64(), "draining");
-    draining.start();
+    let deadline = tokio::time::Instant::now() + options.grace_period;
+    activity.start_drain();
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
     health
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
+    // Calls in flight finish first: the transport's graceful close (GOAWAY) does not wait for
+    // handlers still running, only for responses already being sent.
+    if tokio::time::timeout_at(deadline, activity.idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            in_flight = activity.in_flight(),
+            "grace period over with calls in flight"
+        );
+    }
+
     let _ = stop_tx.send(());
-    match tokio::time::timeout(options.grace_period, serve).await {
+    // Responses already produced get at least a moment to be written out.
+    let close_by = deadline.max(tokio::time::Instant::now() + CLOSE_GRACE);
+    match tokio::time::timeout_at(close_by, serve).await {
         Ok(result) => result.map_err(ServeError::from)?,
-        Err(_) => tracing::warn!("grace period over; closing the connections still open"),
+        Err(_) => {
+            tracing::warn!("closing the connections still open (health watches, slow readers)")
+        }
     }
     tracing::info!("stopped");
     Ok(())

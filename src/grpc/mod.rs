@@ -2,18 +2,23 @@
 //!
 //! Handlers only validate and convert requests ([`convert`]), run the core on the bounded work
 //! pool ([`pool`]), and convert results back; [`error`] is the one place that turns failures
-//! into `tonic::Status`.
+//! into `tonic::Status`. Two layers wrap every call: [`status_codes`] makes tonic's own
+//! rejections say they are the client's fault, and [`track`] counts calls in flight for the
+//! drain.
 
 mod convert;
 mod error;
 mod pool;
 mod service;
 mod status_codes;
+mod track;
 
 pub use convert::Limits;
 pub use pool::WorkPool;
-pub use service::{Draining, TextAnalysisService};
+pub use service::TextAnalysisService;
 pub(crate) use status_codes::client_fault_codes;
+pub use track::Activity;
+pub(crate) use track::TrackCallsLayer;
 
 /// Code generated from `proto/textanalysis/v1/textanalysis.proto`.
 #[rustfmt::skip]

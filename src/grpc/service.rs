@@ -1,52 +1,28 @@
 //! The `TextAnalysis` handlers: validate, run the core on the pool, convert back.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
 use super::convert::{Job, Limits, Validated};
-use super::error::ApiError;
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use crate::core::Analyzer;
-
-/// Set when the server starts draining: from then on new calls get UNAVAILABLE.
-#[derive(Debug, Clone, Default)]
-pub struct Draining(Arc<AtomicBool>);
-
-impl Draining {
-    /// Starts the drain.
-    pub fn start(&self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether the drain has started.
-    pub fn is_draining(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// The `textanalysis.v1.TextAnalysis` service.
 #[derive(Debug, Clone)]
 pub struct TextAnalysisService {
     pool: WorkPool,
     limits: Limits,
-    draining: Draining,
 }
 
 impl TextAnalysisService {
     /// A service running its analyses on `pool`, within `limits`.
-    pub fn new(pool: WorkPool, limits: Limits, draining: Draining) -> Self {
-        Self {
-            pool,
-            limits,
-            draining,
-        }
+    pub fn new(pool: WorkPool, limits: Limits) -> Self {
+        Self { pool, limits }
     }
 
-    /// The life of every call: refuse while draining, validate, analyse on the pool, convert,
+    /// The life of every call (admitted by `track`): validate, analyse on the pool, convert,
     /// and log one line (method, status, latency, text length; never the text).
     async fn handle<Req, Opts, Resp>(
         &self,
@@ -62,9 +38,6 @@ impl TextAnalysisService {
         let started = Instant::now();
         let mut text_chars = 0;
         let result = async {
-            if self.draining.is_draining() {
-                return Err(ApiError::Draining);
-            }
             let Job { text, options } = validate(request.into_inner(), &self.limits)?;
             text_chars = text.chars().count();
             self.pool

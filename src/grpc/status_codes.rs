@@ -6,8 +6,8 @@
 //! are the client's doing: they become RESOURCE_EXHAUSTED and INVALID_ARGUMENT. Handlers never
 //! produce either original code with these messages, so nothing else is rewritten.
 
-use tonic::Code;
 use tonic::codegen::http::{HeaderValue, Response};
+use tonic::{Code, Status};
 
 const DECODE_FAILURE: &str = "failed to decode Protobuf message";
 const TOO_LARGE: &str = "Error, decoded message length too large";
@@ -15,18 +15,12 @@ const TOO_LARGE: &str = "Error, decoded message length too large";
 /// Rewrites the status of a trailers-only response, as tonic sends for a request it rejected.
 pub(crate) fn client_fault_codes<B>(mut response: Response<B>) -> Response<B> {
     let headers = response.headers_mut();
-    let code = headers
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map(Code::from_i32);
-    let message = headers
-        .get("grpc-message")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let rewritten = match code {
-        Some(Code::Internal) if message.starts_with(DECODE_FAILURE) => Code::InvalidArgument,
-        Some(Code::OutOfRange) if message.starts_with(TOO_LARGE) => Code::ResourceExhausted,
+    let Some(status) = Status::from_header_map(headers) else {
+        return response;
+    };
+    let rewritten = match status.code() {
+        Code::Internal if status.message().starts_with(DECODE_FAILURE) => Code::InvalidArgument,
+        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => Code::ResourceExhausted,
         _ => return response,
     };
     headers.insert("grpc-status", HeaderValue::from(rewritten as i32));
@@ -41,8 +35,9 @@ mod tests {
         let mut r = Response::new(());
         r.headers_mut()
             .insert("grpc-status", HeaderValue::from(code));
+        let encoded = message.replace(' ', "%20");
         r.headers_mut()
-            .insert("grpc-message", HeaderValue::from_str(message).unwrap());
+            .insert("grpc-message", HeaderValue::from_str(&encoded).unwrap());
         r
     }
 

@@ -22,6 +22,7 @@ pub fn analyzer() -> Arc<Analyzer> {
 /// A running server and a channel to it.
 pub struct TestServer {
     pub channel: Channel,
+    pub activity: textanalysis::grpc::Activity,
     pub addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), server::ServeError>>,
@@ -42,6 +43,7 @@ impl TestServer {
     pub async fn with_analyzer(analyzer: Arc<Analyzer>, options: ServerOptions) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
+        let activity = options.activity.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server::run(listener, analyzer, options, async {
             let _ = stopped.await;
@@ -53,6 +55,7 @@ impl TestServer {
             .unwrap();
         Self {
             channel,
+            activity,
             addr,
             stop: Some(stop),
             task,
@@ -61,6 +64,13 @@ impl TestServer {
 
     pub fn client(&self) -> TextAnalysisClient<Channel> {
         TextAnalysisClient::new(self.channel.clone()).max_decoding_message_size(usize::MAX)
+    }
+
+    /// Waits until `n` calls are in flight (received, queued or running).
+    pub async fn wait_for_in_flight(&self, n: usize) {
+        while self.activity.in_flight() < n {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
     }
 
     /// Starts the drain, as SIGTERM does.

@@ -1,0 +1,173 @@
+//! Admission for the drain. A TextAnalysis call that arrives before the drain starts is counted
+//! as in flight until hyper has taken its whole response body, so the drain never closes a
+//! connection between a handler's return and its response being written; one that arrives
+//! after gets UNAVAILABLE at once.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use tokio::sync::Notify;
+use tonic::body::Body;
+use tonic::codegen::http::{Request, Response};
+use tonic::codegen::{Bytes, Service};
+
+use super::error::ApiError;
+
+/// The path prefix of the calls that count; health and reflection streams never hold a drain.
+const TRACKED_PREFIX: &str = "/textanalysis.v1.TextAnalysis/";
+
+/// What the server is doing, shared between the handlers and whoever runs the server: the
+/// number of calls in flight and whether it is draining (from then on, new calls get
+/// UNAVAILABLE while those in flight finish).
+#[derive(Debug, Clone, Default)]
+pub struct Activity(Arc<ActivityState>);
+
+#[derive(Debug, Default)]
+struct ActivityState {
+    draining: AtomicBool,
+    in_flight: AtomicUsize,
+    /// Woken when the last call in flight finishes.
+    idle: Notify,
+}
+
+impl Activity {
+    /// Starts the drain.
+    pub fn start_drain(&self) {
+        self.0.draining.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the drain has started.
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.load(Ordering::SeqCst)
+    }
+
+    /// Calls accepted and not yet answered (queued for a worker or running).
+    pub fn in_flight(&self) -> usize {
+        self.0.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Completes when no call is in flight.
+    pub async fn idle(&self) {
+        loop {
+            let notified = self.0.idle.notified();
+            if self.in_flight() == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Counts a call as in flight until the returned guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight {
+        self.0.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(self.clone())
+    }
+}
+
+/// Keeps one call counted as in flight while it lives.
+pub(crate) struct InFlight(Activity);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let state = &self.0.0;
+        if state.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            state.idle.notify_waiters();
+        }
+    }
+}
+
+/// A layer adding [`TrackCalls`].
+#[derive(Debug, Clone)]
+pub(crate) struct TrackCallsLayer(pub(crate) Activity);
+
+impl<S> tower::Layer<S> for TrackCallsLayer {
+    type Service = TrackCalls<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        TrackCalls {
+            inner,
+            activity: self.0.clone(),
+        }
+    }
+}
+
+/// Wraps the router: TextAnalysis responses carry an in-flight guard in their body.
+#[derive(Debug, Clone)]
+pub(crate) struct TrackCalls<S> {
+    inner: S,
+    activity: Activity,
+}
+
+type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
+
+impl<S, B> Service<Request<B>> for TrackCalls<S>
+where
+    S: Service<Request<B>, Response = Response<Body>>,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let guard = request
+            .uri()
+            .path()
+            .starts_with(TRACKED_PREFIX)
+            .then(|| self.activity.enter());
+        // Counted first, then checked: a drain starting now either waits for this call or
+        // this call sees the drain.
+        if guard.is_some() && self.activity.is_draining() {
+            let refused = tonic::Status::from(ApiError::Draining).into_http();
+            return Box::pin(std::future::ready(Ok(refused)));
+        }
+        let response = self.inner.call(request);
+        Box::pin(async move {
+            let response = response.await?;
+            Ok(match guard {
+                Some(guard) => response.map(|inner| {
+                    Body::new(Tracked {
+                        inner,
+                        _guard: guard,
+                    })
+                }),
+                None => response,
+            })
+        })
+    }
+}
+
+/// A response body that keeps its call counted until hyper drops it.
+struct Tracked {
+    inner: Body,
+    _guard: InFlight,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = tonic::Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,259 @@
+//! Bad input gets a clear status with the offending field named, never a panic or INTERNAL,
+//! and the server keeps serving afterwards.
+
+mod common;
+
+use common::TestServer;
+use textanalysis::grpc::Limits;
+use textanalysis::grpc::pb::{
+    AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, SegmentOptions, SegmentRequest,
+};
+use textanalysis::server::ServerOptions;
+use tonic::Code;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_types::StatusExt;
+
+/// The fields named by the status's BadRequest details.
+fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    status
+        .get_details_bad_request()
+        .expect("INVALID_ARGUMENT carries google.rpc.BadRequest")
+        .field_violations
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+async fn assert_serving(server: &TestServer) {
+    let response = HealthClient::new(server.channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(response.into_inner().status, 1, "SERVING");
+}
+
+#[tokio::test]
+async fn bad_fields_are_invalid_argument_naming_each_field() {
+    let server = TestServer::with_options(ServerOptions {
+        limits: Limits { max_text_chars: 10 },
+        ..Default::default()
+    })
+    .await;
+    let mut client = server.client();
+    let segment = |text: &str, mode: i32, with_pos: bool| SegmentRequest {
+        text: text.into(),
+        mode,
+        with_pos,
+        ..Default::default()
+    };
+    let cases: Vec<(SegmentRequest, Vec<&str>)> = vec![
+        (segment("", 0, false), vec!["text"]),
+        (segment("十一个字的文本在这里呀", 0, false), vec!["text"]),
+        (segment("文本", 7, false), vec!["mode"]),
+        (segment("文本", -1, false), vec!["mode"]),
+        (segment("文本", 1, true), vec!["with_pos"]),
+        (segment("", 9, false), vec!["text", "mode"]),
+    ];
+    for (request, fields) in cases {
+        let status = client.segment(request.clone()).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{request:?}");
+        assert_eq!(violated_fields(&status), fields, "{request:?}");
+    }
+    // Exactly at the limit is fine.
+    client
+        .segment(segment("十个字的文本在这里呀", 0, false))
+        .await
+        .unwrap();
+
+    let keywords = |top_k: u32, method: i32, allowed_pos: Vec<&str>| ExtractKeywordsRequest {
+        text: "文本".into(),
+        method,
+        top_k,
+        allowed_pos: allowed_pos.into_iter().map(String::from).collect(),
+    };
+    let cases = vec![
+        (keywords(1001, 0, vec![]), vec!["top_k"]),
+        (keywords(u32::MAX, 0, vec![]), vec!["top_k"]),
+        (keywords(5, 2, vec![]), vec!["method"]),
+        (keywords(5, 0, vec!["n", " v"]), vec!["allowed_pos[1]"]),
+        (keywords(5, 0, vec!["n"; 65]), vec!["allowed_pos"]),
+    ];
+    for (request, fields) in cases {
+        let status = client.extract_keywords(request.clone()).await.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(violated_fields(&status), fields, "{request:?}");
+    }
+    client
+        .extract_keywords(keywords(1000, 1, vec!["n"]))
+        .await
+        .unwrap();
+
+    let status = client
+        .analyze(AnalyzeRequest {
+            text: String::new(),
+            segment: Some(SegmentOptions {
+                mode: 5,
+                ..Default::default()
+            }),
+            keywords: Some(KeywordOptions {
+                top_k: 2000,
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        violated_fields(&status),
+        ["text", "segment.mode", "keywords.top_k"]
+    );
+    assert!(
+        status.message().contains("keywords.top_k"),
+        "{}",
+        status.message()
+    );
+    assert_serving(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn oversized_message_is_resource_exhausted() {
+    let server = TestServer::with_options(ServerOptions {
+        max_message_bytes: 1024,
+        ..Default::default()
+    })
+    .await;
+    let status = server
+        .client()
+        .segment(SegmentRequest {
+            text: "长".repeat(400),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    server
+        .client()
+        .segment(SegmentRequest {
+            text: "短".repeat(300),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_serving(&server).await;
+    server.shutdown().await;
+}
+
+/// Sends raw protobuf bytes to a method, as a broken or hostile client might.
+async fn send_raw(server: &TestServer, method: &'static str, body: Vec<u8>) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(server.channel.clone());
+    grpc.ready().await.unwrap();
+    let codec = tonic_prost::ProstCodec::<RawMessage, RawMessage>::default();
+    grpc.unary(
+        tonic::Request::new(RawMessage { bytes: body }),
+        PathAndQuery::from_static(method),
+        codec,
+    )
+    .await
+    .unwrap_err()
+}
+
+/// A message that encodes to exactly the bytes it holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct RawMessage {
+    bytes: Vec<u8>,
+}
+
+impl prost::Message for RawMessage {
+    fn encode_raw(&self, buf: &mut impl prost::bytes::BufMut) {
+        buf.put_slice(&self.bytes);
+    }
+    fn merge_field(
+        &mut self,
+        _tag: u32,
+        wire_type: prost::encoding::WireType,
+        buf: &mut impl prost::bytes::Buf,
+        ctx: prost::encoding::DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        prost::encoding::skip_field(wire_type, _tag, buf, ctx)
+    }
+    fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+    fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+#[tokio::test]
+async fn undecodable_requests_are_invalid_argument() {
+    let server = TestServer::start().await;
+    // Field 1 (text), length-delimited, holding bytes that are not UTF-8.
+    let invalid_utf8 = vec![0x0a, 0x04, 0xe6, 0x88, 0xff, 0xfe];
+    // Field 1 announcing 100 bytes but carrying 2.
+    let truncated = vec![0x0a, 100, b'a', b'b'];
+    // A varint that never ends.
+    let runaway_varint = vec![0x10, 0xff, 0xff, 0xff];
+    for method in [
+        "/textanalysis.v1.TextAnalysis/Segment",
+        "/textanalysis.v1.TextAnalysis/ExtractKeywords",
+        "/textanalysis.v1.TextAnalysis/Analyze",
+    ] {
+        for body in [&invalid_utf8, &truncated, &runaway_varint] {
+            let status = send_raw(&server, method, body.clone()).await;
+            assert_eq!(
+                status.code(),
+                Code::InvalidArgument,
+                "{method} {body:?}: {status:?}"
+            );
+        }
+    }
+    // An unknown method is UNIMPLEMENTED, as gRPC says.
+    let status = send_raw(&server, "/textanalysis.v1.TextAnalysis/Nope", vec![]).await;
+    assert_eq!(status.code(), Code::Unimplemented);
+    assert_serving(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn hostile_but_valid_text_is_analysed() {
+    let server = TestServer::start().await;
+    let mut client = server.client();
+    let texts = [
+        "无标点的长文本".repeat(30_000),
+        "a".repeat(100_000),
+        "\u{0}".repeat(1000),
+        "👍🏽".repeat(5000),
+        " ".repeat(10_000),
+    ];
+    for text in texts {
+        let tokens = client
+            .segment(SegmentRequest {
+                text: text.clone(),
+                with_pos: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .tokens;
+        let joined: String = tokens.iter().map(|t| t.word.as_str()).collect();
+        assert_eq!(joined, text);
+        for method in [0, 1] {
+            client
+                .extract_keywords(ExtractKeywordsRequest {
+                    text: text.clone(),
+                    method,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+    }
+    assert_serving(&server).await;
+    server.shutdown().await;
+}

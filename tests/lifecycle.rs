@@ -1,0 +1,173 @@
+//! Health, draining and responsiveness of the real server.
+
+mod common;
+
+use common::TestServer;
+use textanalysis::grpc::pb::SegmentRequest;
+use textanalysis::server::{SERVICE_NAME, ServerOptions};
+use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+fn check(service: &str) -> HealthCheckRequest {
+    HealthCheckRequest {
+        service: service.into(),
+    }
+}
+
+fn long_text() -> String {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let one = std::fs::read_to_string(seeds.join("000_0d2741181010ae04.txt")).unwrap();
+    one.repeat(8)
+}
+
+#[tokio::test]
+async fn health_is_serving_for_the_server_and_the_service() {
+    let server = TestServer::start().await;
+    let mut health = HealthClient::new(server.channel.clone());
+    for service in ["", SERVICE_NAME] {
+        let status = health
+            .check(check(service))
+            .await
+            .unwrap()
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving, "{service:?}");
+    }
+    let unknown = health.check(check("no.such.Service")).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn watch_sees_not_serving_when_the_drain_starts() {
+    let mut server = TestServer::with_options(ServerOptions {
+        grace_period: std::time::Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    let mut health = HealthClient::new(server.channel.clone());
+    let mut overall = health.watch(check("")).await.unwrap().into_inner();
+    let mut service = health
+        .watch(check(SERVICE_NAME))
+        .await
+        .unwrap()
+        .into_inner();
+    for stream in [&mut overall, &mut service] {
+        let first = stream.message().await.unwrap().unwrap();
+        assert_eq!(first.status(), ServingStatus::Serving);
+    }
+    server.begin_shutdown();
+    for stream in [&mut overall, &mut service] {
+        let next = stream.message().await.unwrap().unwrap();
+        assert_eq!(next.status(), ServingStatus::NotServing);
+    }
+    // The open Watch streams cannot hold the drain past the grace period.
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn calls_in_flight_finish_during_the_drain_and_new_ones_are_refused() {
+    let mut server = TestServer::with_options(ServerOptions {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let text = long_text();
+    let mut calls = Vec::new();
+    for _ in 0..3 {
+        let mut client = server.client();
+        let request = SegmentRequest {
+            text: text.clone(),
+            ..Default::default()
+        };
+        calls.push(tokio::spawn(async move { client.segment(request).await }));
+    }
+    server.wait_for_in_flight(3).await;
+    server.begin_shutdown();
+    for call in calls {
+        let tokens = call
+            .await
+            .unwrap()
+            .expect("in-flight call finishes")
+            .into_inner()
+            .tokens;
+        assert!(tokens.len() > 10_000);
+    }
+    let addr = server.addr;
+    server.shutdown().await;
+    // The listener is closed: a new connection is refused.
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn calls_arriving_on_an_open_connection_while_draining_get_unavailable() {
+    let mut server = TestServer::with_options(ServerOptions {
+        workers: 1,
+        grace_period: std::time::Duration::from_secs(30),
+        ..Default::default()
+    })
+    .await;
+    let text = long_text();
+    let mut client = server.client();
+    let busy = {
+        let mut client = server.client();
+        let request = SegmentRequest {
+            text: text.repeat(3),
+            ..Default::default()
+        };
+        tokio::spawn(async move { client.segment(request).await })
+    };
+    server.wait_for_in_flight(1).await;
+    server.begin_shutdown();
+    let late = client
+        .segment(SegmentRequest {
+            text: "迟到的请求".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::Unavailable, "{late:?}");
+    busy.await.unwrap().unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_answers_while_every_worker_is_busy() {
+    let server = TestServer::with_options(ServerOptions {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let text = long_text();
+    let mut calls = Vec::new();
+    for _ in 0..4 {
+        let mut client = server.client();
+        let request = SegmentRequest {
+            text: text.clone(),
+            with_pos: true,
+            ..Default::default()
+        };
+        calls.push(tokio::spawn(async move { client.segment(request).await }));
+    }
+    let mut health = HealthClient::new(server.channel.clone());
+    for _ in 0..20 {
+        let status = health
+            .check(check(SERVICE_NAME))
+            .await
+            .unwrap()
+            .into_inner()
+            .status();
+        assert_eq!(status, ServingStatus::Serving);
+    }
+    // Health answered twenty times while four long analyses were queued on one worker.
+    assert!(
+        !calls.iter().all(|c| c.is_finished()),
+        "analyses still running"
+    );
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    server.shutdown().await;
+}
