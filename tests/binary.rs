@@ -1,0 +1,220 @@
+//! The `textanalysis` binary as an operator runs it: configuration errors, the `health`
+//! subcommand, SIGTERM drain, and log lines that never contain request text.
+
+mod common;
+
+use std::future::Future;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use textanalysis::grpc::pb::SegmentRequest;
+use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
+
+const BIN: &str = env!("CARGO_BIN_EXE_textanalysis");
+
+fn textanalysis(args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(args);
+    // The environment of the test run must not configure the server under test.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("TEXTANALYSIS_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// A server process started with JSON logs on 127.0.0.1:0; its log lines arrive on `logs`.
+struct Running {
+    child: Child,
+    addr: SocketAddr,
+    logs: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(extra: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut args = vec!["--log-format", "json"];
+        args.extend_from_slice(extra);
+        let mut command = textanalysis(&args);
+        if !env.iter().any(|(k, _)| *k == "TEXTANALYSIS_ADDR") {
+            command.args(["--addr", "127.0.0.1:0"]);
+        }
+        command.envs(env.iter().copied());
+        let mut child = command.stderr(Stdio::piped()).spawn().unwrap();
+        let (tx, logs) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut running = Self {
+            child,
+            addr: "0.0.0.0:0".parse().unwrap(),
+            logs,
+            seen: Vec::new(),
+        };
+        let line = running.wait_for_log("\"serving\"");
+        let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+        running.addr = log["addr"].as_str().unwrap().parse().unwrap();
+        running
+    }
+
+    /// Waits (up to 60 s) for a log line containing `needle`.
+    fn wait_for_log(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .logs
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no log line with {needle}; saw {:#?}", self.seen));
+            self.seen.push(line.clone());
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the process to exit and returns its code and the rest of its log.
+    fn wait(mut self) -> (i32, Vec<String>) {
+        let status = self.child.wait().unwrap();
+        self.seen.extend(self.logs.iter());
+        (status.code().unwrap_or(-1), self.seen)
+    }
+}
+
+fn health(addr: SocketAddr, service: &str) -> i32 {
+    textanalysis(&["health", "--addr", &addr.to_string(), "--service", service])
+        .status()
+        .unwrap()
+        .code()
+        .unwrap()
+}
+
+#[test]
+fn bad_configuration_exits_with_code_2_and_one_line() {
+    let dir = std::env::temp_dir().join(format!("textanalysis-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_dict = dir.join("bad.dict");
+    std::fs::write(&bad_dict, "好词 5\n坏词 5 n extra\n").unwrap();
+    let bad_dict = bad_dict.to_str().unwrap().to_owned();
+    let missing = dir.join("missing.dict").to_str().unwrap().to_owned();
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+        (vec!["--addr", "not-an-address"], vec![], "--addr".into()),
+        (
+            vec!["--max-text-chars", "0"],
+            vec![],
+            "--max-text-chars".into(),
+        ),
+        (vec!["--log-format", "xml"], vec![], "--log-format".into()),
+        (
+            vec![],
+            vec![("TEXTANALYSIS_WORKERS", "many")],
+            "--workers".into(),
+        ),
+        (vec!["--user-dict", &missing], vec![], "missing.dict".into()),
+        (vec!["--user-dict", &bad_dict], vec![], "bad.dict:2".into()),
+    ];
+    for (args, env, expected) in cases {
+        let mut all = vec!["--addr", "127.0.0.1:0"];
+        all.retain(|_| !args.contains(&"--addr"));
+        all.extend(args.iter().copied());
+        let output = textanalysis(&all)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?} {env:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn serves_from_the_environment_and_reports_health() {
+    let running = Running::start(&[], &[("TEXTANALYSIS_ADDR", "127.0.0.1:0")]);
+    assert!(running.addr.ip().is_loopback());
+    assert_eq!(health(running.addr, ""), 0);
+    assert_eq!(health(running.addr, "textanalysis.v1.TextAnalysis"), 0);
+    assert_eq!(health(running.addr, "no.such.Service"), 1);
+    running.signal("INT");
+    let (code, _) = running.wait();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn health_fails_when_nothing_listens() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    assert_eq!(health(addr, ""), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_calls_in_flight_and_exits_zero() {
+    let mut running = Running::start(&["--workers", "1"], &[]);
+    let secret = "机密文本不得写入日志";
+    let text = format!("{secret}{}", "长文档内容，".repeat(60_000));
+    let mut client = TextAnalysisClient::connect(format!("http://{}", running.addr))
+        .await
+        .unwrap()
+        .max_decoding_message_size(usize::MAX);
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        let mut client = client.clone();
+        let request = SegmentRequest {
+            text: text.clone(),
+            ..Default::default()
+        };
+        let mut call = Box::pin(async move { client.segment(request).await });
+        // One poll queues the request on the connection; requests leave in that order.
+        std::future::poll_fn(|cx| {
+            assert!(call.as_mut().poll(cx).is_pending());
+            std::task::Poll::Ready(())
+        })
+        .await;
+        calls.push(call);
+    }
+    // A short call sent after them is answered once they have reached the server.
+    client
+        .segment(SegmentRequest {
+            text: secret.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    running.wait_for_log(&format!("\"text_chars\":{}", secret.chars().count()));
+    running.signal("TERM");
+    for call in calls {
+        let tokens = call
+            .await
+            .expect("call in flight completes")
+            .into_inner()
+            .tokens;
+        assert_eq!(tokens[0].word, "机密");
+    }
+    let (code, logs) = running.wait();
+    assert_eq!(code, 0, "{logs:#?}");
+    let all = logs.join("\n");
+    assert!(
+        all.contains("SIGTERM received") && all.contains("draining") && all.contains("stopped")
+    );
+    assert!(all.contains("\"method\":\"Segment\""));
+    assert!(
+        !all.contains(secret) && !all.contains("机密"),
+        "request text leaked into logs"
+    );
+}

