@@ -112,7 +112,9 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
     std::fs::write(&bad_dict, "好词 5\n坏词 5 n extra\n").unwrap();
     let bad_dict = bad_dict.to_str().unwrap().to_owned();
     let missing = dir.join("missing.dict").to_str().unwrap().to_owned();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, String)> = vec![
+    // (flags, environment, what the error line must name)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
+    let cases: Vec<Case> = vec![
         (vec!["--addr", "not-an-address"], vec![], "--addr".into()),
         (
             vec!["--max-text-chars", "0"],
