@@ -9,11 +9,11 @@ use super::error::FieldViolation;
 use super::pb;
 
 /// The most keywords one request may ask for.
-pub const MAX_TOP_K: u32 = 1000;
+pub(crate) const MAX_TOP_K: u32 = 1000;
 /// `top_k` when a request leaves it 0, as in jieba.
-pub const DEFAULT_TOP_K: u32 = 20;
+pub(crate) const DEFAULT_TOP_K: u32 = 20;
 /// The most part-of-speech tags in `allowed_pos`.
-pub const MAX_ALLOWED_POS: usize = 64;
+pub(crate) const MAX_ALLOWED_POS: usize = 64;
 /// The longest part-of-speech tag accepted in `allowed_pos`.
 const MAX_POS_TAG_CHARS: usize = 16;
 

@@ -1,6 +1,6 @@
 //! Starts the real server on 127.0.0.1:0 in-process and connects the generated client.
 
-#![allow(dead_code)] // each test binary uses a different part of this module
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
 
 use std::sync::{Arc, OnceLock};
 
