@@ -9,6 +9,13 @@ const PROTO: &str = "proto/textanalysis/v1/textanalysis.proto";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=proto");
+    // The default model is embedded when it exists (it always does in the repository; only the
+    // very first build that trains it runs without).
+    println!("cargo::rustc-check-cfg=cfg(builtin_model)");
+    println!("cargo:rerun-if-changed=models/sentiment.model");
+    if std::path::Path::new("models/sentiment.model").is_file() {
+        println!("cargo:rustc-cfg=builtin_model");
+    }
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
 
     let descriptors = protox::compile([PROTO], ["proto"])?;

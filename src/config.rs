@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::AnalyzerConfig;
+use crate::core::classify::{FeatureSpec, TrainConfig};
 use crate::grpc::Limits;
 use crate::server::ServerOptions;
 
@@ -38,6 +39,10 @@ pub enum Command {
     /// Ask a running server whether it is SERVING; exit 0 if so, 1 otherwise (for container
     /// health checks, no shell or grpcurl needed).
     Health(HealthArgs),
+    /// Train a classification model from labelled texts.
+    Train(TrainArgs),
+    /// Evaluate a model on labelled texts: accuracy, per-label precision/recall/F1, confusion.
+    Eval(EvalArgs),
 }
 
 /// How log lines are written.
@@ -64,6 +69,15 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub user_dicts: Vec<PathBuf>,
+
+    /// A directory of classification models (`*.model`), each named by its file name; a
+    /// `sentiment.model` there replaces the built-in one.
+    #[arg(long = "models", env = "TEXTANALYSIS_MODELS")]
+    pub models_dir: Option<PathBuf>,
+
+    /// The model used when a request names none.
+    #[arg(long, env = "TEXTANALYSIS_DEFAULT_MODEL")]
+    pub default_model: Option<String>,
 
     /// The longest text accepted, in characters (Unicode code points).
     #[arg(long, env = "TEXTANALYSIS_MAX_TEXT_CHARS", default_value_t = 1_000_000,
@@ -95,6 +109,8 @@ impl ServeArgs {
     pub fn analyzer_config(&self) -> AnalyzerConfig {
         AnalyzerConfig {
             user_dicts: self.user_dicts.clone(),
+            models_dir: self.models_dir.clone(),
+            default_model: self.default_model.clone(),
         }
     }
 
@@ -135,6 +151,63 @@ pub struct HealthArgs {
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout_secs: u64,
+}
+
+/// Options of `train`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Labelled texts: `label<TAB>text` or fastText `__label__label text` lines.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the model (its file name, less `.model`, is its name on a server).
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Passes over the data.
+    #[arg(long, default_value_t = TrainConfig::default().epochs,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub epochs: u32,
+    /// Step size of the optimiser (AdaGrad).
+    #[arg(long, default_value_t = TrainConfig::default().learning_rate)]
+    pub learning_rate: f32,
+    /// L2 regularisation strength.
+    #[arg(long, default_value_t = TrainConfig::default().l2)]
+    pub l2: f32,
+    /// Seed of the example order; the same input and seed give a byte-identical model.
+    #[arg(long, default_value_t = TrainConfig::default().seed)]
+    pub seed: u64,
+    /// Number of hash buckets for features (a power of two is usual).
+    #[arg(long, default_value_t = FeatureSpec::default().buckets,
+          value_parser = clap::value_parser!(u32).range(16..=(1 << 26)))]
+    pub buckets: u32,
+    /// Longest word n-gram used as a feature (1: words; 2: words and word pairs).
+    #[arg(long, default_value_t = FeatureSpec::default().word_ngrams,
+          value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub word_ngrams: u8,
+    /// Shortest character n-gram used as a feature (0: none).
+    #[arg(long, default_value_t = FeatureSpec::default().min_char_ngram,
+          value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub min_char_ngram: u8,
+    /// Longest character n-gram used as a feature.
+    #[arg(long, default_value_t = FeatureSpec::default().max_char_ngram,
+          value_parser = clap::value_parser!(u8).range(0..=8))]
+    pub max_char_ngram: u8,
+    /// Skip malformed lines (and report how many) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
+}
+
+/// Options of `eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Labelled texts, in the same formats as for `train`.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Skip malformed lines (and report how many) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! `textanalysis.v1` API; [`server`] runs the service with health, reflection and a graceful
 //! drain; [`config`] and [`telemetry`] serve the binary in `main.rs`.
 
+pub mod commands;
 pub mod config;
 pub mod core;
 pub mod grpc;

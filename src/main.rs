@@ -7,7 +7,7 @@ use std::sync::Arc;
 use clap::Parser;
 use textanalysis::config::{Cli, Command, ServeArgs};
 use textanalysis::core::Analyzer;
-use textanalysis::{health, server, telemetry};
+use textanalysis::{commands, health, server, telemetry};
 
 /// Exit code for configuration the server cannot start with (as clap uses for bad flags).
 const CONFIG_ERROR: u8 = 2;
@@ -30,6 +30,19 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Train(args) => report(commands::train(&args, &mut std::io::stderr()).map(drop)),
+        Command::Eval(args) => report(commands::eval(&args, &mut std::io::stdout())),
+    }
+}
+
+/// Exit code of a `train` or `eval` run: its errors are all bad input.
+fn report(result: Result<(), commands::CommandError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("textanalysis: {e}");
+            ExitCode::from(CONFIG_ERROR)
+        }
     }
 }
 

@@ -220,3 +220,120 @@ async fn sigterm_drains_calls_in_flight_and_exits_zero() {
         "request text leaked into logs"
     );
 }
+
+fn temp_dir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("textanalysis-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn train_and_eval_from_the_command_line() {
+    let dir = temp_dir("train-cli");
+    let input = dir.join("topics.txt");
+    // fastText format, three labels, one of them with a single example.
+    std::fs::write(
+        &input,
+        "__label__sport 比赛 进球 球队 冠军\n__label__sport 篮球 比赛 得分\n\
+         __label__tech 芯片 算法 软件\n__label__tech 手机 系统 更新\n__label__food 米饭 好吃\n",
+    )
+    .unwrap();
+    let model = dir.join("topics.model");
+    let again = dir.join("again.model");
+    for out in [&model, &again] {
+        let output = textanalysis(&[
+            "train",
+            "--input",
+            input.to_str().unwrap(),
+            "--output",
+            out.to_str().unwrap(),
+            "--epochs",
+            "3",
+        ])
+        .output()
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("epoch 3/3") && stderr.contains("3 labels: food, sport, tech"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&model).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "training is deterministic"
+    );
+
+    let output = textanalysis(&[
+        "eval",
+        "--model",
+        model.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for needle in [
+        "examples: 5",
+        "accuracy: ",
+        "precision  recall      f1  support",
+        "confusion matrix",
+        "sport",
+    ] {
+        assert!(report.contains(needle), "{needle}: {report}");
+    }
+
+    let bad = dir.join("bad.tsv");
+    std::fs::write(&bad, "pos\t很好\nneg\t很差\n没有制表符的一行\npos\t不错\n").unwrap();
+    let output = textanalysis(&[
+        "train",
+        "--input",
+        bad.to_str().unwrap(),
+        "--output",
+        dir.join("x.model").to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad.tsv:3:"), "{stderr}");
+    let output = textanalysis(&[
+        "train",
+        "--input",
+        bad.to_str().unwrap(),
+        "--output",
+        dir.join("x.model").to_str().unwrap(),
+        "--skip-bad-lines",
+        "--epochs",
+        "1",
+    ])
+    .output()
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("read 3 examples") && stderr.contains("1 malformed lines skipped"),
+        "{stderr}"
+    );
+
+    // A damaged model in the models directory stops the server before it binds.
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(models.join("broken.model"), &bytes[..bytes.len() - 7]).unwrap();
+    let output = textanalysis(&[
+        "--addr",
+        "127.0.0.1:0",
+        "--models",
+        models.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken.model"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

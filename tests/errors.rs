@@ -103,6 +103,7 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
                 top_k: 2000,
                 ..Default::default()
             }),
+            classify: None,
         })
         .await
         .unwrap_err();

@@ -118,7 +118,9 @@ async fn list_and_describe_through_reflection() {
             stdout(&output).lines().collect::<Vec<_>>(),
             [
                 "textanalysis.v1.TextAnalysis.Analyze",
+                "textanalysis.v1.TextAnalysis.Classify",
                 "textanalysis.v1.TextAnalysis.ExtractKeywords",
+                "textanalysis.v1.TextAnalysis.ListModels",
                 "textanalysis.v1.TextAnalysis.Segment",
             ]
         );
@@ -198,6 +200,26 @@ async fn every_rpc_with_json_in_and_out() {
         ));
         assert_eq!(analysis["tokens"][1]["pos"], "v");
         assert_eq!(analysis["keywords"][0]["weight"], 1.0);
+
+        let classified = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"text":"质量很好，物流也快，非常满意"}"#,
+                "--",
+                "textanalysis.v1.TextAnalysis/Classify",
+            ],
+            None,
+        ));
+        assert_eq!(classified["model"], "sentiment");
+        assert_eq!(classified["labels"][0]["label"], "pos");
+        let models = ok_json(grpcurl(
+            server,
+            &["--", "textanalysis.v1.TextAnalysis/ListModels"],
+            None,
+        ));
+        assert_eq!(models["models"][0]["name"], "sentiment");
+        assert_eq!(models["models"][0]["trainingExamples"], 13891);
 
         let health = ok_json(grpcurl(
             server,

@@ -294,6 +294,7 @@ async fn analyze_equals_the_separate_calls() {
                 text: text.clone(),
                 segment: Some(segment),
                 keywords: Some(keywords.clone()),
+                classify: None,
             })
             .await
             .unwrap()
@@ -354,6 +355,7 @@ async fn user_dictionary_changes_segmentation() {
     std::fs::write(&path, "杭研大厦 nt\n").unwrap();
     let analyzer = textanalysis::core::Analyzer::new(&textanalysis::core::AnalyzerConfig {
         user_dicts: vec![path],
+        ..Default::default()
     })
     .unwrap();
     let server = TestServer::with_analyzer(std::sync::Arc::new(analyzer), Default::default()).await;

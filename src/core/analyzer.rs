@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use jieba_rs::Jieba;
 
+use super::classify::{
+    self, Classification, ClassifyError, ClassifyOptions, Counts, Evaluation, Example, Model,
+    ModelSet, NamedModel, Progress, TrainConfig,
+};
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
 use super::posseg::{self, PosHmm};
 use super::{IdfTable, LoadError, StopWords, user_dict};
@@ -68,6 +72,8 @@ pub struct AnalyzeOptions {
     pub segment: Option<SegmentOptions>,
     /// Extract keywords with these options.
     pub keywords: Option<KeywordOptions>,
+    /// Classify with these options.
+    pub classify: Option<ClassifyOptions>,
 }
 
 /// The results of [`Analyzer::analyze`]; a part is `None` when it was not asked for.
@@ -77,13 +83,28 @@ pub struct Analysis<'a> {
     pub tokens: Option<Vec<Token<'a>>>,
     /// The keywords, when keyword extraction was asked for.
     pub keywords: Option<Vec<Keyword>>,
+    /// The labels, when classification was asked for.
+    pub classification: Option<Classification>,
 }
+
+/// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
+pub const BUILTIN_MODEL_NAME: &str = "sentiment";
+
+#[cfg(builtin_model)]
+const BUILTIN_MODEL: Option<&[u8]> = Some(include_bytes!("../../models/sentiment.model"));
+#[cfg(not(builtin_model))]
+const BUILTIN_MODEL: Option<&[u8]> = None;
 
 /// Files that extend or replace the built-in data.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
     /// User dictionaries in jieba's `word [freq] [tag]` format, applied in order.
     pub user_dicts: Vec<PathBuf>,
+    /// A directory of `*.model` files, each one model named by its file stem; a file named
+    /// `sentiment.model` replaces the built-in model.
+    pub models_dir: Option<PathBuf>,
+    /// The model used when a request names none; `sentiment` when not set.
+    pub default_model: Option<String>,
 }
 
 /// The analysis engine: segmenter, IDF table and stop words. Build it once and share it
@@ -94,6 +115,7 @@ pub struct Analyzer {
     pos_hmm: PosHmm,
     idf: IdfTable,
     stop_words: StopWords,
+    models: ModelSet,
 }
 
 impl Analyzer {
@@ -106,12 +128,115 @@ impl Analyzer {
                 jieba.add_word(&entry.word, entry.freq, entry.tag.as_deref());
             }
         }
+        let mut models = ModelSet::default();
+        if let Some(bytes) = BUILTIN_MODEL {
+            models
+                .insert_bytes(BUILTIN_MODEL_NAME, "<built-in>", bytes)
+                .map_err(|e| LoadError::Model {
+                    path: PathBuf::from("<built-in sentiment.model>"),
+                    reason: e.to_string(),
+                })?;
+        }
+        if let Some(dir) = &config.models_dir {
+            models.load_dir(dir)?;
+        }
+        let default = config
+            .default_model
+            .as_deref()
+            .unwrap_or(BUILTIN_MODEL_NAME);
+        if let Err(reason) = models.set_default(default) {
+            // Without models (a build without the built-in one) classification is simply
+            // unavailable; naming a default that is not there is a configuration error.
+            if config.default_model.is_some() {
+                return Err(LoadError::Config(reason));
+            }
+        }
         Ok(Self {
             jieba,
             pos_hmm: PosHmm::builtin(),
             idf: IdfTable::builtin(),
             stop_words: StopWords::builtin(),
+            models,
         })
+    }
+
+    /// The loaded classification models.
+    pub fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
+    /// The model called `name` (the default for an empty name).
+    pub fn model(&self, name: &str) -> Result<&NamedModel, ClassifyError> {
+        self.models
+            .get(name)
+            .ok_or_else(|| ClassifyError::UnknownModel {
+                requested: name.to_owned(),
+                available: self.models.names().into_iter().map(String::from).collect(),
+            })
+    }
+
+    /// Classifies `text` with the model `options` names.
+    pub fn classify(
+        &self,
+        text: &str,
+        options: &ClassifyOptions,
+    ) -> Result<Classification, ClassifyError> {
+        let model = self.model(&options.model)?;
+        let tokens = self.tokens(text, TokenSource::Plain);
+        Ok(classify_tokens(model, &tokens, text, options.top_k))
+    }
+
+    /// The words a classifier reads: precise mode, HMM on.
+    fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba.cut(text, true).iter().map(|t| t.word).collect()
+    }
+
+    /// Trains a model on `examples`, deterministically: the same examples and settings give a
+    /// byte-identical model. Features are extracted on all cores; `progress` hears of each
+    /// epoch.
+    pub fn train(
+        &self,
+        examples: &[Example],
+        config: &TrainConfig,
+        progress: impl FnMut(Progress),
+    ) -> Model {
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = examples.len().div_ceil(threads).max(1);
+        let data: Vec<(Counts, String)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = examples
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|e| {
+                                (
+                                    config.features.counts(&self.words(&e.text), &e.text),
+                                    e.label.clone(),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        classify::train(&data, config, progress)
+    }
+
+    /// Classifies every example with `model` and tallies the outcome.
+    pub fn evaluate(&self, model: &Model, examples: &[Example]) -> Evaluation {
+        let mut evaluation = Evaluation::new(model.labels());
+        for example in examples {
+            let p = model.probabilities(&model.vector(&self.words(&example.text), &example.text));
+            let best = (0..p.len())
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                .unwrap_or(0);
+            evaluation.add(&example.label, &model.labels()[best]);
+        }
+        evaluation
     }
 
     /// Splits `text` into words. Any text is accepted, including the empty one.
@@ -130,28 +255,50 @@ impl Analyzer {
         keywords::extract(&tokens, options, &self.idf, &self.stop_words)
     }
 
-    /// Runs the analyses `options` asks for on `text`. The text is segmented once when the
-    /// requested segmentation is the one the keyword method reads (see [`TokenSource`]).
-    pub fn analyze<'a>(&'a self, text: &'a str, options: &AnalyzeOptions) -> Analysis<'a> {
+    /// Runs the analyses `options` asks for on `text`, segmenting it once for all of them when
+    /// the requested segmentation is the one the keyword method and the classifier read (see
+    /// [`TokenSource`]). An unknown model fails the call before any work is done.
+    pub fn analyze<'a>(
+        &'a self,
+        text: &'a str,
+        options: &AnalyzeOptions,
+    ) -> Result<Analysis<'a>, ClassifyError> {
+        let model = match &options.classify {
+            Some(c) => Some((self.model(&c.model)?, c.top_k)),
+            None => None,
+        };
         let keyword_source = options.keywords.as_ref().map(TokenSource::for_keywords);
-        let keyword_tokens = keyword_source.map(|source| self.tokens(text, source));
+        let segment_source = options.segment.as_ref().and_then(TokenSource::for_segment);
+        let needs = |source| keyword_source == Some(source) || segment_source == Some(source);
+        let plain = (needs(TokenSource::Plain) || model.is_some())
+            .then(|| self.tokens(text, TokenSource::Plain));
+        let tagged = needs(TokenSource::Tagged).then(|| self.tokens(text, TokenSource::Tagged));
+        let reuse = |source| match source {
+            TokenSource::Plain => plain.as_deref().unwrap_or_default(),
+            TokenSource::Tagged => tagged.as_deref().unwrap_or_default(),
+        };
         let keywords = options
             .keywords
             .as_ref()
-            .zip(keyword_tokens.as_deref())
-            .map(|(k, tokens)| keywords::extract(tokens, k, &self.idf, &self.stop_words));
-        let tokens = options.segment.map(|segment| {
-            match (TokenSource::for_segment(&segment), keyword_tokens) {
-                (Some(source), Some(mut tokens)) if Some(source) == keyword_source => {
-                    if !segment.with_pos {
-                        tokens.iter_mut().for_each(|t| t.pos = None);
-                    }
-                    tokens
+            .zip(keyword_source)
+            .map(|(k, source)| keywords::extract(reuse(source), k, &self.idf, &self.stop_words));
+        let classification = model
+            .map(|(model, top_k)| classify_tokens(model, reuse(TokenSource::Plain), text, top_k));
+        let tokens = options.segment.map(|segment| match segment_source {
+            Some(source) => {
+                let mut tokens = reuse(source).to_vec();
+                if !segment.with_pos {
+                    tokens.iter_mut().for_each(|t| t.pos = None);
                 }
-                _ => self.segment(text, &segment),
+                tokens
             }
+            None => self.segment(text, &segment),
         });
-        Analysis { tokens, keywords }
+        Ok(Analysis {
+            tokens,
+            keywords,
+            classification,
+        })
     }
 
     fn tokens<'a>(&'a self, text: &'a str, source: TokenSource) -> Vec<Token<'a>> {
@@ -167,8 +314,35 @@ impl Analyzer {
     }
 }
 
+/// Classifies a text whose precise-mode (HMM on) tokens are known.
+fn classify_tokens(
+    model: &NamedModel,
+    tokens: &[Token<'_>],
+    text: &str,
+    top_k: usize,
+) -> Classification {
+    let words: Vec<&str> = tokens.iter().map(|t| t.word).collect();
+    let probabilities = model.model.probabilities(&model.model.vector(&words, text));
+    let mut labels: Vec<(String, f64)> = model
+        .model
+        .labels()
+        .iter()
+        .cloned()
+        .zip(probabilities)
+        .collect();
+    labels.sort_by(|a, b| b.1.total_cmp(&a.1));
+    if top_k > 0 {
+        labels.truncate(top_k);
+    }
+    Classification {
+        model: model.name.clone(),
+        labels,
+    }
+}
+
 /// The two precise-mode (HMM on) segmentations. Python jieba's keyword extractors read
-/// `jieba.cut` for TF-IDF without `allowPOS` and `jieba.posseg.cut` otherwise; the two differ
+/// `jieba.cut` for TF-IDF without `allowPOS` and `jieba.posseg.cut` otherwise (classifiers read
+/// `jieba.cut` too); the two differ
 /// on runs of characters missing from the dictionary, so each method reads the one Python does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TokenSource {

@@ -22,6 +22,17 @@ pub enum LoadError {
         /// Offset of the first invalid byte.
         offset: usize,
     },
+    /// A model file is damaged, truncated, or from a newer version.
+    #[error("{path}: {reason}")]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The settings do not fit together.
+    #[error("{0}")]
+    Config(String),
     /// A line does not have the expected format.
     #[error("{path}:{line}: {reason}")]
     Malformed {

@@ -1,8 +1,9 @@
 //! Validation of requests into core options, and conversion of core results into messages.
 
+use crate::core::classify::{FORMAT_VERSION, NamedModel};
 use crate::core::{
-    Analysis, AnalyzeOptions, Keyword, KeywordMethod, KeywordOptions, SegmentMode, SegmentOptions,
-    Token,
+    Analysis, AnalyzeOptions, Classification, ClassifyOptions, Keyword, KeywordMethod,
+    KeywordOptions, SegmentMode, SegmentOptions, Token,
 };
 
 use super::error::FieldViolation;
@@ -153,6 +154,19 @@ impl Violations {
         }
     }
 
+    fn classify(&mut self, prefix: &str, model: String, top_k: u32) -> ClassifyOptions {
+        if top_k > MAX_TOP_K {
+            self.add(
+                &format!("{prefix}top_k"),
+                format!("is {top_k}; it must be between 0 (meaning all labels) and {MAX_TOP_K}"),
+            );
+        }
+        ClassifyOptions {
+            model,
+            top_k: top_k as usize,
+        }
+    }
+
     fn finish<T>(self, text: String, options: T) -> Validated<T> {
         if self.0.is_empty() {
             Ok(Job { text, options })
@@ -183,22 +197,34 @@ impl pb::ExtractKeywordsRequest {
 }
 
 impl pb::AnalyzeRequest {
-    /// Checks every field and converts the request into core options. With neither part set,
-    /// both run with their defaults.
+    /// Checks every field and converts the request into core options. With no part set, all
+    /// run with their defaults.
     pub(crate) fn validate(self, limits: &Limits) -> Validated<AnalyzeOptions> {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
-        let options = match (self.segment, self.keywords) {
-            (None, None) => AnalyzeOptions {
+        let options = match (self.segment, self.keywords, self.classify) {
+            (None, None, None) => AnalyzeOptions {
                 segment: Some(SegmentOptions::default()),
                 keywords: Some(KeywordOptions::default()),
+                classify: Some(ClassifyOptions::default()),
             },
-            (segment, keywords) => AnalyzeOptions {
+            (segment, keywords, classify) => AnalyzeOptions {
                 segment: segment.map(|s| v.segment("segment.", s.mode, s.disable_hmm, s.with_pos)),
                 keywords: keywords
                     .map(|k| v.keywords("keywords.", k.method, k.top_k, k.allowed_pos)),
+                classify: classify.map(|c| v.classify("classify.", c.model, c.top_k)),
             },
         };
+        v.finish(self.text, options)
+    }
+}
+
+impl pb::ClassifyRequest {
+    /// Checks every field and converts the request into core options.
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<ClassifyOptions> {
+        let mut v = Violations::default();
+        v.check_text(&self.text, limits);
+        let options = v.classify("", self.model, self.top_k);
         v.finish(self.text, options)
     }
 }
@@ -246,9 +272,38 @@ impl From<Vec<Keyword>> for pb::ExtractKeywordsResponse {
     }
 }
 
+impl From<Classification> for pb::ClassifyResponse {
+    fn from(c: Classification) -> Self {
+        Self {
+            labels: c
+                .labels
+                .into_iter()
+                .map(|(label, probability)| pb::LabelProbability { label, probability })
+                .collect(),
+            model: c.model,
+        }
+    }
+}
+
+impl pb::ModelInfo {
+    /// Describes a loaded model.
+    pub(crate) fn new(model: &NamedModel, is_default: bool) -> Self {
+        Self {
+            name: model.name.clone(),
+            labels: model.model.labels().to_vec(),
+            format_version: FORMAT_VERSION,
+            content_hash: model.content_hash.clone(),
+            default: is_default,
+            source: model.source.clone(),
+            training_examples: u32::try_from(model.model.training().examples).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 impl From<Analysis<'_>> for pb::AnalyzeResponse {
     fn from(analysis: Analysis<'_>) -> Self {
         Self {
+            classification: analysis.classification.map(pb::ClassifyResponse::from),
             tokens: analysis
                 .tokens
                 .unwrap_or_default()
@@ -311,6 +366,7 @@ mod tests {
         .ok()
         .unwrap();
         assert!(job.options.segment.is_some() && job.options.keywords.is_some());
+        assert!(job.options.classify.is_some());
         let err = pb::AnalyzeRequest {
             text: "文本".into(),
             segment: Some(pb::SegmentOptions {
@@ -322,11 +378,18 @@ mod tests {
                 top_k: 1001,
                 ..Default::default()
             }),
+            classify: Some(pb::ClassifyOptions {
+                top_k: 1001,
+                ..Default::default()
+            }),
         }
         .validate(&Limits::default())
         .err()
         .unwrap();
-        assert_eq!(fields(&err), ["segment.with_pos", "keywords.top_k"]);
+        assert_eq!(
+            fields(&err),
+            ["segment.with_pos", "keywords.top_k", "classify.top_k"]
+        );
     }
 
     #[test]

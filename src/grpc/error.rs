@@ -1,11 +1,14 @@
 //! The one place where failures become gRPC statuses.
 //!
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
-//! (with `google.rpc.BadRequest` field violations), UNAVAILABLE while draining, and INTERNAL
+//! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
+//! `google.rpc.ResourceInfo`), UNAVAILABLE while draining, and INTERNAL
 //! only for a bug in the server (a panic in the analysis), never for anything a client sent.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
+
+use crate::core::ClassifyError;
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +33,13 @@ impl FieldViolation {
 pub(crate) enum ApiError {
     /// The request has one or more bad fields.
     InvalidArgument(Vec<FieldViolation>),
+    /// The request names a model the server does not have.
+    UnknownModel {
+        /// The name asked for.
+        requested: String,
+        /// The models that exist.
+        available: Vec<String>,
+    },
     /// The server is shutting down and takes no new work.
     Draining,
     /// The analysis itself failed: a server bug, logged with its cause.
@@ -39,6 +49,20 @@ pub(crate) enum ApiError {
 impl From<Vec<FieldViolation>> for ApiError {
     fn from(violations: Vec<FieldViolation>) -> Self {
         Self::InvalidArgument(violations)
+    }
+}
+
+impl From<ClassifyError> for ApiError {
+    fn from(error: ClassifyError) -> Self {
+        match error {
+            ClassifyError::UnknownModel {
+                requested,
+                available,
+            } => Self::UnknownModel {
+                requested,
+                available,
+            },
+        }
     }
 }
 
@@ -56,6 +80,20 @@ impl From<ApiError> for Status {
                     details.add_bad_request_violation(v.field, v.description);
                 }
                 Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ApiError::UnknownModel {
+                requested,
+                available,
+            } => {
+                let list = available.join(", ");
+                let message = if requested.is_empty() {
+                    format!("no default model is configured; available models: {list}")
+                } else {
+                    format!("no model named `{requested}`; available models: {list}")
+                };
+                let mut details = ErrorDetails::new();
+                details.set_resource_info("model", requested, "", format!("available: {list}"));
+                Status::with_error_details(Code::NotFound, message, details)
             }
             ApiError::Draining => {
                 Status::unavailable("the server is shutting down; retry on another replica")

@@ -28,6 +28,11 @@ impl WorkPool {
         }
     }
 
+    /// The shared analyzer, for cheap reads that need no worker.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
     /// The number of analyses that may run at once.
     pub fn workers(&self) -> usize {
         self.workers

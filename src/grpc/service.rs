@@ -5,6 +5,7 @@ use std::time::Instant;
 use tonic::{Request, Response, Status};
 
 use super::convert::{Job, Limits, Validated};
+use super::error::ApiError;
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use crate::core::Analyzer;
@@ -29,7 +30,7 @@ impl TextAnalysisService {
         method: &'static str,
         request: Request<Req>,
         validate: fn(Req, &Limits) -> Validated<Opts>,
-        analyse: fn(&Analyzer, &str, &Opts) -> Resp,
+        analyse: fn(&Analyzer, &str, &Opts) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, Status>
     where
         Opts: Send + 'static,
@@ -42,7 +43,7 @@ impl TextAnalysisService {
             text_chars = text.chars().count();
             self.pool
                 .run(move |analyzer| analyse(analyzer, &text, &options))
-                .await
+                .await?
         }
         .await;
         let status = result.map(Response::new).map_err(Status::from);
@@ -67,7 +68,7 @@ impl TextAnalysis for TextAnalysisService {
             "Segment",
             request,
             pb::SegmentRequest::validate,
-            |a, text, options| a.segment(text, options).into(),
+            |a, text, options| Ok(a.segment(text, options).into()),
         )
         .await
     }
@@ -80,7 +81,7 @@ impl TextAnalysis for TextAnalysisService {
             "ExtractKeywords",
             request,
             pb::ExtractKeywordsRequest::validate,
-            |a, text, options| a.keywords(text, options).into(),
+            |a, text, options| Ok(a.keywords(text, options).into()),
         )
         .await
     }
@@ -93,8 +94,36 @@ impl TextAnalysis for TextAnalysisService {
             "Analyze",
             request,
             pb::AnalyzeRequest::validate,
-            |a, text, options| a.analyze(text, options).into(),
+            |a, text, options| Ok(a.analyze(text, options)?.into()),
         )
         .await
+    }
+
+    async fn classify(
+        &self,
+        request: Request<pb::ClassifyRequest>,
+    ) -> Result<Response<pb::ClassifyResponse>, Status> {
+        self.handle(
+            "Classify",
+            request,
+            pb::ClassifyRequest::validate,
+            |a, text, options| Ok(a.classify(text, options)?.into()),
+        )
+        .await
+    }
+
+    async fn list_models(
+        &self,
+        _request: Request<pb::ListModelsRequest>,
+    ) -> Result<Response<pb::ListModelsResponse>, Status> {
+        let models = self.pool.analyzer().models();
+        let default = models.default_name();
+        Ok(Response::new(pb::ListModelsResponse {
+            models: models
+                .iter()
+                .map(|m| pb::ModelInfo::new(m, Some(m.name.as_str()) == default))
+                .collect(),
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        }))
     }
 }

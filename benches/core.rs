@@ -1,0 +1,96 @@
+//! Core throughput without gRPC: segmentation modes, tagging, keywords and classification on
+//! short (~100 characters, a review), medium (~2,000 characters) and long (all of `seeds/`,
+//! ~100 KB) texts.
+//!
+//! Run: `cargo bench --bench core` (add `-- classify` to filter). Criterion reports time per
+//! call and throughput in bytes; compare rows of one run, not absolute numbers across
+//! machines.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented public function
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use textanalysis::core::{
+    Analyzer, AnalyzerConfig, ClassifyOptions, KeywordMethod, KeywordOptions, SegmentMode,
+    SegmentOptions,
+};
+
+fn texts() -> Vec<(&'static str, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reviews = std::fs::read_to_string(root.join("data/sentiment/dev.tsv")).expect("dev.tsv");
+    let short = reviews
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
+        .find(|t| (90..=110).contains(&t.chars().count()))
+        .expect("a review of about 100 characters")
+        .to_owned();
+    let mut seeds: Vec<_> = std::fs::read_dir(root.join("seeds"))
+        .expect("seeds/")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    seeds.sort();
+    let long: String = seeds
+        .iter()
+        .map(|p| std::fs::read_to_string(p).expect("seed"))
+        .collect();
+    let medium: String = long.chars().take(2000).collect();
+    vec![("short", short), ("medium", medium), ("long", long)]
+}
+
+fn bench(c: &mut Criterion) {
+    let analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    let segment = |mode, hmm, with_pos| SegmentOptions {
+        mode,
+        hmm,
+        with_pos,
+    };
+    let segmentations = [
+        ("precise", segment(SegmentMode::Precise, true, false)),
+        (
+            "precise_no_hmm",
+            segment(SegmentMode::Precise, false, false),
+        ),
+        ("search", segment(SegmentMode::Search, true, false)),
+        ("full", segment(SegmentMode::Full, true, false)),
+        ("pos", segment(SegmentMode::Precise, true, true)),
+    ];
+    let keywords = |method| KeywordOptions {
+        method,
+        ..KeywordOptions::default()
+    };
+    for (size, text) in texts() {
+        let mut group = c.benchmark_group(size);
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        if size == "long" {
+            group.sample_size(10);
+        }
+        for (name, options) in &segmentations {
+            group.bench_function(BenchmarkId::new("segment", name), |b| {
+                b.iter(|| analyzer.segment(black_box(&text), options).len())
+            });
+        }
+        for (name, method) in [
+            ("tfidf", KeywordMethod::TfIdf),
+            ("textrank", KeywordMethod::TextRank),
+        ] {
+            let options = keywords(method);
+            group.bench_function(BenchmarkId::new("keywords", name), |b| {
+                b.iter(|| analyzer.keywords(black_box(&text), &options).len())
+            });
+        }
+        let options = ClassifyOptions::default();
+        group.bench_function(BenchmarkId::new("classify", "sentiment"), |b| {
+            b.iter(|| {
+                analyzer
+                    .classify(black_box(&text), &options)
+                    .map(|c| c.labels.len())
+            })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

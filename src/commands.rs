@@ -1,0 +1,130 @@
+//! The `train` and `eval` subcommands.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use crate::config::{EvalArgs, TrainArgs};
+use crate::core::classify::{self, FeatureSpec, Model, TrainConfig};
+use crate::core::{Analyzer, AnalyzerConfig, LoadError};
+
+/// Why a command failed; every variant is the user's input or environment at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// An input file could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The input has no usable example.
+    #[error("{0}: no examples")]
+    NoExamples(String),
+    /// The model could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The model path.
+        path: String,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+}
+
+/// Trains a model and writes it atomically (temporary file, then rename), reporting progress on
+/// `log`.
+pub fn train(args: &TrainArgs, log: &mut impl Write) -> Result<Model, CommandError> {
+    let started = Instant::now();
+    let read = classify::read_examples(&args.input, args.skip_bad_lines)?;
+    if read.examples.is_empty() {
+        return Err(CommandError::NoExamples(args.input.display().to_string()));
+    }
+    let _ = writeln!(
+        log,
+        "read {} examples from {}{}",
+        read.examples.len(),
+        args.input.display(),
+        if read.skipped > 0 {
+            format!(" ({} malformed lines skipped)", read.skipped)
+        } else {
+            String::new()
+        }
+    );
+    let analyzer = Analyzer::new(&AnalyzerConfig::default())?;
+    let config = TrainConfig {
+        features: FeatureSpec {
+            buckets: args.buckets,
+            word_ngrams: args.word_ngrams,
+            min_char_ngram: args.min_char_ngram,
+            max_char_ngram: args.max_char_ngram.max(args.min_char_ngram),
+        },
+        epochs: args.epochs,
+        learning_rate: args.learning_rate,
+        l2: args.l2,
+        seed: args.seed,
+    };
+    let model = analyzer.train(&read.examples, &config, |p| {
+        let _ = writeln!(
+            log,
+            "epoch {}/{}: loss {:.4}, training accuracy {:.4} ({:.1} s)",
+            p.epoch,
+            p.epochs,
+            p.loss,
+            p.accuracy,
+            started.elapsed().as_secs_f64()
+        );
+    });
+    let bytes = model.to_bytes();
+    write_atomically(&args.output, &bytes)?;
+    let _ = writeln!(
+        log,
+        "wrote {} ({} labels: {}; {} bytes; content hash {}) in {:.1} s",
+        args.output.display(),
+        model.labels().len(),
+        model.labels().join(", "),
+        bytes.len(),
+        classify::content_hash(&bytes),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(model)
+}
+
+/// Evaluates a model file on labelled texts and writes the report to `out`.
+pub fn eval(args: &EvalArgs, out: &mut impl Write) -> Result<(), CommandError> {
+    let bytes = std::fs::read(&args.model).map_err(|source| LoadError::Io {
+        path: args.model.clone(),
+        source,
+    })?;
+    let model = Model::from_bytes(&bytes).map_err(|e| LoadError::Model {
+        path: args.model.clone(),
+        reason: e.to_string(),
+    })?;
+    let read = classify::read_examples(&args.input, args.skip_bad_lines)?;
+    if read.examples.is_empty() {
+        return Err(CommandError::NoExamples(args.input.display().to_string()));
+    }
+    let analyzer = Analyzer::new(&AnalyzerConfig::default())?;
+    let evaluation = analyzer.evaluate(&model, &read.examples);
+    let _ = writeln!(
+        out,
+        "model: {} (content hash {})",
+        args.model.display(),
+        classify::content_hash(&bytes)
+    );
+    let _ = writeln!(out, "input: {}", args.input.display());
+    if read.skipped > 0 {
+        let _ = writeln!(out, "malformed lines skipped: {}", read.skipped);
+    }
+    let _ = write!(out, "{evaluation}");
+    Ok(())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
+    let error = |source| CommandError::Write {
+        path: path.display().to_string(),
+        source,
+    };
+    let mut temp = path.as_os_str().to_owned();
+    temp.push(".tmp");
+    let temp = std::path::PathBuf::from(temp);
+    let mut file = std::fs::File::create(&temp).map_err(error)?;
+    file.write_all(bytes).map_err(error)?;
+    file.sync_all().map_err(error)?;
+    std::fs::rename(&temp, path).map_err(error)
+}

@@ -1,0 +1,326 @@
+//! A trained linear model and its file format.
+//!
+//! The format (version 1), all integers and floats little-endian:
+//!
+//! | offset | size | content |
+//! |---|---|---|
+//! | 0 | 8 | magic `TAMODEL\n` |
+//! | 8 | 4 | format version, `u32` |
+//! | 12 | 4 | header length `h`, `u32` |
+//! | 16 | `h` | header: UTF-8 JSON ([`Header`]: labels, feature settings, training record) |
+//! | 16 + `h` | 4 · buckets · labels | weights, `f32`, bucket by bucket: each bucket's weights for every label together (one cache line per feature when predicting) |
+//! | … | 4 · labels | biases, `f32` |
+//! | end − 32 | 32 | SHA-256 of every byte before it |
+//!
+//! A reader refuses a file with another magic, a newer version, a wrong length or checksum, or
+//! a header that does not match the weights, so a model is loaded whole or not at all.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::features::{FeatureSpec, Sparse};
+
+const MAGIC: &[u8; 8] = b"TAMODEL\n";
+/// The model file format this build writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+const CHECKSUM_LEN: usize = 32;
+/// Sanity bounds, so a corrupt header cannot ask for absurd allocations.
+const MAX_BUCKETS: u32 = 1 << 26;
+const MAX_LABELS: usize = 10_000;
+
+/// How a model was trained, kept in its file for `ListModels` and reproducibility.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainingRecord {
+    /// Examples trained on.
+    pub examples: usize,
+    /// Passes over the examples.
+    pub epochs: u32,
+    /// Step size of the optimiser.
+    pub learning_rate: f32,
+    /// L2 regularisation strength.
+    pub l2: f32,
+    /// Seed of the example order.
+    pub seed: u64,
+}
+
+/// The JSON header of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The labels, in the order of the weight rows.
+    pub labels: Vec<String>,
+    /// The features the model reads.
+    pub features: FeatureSpec,
+    /// How it was trained.
+    pub training: TrainingRecord,
+}
+
+/// A multinomial logistic-regression model over hashed features.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    header: Header,
+    /// `buckets × labels`: the weights of bucket `j` are `weights[j * labels..(j + 1) * labels]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Why a model file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// Not a model file.
+    #[error("not a textanalysis model file (bad magic bytes)")]
+    BadMagic,
+    /// Written by a newer build.
+    #[error("model format version {found} is newer than this build reads (up to {FORMAT_VERSION})")]
+    FutureVersion {
+        /// The version in the file.
+        found: u32,
+    },
+    /// Shorter or longer than its header says.
+    #[error("file is truncated or has trailing bytes: {0}")]
+    Length(String),
+    /// The checksum does not match the content.
+    #[error("checksum mismatch: the file is corrupt")]
+    Checksum,
+    /// The header is not valid.
+    #[error("invalid header: {0}")]
+    Header(String),
+}
+
+impl Model {
+    /// A model with all weights zero.
+    pub(crate) fn zeros(header: Header) -> Self {
+        let labels = header.labels.len();
+        let buckets = header.features.buckets as usize;
+        Self {
+            header,
+            weights: vec![0.0; labels * buckets],
+            bias: vec![0.0; labels],
+        }
+    }
+
+    /// The feature vector the model reads from a text given its words.
+    pub(crate) fn vector(&self, words: &[&str], text: &str) -> Sparse {
+        self.header.features.counts(words, text).vector()
+    }
+
+    /// The labels, in model order.
+    pub fn labels(&self) -> &[String] {
+        &self.header.labels
+    }
+
+    /// The features the model reads.
+    pub fn features(&self) -> &FeatureSpec {
+        &self.header.features
+    }
+
+    /// How the model was trained.
+    pub fn training(&self) -> &TrainingRecord {
+        &self.header.training
+    }
+
+    pub(crate) fn weights_mut(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.weights, &mut self.bias)
+    }
+
+    /// Raw scores (logits) of each label for a feature vector.
+    pub(crate) fn scores(&self, x: &Sparse, out: &mut [f64]) {
+        let labels = self.bias.len();
+        for (score, &b) in out.iter_mut().zip(&self.bias) {
+            *score = f64::from(b);
+        }
+        for &(j, v) in x {
+            let at = j as usize * labels;
+            for (score, &w) in out.iter_mut().zip(&self.weights[at..at + labels]) {
+                *score += f64::from(w * v);
+            }
+        }
+    }
+
+    /// The probability of each label (softmax over the scores); they sum to 1.
+    pub(crate) fn probabilities(&self, x: &Sparse) -> Vec<f64> {
+        let mut p = vec![0.0; self.header.labels.len()];
+        self.scores(x, &mut p);
+        softmax(&mut p);
+        p
+    }
+
+    /// The file's bytes: the same model always gives the same bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serialising plain data to a Vec cannot fail.
+        let header = serde_json::to_vec(&self.header).unwrap_or_default();
+        let mut out =
+            Vec::with_capacity(16 + header.len() + 4 * (self.weights.len() + self.bias.len()) + 32);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for w in self.weights.iter().chain(&self.bias) {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        let digest = Sha256::digest(&out);
+        out.extend_from_slice(&digest);
+        out
+    }
+
+    /// Reads a model file, checking everything before trusting anything.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        if bytes.len() < 16 + CHECKSUM_LEN || &bytes[..8] != MAGIC {
+            return Err(if bytes.starts_with(MAGIC) {
+                ModelError::Length(format!("only {} bytes", bytes.len()))
+            } else {
+                ModelError::BadMagic
+            });
+        }
+        let u32_at = |at: usize| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+        };
+        let version = u32_at(8);
+        if version > FORMAT_VERSION {
+            return Err(ModelError::FutureVersion { found: version });
+        }
+        if version == 0 {
+            return Err(ModelError::Header("format version 0 does not exist".into()));
+        }
+        let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+        if Sha256::digest(body).as_slice() != checksum {
+            return Err(ModelError::Checksum);
+        }
+        let header_len = u32_at(12) as usize;
+        let header_bytes = body
+            .get(16..16usize.saturating_add(header_len))
+            .ok_or_else(|| {
+                ModelError::Length(format!("header of {header_len} bytes does not fit"))
+            })?;
+        let header: Header =
+            serde_json::from_slice(header_bytes).map_err(|e| ModelError::Header(e.to_string()))?;
+        let labels = header.labels.len();
+        if labels == 0 || labels > MAX_LABELS {
+            return Err(ModelError::Header(format!("{labels} labels")));
+        }
+        let mut distinct = header.labels.clone();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() != labels || header.labels.iter().any(String::is_empty) {
+            return Err(ModelError::Header(
+                "labels must be distinct and non-empty".into(),
+            ));
+        }
+        let spec = header.features;
+        if spec.buckets == 0 || spec.buckets > MAX_BUCKETS {
+            return Err(ModelError::Header(format!("{} buckets", spec.buckets)));
+        }
+        if spec.min_char_ngram > spec.max_char_ngram
+            || spec.max_char_ngram > 8
+            || spec.word_ngrams > 2
+        {
+            return Err(ModelError::Header("unsupported feature settings".into()));
+        }
+        let floats = &body[16 + header_len..];
+        let buckets = spec.buckets as usize;
+        let expected = 4 * labels * (buckets + 1);
+        if floats.len() != expected {
+            return Err(ModelError::Length(format!(
+                "{} bytes of weights where {labels} labels × {buckets} buckets need {expected}",
+                floats.len()
+            )));
+        }
+        let mut values: Vec<f32> = floats
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(ModelError::Header("weights must be finite".into()));
+        }
+        let bias = values.split_off(labels * buckets);
+        Ok(Self {
+            header,
+            weights: values,
+            bias,
+        })
+    }
+}
+
+/// Turns scores into probabilities in place, stably.
+pub(crate) fn softmax(scores: &mut [f64]) {
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for s in scores.iter_mut() {
+        *s = (*s - max).exp();
+        sum += *s;
+    }
+    scores.iter_mut().for_each(|s| *s /= sum);
+}
+
+/// A model file's identity in `ListModels`: its stored checksum (the SHA-256 of everything
+/// before it), in hex. Read from the file rather than computed, so loading hashes once.
+pub fn content_hash(bytes: &[u8]) -> String {
+    bytes[bytes.len().saturating_sub(CHECKSUM_LEN)..]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn small() -> Model {
+        let mut model = Model::zeros(Header {
+            labels: vec!["neg".into(), "pos".into()],
+            features: FeatureSpec {
+                buckets: 8,
+                ..FeatureSpec::default()
+            },
+            training: TrainingRecord {
+                examples: 2,
+                epochs: 1,
+                learning_rate: 0.1,
+                l2: 0.0,
+                seed: 7,
+            },
+        });
+        let (w, b) = model.weights_mut();
+        w[3] = 1.5;
+        b[1] = -0.25;
+        model
+    }
+
+    #[test]
+    fn round_trips_byte_for_byte() {
+        let bytes = small().to_bytes();
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back, small());
+        assert_eq!(back.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn damage_of_any_kind_is_refused() {
+        let bytes = small().to_bytes();
+        for cut in [0, 5, 20, bytes.len() - 1] {
+            assert!(
+                Model::from_bytes(&bytes[..cut]).is_err(),
+                "truncated at {cut}"
+            );
+        }
+        let mut flipped = bytes.clone();
+        flipped[40] ^= 1;
+        assert_eq!(Model::from_bytes(&flipped), Err(ModelError::Checksum));
+        let mut future = bytes.clone();
+        future[8] = 2;
+        assert_eq!(
+            Model::from_bytes(&future),
+            Err(ModelError::FutureVersion { found: 2 })
+        );
+        assert_eq!(
+            Model::from_bytes(b"PK\x03\x04 not a model at all, not at all....."),
+            Err(ModelError::BadMagic)
+        );
+    }
+
+    #[test]
+    fn probabilities_sum_to_one() {
+        let p = small().probabilities(&vec![(3, 1.0)]);
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        assert!(p[0] > p[1]);
+    }
+}

@@ -1,0 +1,300 @@
+//! Reading labelled examples and training a model, deterministically.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::features::{Counts, FeatureSpec, Sparse};
+use super::model::{Header, Model, TrainingRecord, softmax};
+use crate::core::error::{LoadError, read_text};
+
+/// One labelled text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// Its label.
+    pub label: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// Examples read from a file, with the count of malformed lines skipped.
+#[derive(Debug, Clone, Default)]
+pub struct Examples {
+    /// The examples, in file order.
+    pub examples: Vec<Example>,
+    /// Malformed lines skipped (only with `skip_bad_lines`).
+    pub skipped: usize,
+}
+
+/// Reads `label<TAB>text` lines or fastText `__label__x text` lines (the first label of a
+/// line counts). Blank lines are ignored. A malformed line is an error naming its number, or
+/// is counted and skipped with `skip_bad_lines`.
+pub fn read_examples(path: &Path, skip_bad_lines: bool) -> Result<Examples, LoadError> {
+    let text = read_text(path)?;
+    let mut out = Examples::default();
+    for (i, line) in text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(&text)
+        .lines()
+        .enumerate()
+    {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_example(line) {
+            Ok(example) => out.examples.push(example),
+            Err(_) if skip_bad_lines => out.skipped += 1,
+            Err(reason) => {
+                return Err(LoadError::Malformed {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn parse_example(line: &str) -> Result<Example, String> {
+    let (label, text) = if let Some(rest) = line.strip_prefix("__label__") {
+        let (label, text) = rest
+            .split_once(char::is_whitespace)
+            .ok_or("a fastText line needs a text after its label")?;
+        // Further labels of a multi-label line are dropped.
+        let mut text = text.trim_start();
+        while let Some(more) = text.strip_prefix("__label__") {
+            text = more
+                .split_once(char::is_whitespace)
+                .map_or("", |(_, t)| t)
+                .trim_start();
+        }
+        (label, text)
+    } else {
+        line.split_once('\t')
+            .ok_or("expected `label<TAB>text` or `__label__label text`")?
+    };
+    let label = label.trim();
+    if label.is_empty() || label.chars().any(char::is_whitespace) {
+        return Err(format!("bad label `{label}`"));
+    }
+    if text.trim().is_empty() {
+        return Err("the text is empty".into());
+    }
+    Ok(Example {
+        label: label.to_owned(),
+        text: text.to_owned(),
+    })
+}
+
+/// Training settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TrainConfig {
+    /// The features to read.
+    pub features: FeatureSpec,
+    /// Passes over the data.
+    pub epochs: u32,
+    /// AdaGrad step size.
+    pub learning_rate: f32,
+    /// L2 regularisation strength.
+    pub l2: f32,
+    /// Seed of the example order.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            features: FeatureSpec::default(),
+            epochs: 10,
+            learning_rate: 0.1,
+            l2: 8e-3,
+            seed: 1,
+        }
+    }
+}
+
+/// Progress of a training run, for reporting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// The epoch just finished (1-based).
+    pub epoch: u32,
+    /// Of how many.
+    pub epochs: u32,
+    /// Mean cross-entropy loss over the epoch.
+    pub loss: f64,
+    /// Share of examples the model got right during the epoch.
+    pub accuracy: f64,
+}
+
+/// A small deterministic generator (SplitMix64) for the example order.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+/// Trains a multinomial logistic regression on the texts' features with AdaGrad and L2
+/// regularisation on the weights each example touches, and keeps the average of all steps'
+/// weights. Labels are sorted, so the same
+/// examples and settings always give the same model, byte for byte.
+pub(crate) fn train(
+    data: &[(Counts, String)],
+    config: &TrainConfig,
+    mut progress: impl FnMut(Progress),
+) -> Model {
+    let labels: Vec<String> = data
+        .iter()
+        .map(|(_, l)| l.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let targets: Vec<usize> = data
+        .iter()
+        .map(|(_, l)| labels.binary_search(l).unwrap_or(0))
+        .collect();
+    let n_labels = labels.len();
+    let mut model = Model::zeros(Header {
+        labels,
+        features: config.features,
+        training: TrainingRecord {
+            examples: data.len(),
+            epochs: config.epochs,
+            learning_rate: config.learning_rate,
+            l2: config.l2,
+            seed: config.seed,
+        },
+    });
+    let buckets = config.features.buckets as usize;
+    let vectors: Vec<Sparse> = data.iter().map(|(c, _)| c.vector()).collect();
+    let mut grad_sq = vec![1e-8f32; n_labels * buckets];
+    let mut bias_sq = vec![1e-8f32; n_labels];
+    let mut order: Vec<usize> = (0..data.len()).collect();
+    let mut rng = SplitMix(config.seed);
+    let mut p = vec![0.0f64; n_labels];
+    let lr = config.learning_rate;
+    // Polyak averaging of every step's weights, kept sparse: with `weighted_sum` holding
+    // t × (amount subtracted at step t), the mean of the weights after steps 1..=T is
+    // ((T + 1) × w_T + weighted_sum) / T.
+    let mut step = 0f64;
+    let mut weighted_sum = vec![0f64; n_labels * buckets];
+    let mut bias_sum = vec![0f64; n_labels];
+    for epoch in 1..=config.epochs {
+        rng.shuffle(&mut order);
+        let (mut loss, mut right) = (0.0f64, 0usize);
+        for &i in &order {
+            step += 1.0;
+            let x = &vectors[i];
+            let target = targets[i];
+            model.scores(x, &mut p);
+            let best = (0..n_labels)
+                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+                .unwrap_or(0);
+            right += usize::from(best == target);
+            softmax(&mut p);
+            loss -= p[target].max(1e-12).ln();
+            let (weights, bias) = model.weights_mut();
+            for k in 0..n_labels {
+                let g = (p[k] - f64::from(u8::from(k == target))) as f32;
+                for &(j, v) in x {
+                    let at = j as usize * n_labels + k;
+                    let grad = g * v + config.l2 * weights[at];
+                    grad_sq[at] += grad * grad;
+                    let delta = lr * grad / grad_sq[at].sqrt();
+                    weights[at] -= delta;
+                    weighted_sum[at] += step * f64::from(delta);
+                }
+                bias_sq[k] += g * g;
+                let delta = lr * g / bias_sq[k].sqrt();
+                bias[k] -= delta;
+                bias_sum[k] += step * f64::from(delta);
+            }
+        }
+        progress(Progress {
+            epoch,
+            epochs: config.epochs,
+            loss: loss / data.len().max(1) as f64,
+            accuracy: right as f64 / data.len().max(1) as f64,
+        });
+    }
+    if step > 0.0 {
+        let (weights, bias) = model.weights_mut();
+        for (w, sum) in weights
+            .iter_mut()
+            .chain(bias.iter_mut())
+            .zip(weighted_sum.iter().chain(&bias_sum))
+        {
+            *w = (((step + 1.0) * f64::from(*w) + sum) / step) as f32;
+        }
+    }
+    model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_input_formats_parse() {
+        assert_eq!(
+            parse_example("pos\t很好\t用").unwrap(),
+            Example {
+                label: "pos".into(),
+                text: "很好\t用".into()
+            }
+        );
+        assert_eq!(
+            parse_example("__label__neg 太差了 __label__x").unwrap(),
+            Example {
+                label: "neg".into(),
+                text: "太差了 __label__x".into()
+            }
+        );
+        assert_eq!(
+            parse_example("__label__a __label__b 两个标签").unwrap(),
+            Example {
+                label: "a".into(),
+                text: "两个标签".into()
+            }
+        );
+        for bad in ["没有标签的行", "\t只有文本", "pos\t   ", "__label__only"] {
+            assert!(parse_example(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn separable_data_is_learned_and_training_is_deterministic() {
+        let spec = FeatureSpec {
+            buckets: 1 << 12,
+            ..FeatureSpec::default()
+        };
+        let texts = [("好评", "a"), ("差评", "b"), ("中评", "c")];
+        let data: Vec<(Counts, String)> = texts
+            .iter()
+            .map(|(t, l)| (spec.counts(&[t], t), l.to_string()))
+            .collect();
+        let config = TrainConfig {
+            features: spec,
+            epochs: 30,
+            ..TrainConfig::default()
+        };
+        let model = train(&data, &config, |_| {});
+        for (i, (text, _)) in texts.iter().enumerate() {
+            let p = model.probabilities(&model.vector(&[text], text));
+            assert!(p[i] > 0.6, "{text}: {p:?}");
+        }
+        assert_eq!(model.to_bytes(), train(&data, &config, |_| {}).to_bytes());
+    }
+}
