@@ -123,13 +123,6 @@ impl PosHmm {
             .unwrap_or(MIN_FLOAT)
     }
 
-    fn trans_p(&self, from: State, to: State) -> f64 {
-        let out = &self.trans[usize::from(from)];
-        out.binary_search_by_key(&to, |&(s, _)| s)
-            .map(|i| out[i].1)
-            .unwrap_or(f64::NEG_INFINITY)
-    }
-
     fn states_of(&self, ch: char) -> &[State] {
         self.char_states
             .get(&ch)
@@ -182,21 +175,39 @@ impl PosHmm {
                     candidates.clone_from(&self.all_states);
                 }
             }
+            // For each candidate, the best predecessor: walk each previous state's (sparse)
+            // transitions once instead of pairing every candidate with every previous state.
+            // `prev` ascends, so `>=` lets the greatest state win ties, as Python's max over
+            // (probability, state) tuples does.
+            // The emission is added before comparing, as in Python: a huge negative one
+            // (MIN_FLOAT) can round different sums to the same value, which makes ties.
+            let mut best: Vec<Option<(f64, State)>> = vec![None; n_states];
+            let mut emit = vec![f64::NAN; n_states];
+            candidates
+                .iter()
+                .for_each(|&y| emit[usize::from(y)] = self.emit_p(y, ch));
+            for &y0 in &prev {
+                let from = prob[usize::from(y0)];
+                for &(y, t) in &self.trans[usize::from(y0)] {
+                    let e = emit[usize::from(y)];
+                    if !e.is_nan() {
+                        let p = from + t + e;
+                        let slot = &mut best[usize::from(y)];
+                        if slot.is_none_or(|(bp, _)| p >= bp) {
+                            *slot = Some((p, y0));
+                        }
+                    }
+                }
+            }
+            // With no transition into a candidate, every predecessor scores -inf and Python
+            // keeps the greatest one.
+            let fallback = prev.iter().copied().max().unwrap_or(0);
             let mut next = vec![f64::NAN; n_states];
             let mut step = Vec::with_capacity(candidates.len());
             for &y in &candidates {
-                let emit = self.emit_p(y, ch);
-                let mut best: Option<(f64, State)> = None;
-                for &y0 in &prev {
-                    let p = prob[usize::from(y0)] + self.trans_p(y0, y) + emit;
-                    if best.is_none_or(|(bp, bs)| p > bp || (p == bp && y0 > bs)) {
-                        best = Some((p, y0));
-                    }
-                }
-                if let Some((p, y0)) = best {
-                    next[usize::from(y)] = p;
-                    step.push((y, y0));
-                }
+                let (p, y0) = best[usize::from(y)].unwrap_or((f64::NEG_INFINITY, fallback));
+                next[usize::from(y)] = p;
+                step.push((y, y0));
             }
             present = step.iter().map(|&(y, _)| y).collect();
             prob = next;
