@@ -104,6 +104,7 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
                 ..Default::default()
             }),
             classify: None,
+            id: String::new(),
         })
         .await
         .unwrap_err();

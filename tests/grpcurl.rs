@@ -118,6 +118,8 @@ async fn list_and_describe_through_reflection() {
             stdout(&output).lines().collect::<Vec<_>>(),
             [
                 "textanalysis.v1.TextAnalysis.Analyze",
+                "textanalysis.v1.TextAnalysis.AnalyzeBatch",
+                "textanalysis.v1.TextAnalysis.AnalyzeStream",
                 "textanalysis.v1.TextAnalysis.Classify",
                 "textanalysis.v1.TextAnalysis.ExtractKeywords",
                 "textanalysis.v1.TextAnalysis.ListModels",
@@ -220,6 +222,37 @@ async fn every_rpc_with_json_in_and_out() {
         ));
         assert_eq!(models["models"][0]["name"], "sentiment");
         assert_eq!(models["models"][0]["trainingExamples"], 13891);
+
+        // A stream: several JSON messages in, one answer each, in order, with their ids.
+        let messages = [
+            r#"{"id":"a","text":"很好用","classify":{}}"#,
+            r#"{"id":"b","text":""}"#,
+            r#"{"id":"c","text":"太差了","classify":{}}"#,
+        ]
+        .join("\n");
+        let output = grpcurl(
+            server,
+            &[
+                "-d",
+                "@",
+                "--",
+                "textanalysis.v1.TextAnalysis/AnalyzeStream",
+            ],
+            Some(&messages),
+        );
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let answers: Vec<Value> = serde_json::Deserializer::from_slice(&output.stdout)
+            .into_iter::<Value>()
+            .map(Result::unwrap)
+            .collect();
+        let ids: Vec<&str> = answers.iter().map(|a| a["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(answers[1]["error"]["code"], 3);
+        assert_eq!(answers[2]["classification"]["labels"][0]["label"], "neg");
 
         let health = ok_json(grpcurl(
             server,

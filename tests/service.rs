@@ -295,6 +295,7 @@ async fn analyze_equals_the_separate_calls() {
                 segment: Some(segment),
                 keywords: Some(keywords.clone()),
                 classify: None,
+                id: String::new(),
             })
             .await
             .unwrap()

@@ -13,6 +13,8 @@ use super::pb;
 pub(crate) const MAX_TOP_K: u32 = 1000;
 /// `top_k` when a request leaves it 0, as in jieba.
 pub(crate) const DEFAULT_TOP_K: u32 = 20;
+/// The most documents in one `AnalyzeBatch` call.
+pub(crate) const MAX_BATCH: usize = 1000;
 /// The most part-of-speech tags in `allowed_pos`.
 pub(crate) const MAX_ALLOWED_POS: usize = 64;
 /// The longest part-of-speech tag accepted in `allowed_pos`.
@@ -33,10 +35,12 @@ impl Default for Limits {
     }
 }
 
-/// A validated request: the text and what to do with it.
+/// A validated request: the text, what to do with it, and the client's `id` (if the request
+/// has one).
 pub(crate) struct Job<T> {
     pub(crate) text: String,
     pub(crate) options: T,
+    pub(crate) id: String,
 }
 
 /// The outcome of validating a request: a job, or every bad field.
@@ -169,7 +173,11 @@ impl Violations {
 
     fn finish<T>(self, text: String, options: T) -> Validated<T> {
         if self.0.is_empty() {
-            Ok(Job { text, options })
+            Ok(Job {
+                text,
+                options,
+                id: String::new(),
+            })
         } else {
             Err(self.0)
         }
@@ -216,6 +224,7 @@ impl pb::AnalyzeRequest {
             },
         };
         v.finish(self.text, options)
+            .map(|job| Job { id: self.id, ..job })
     }
 }
 
@@ -316,6 +325,8 @@ impl From<Analysis<'_>> for pb::AnalyzeResponse {
                 .into_iter()
                 .map(pb::Keyword::from)
                 .collect(),
+            id: String::new(),
+            error: None,
         }
     }
 }
@@ -382,6 +393,7 @@ mod tests {
                 top_k: 1001,
                 ..Default::default()
             }),
+            id: String::new(),
         }
         .validate(&Limits::default())
         .err()

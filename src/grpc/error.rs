@@ -8,6 +8,7 @@
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::pb;
 use crate::core::ClassifyError;
 
 /// One field of a request that is not acceptable.
@@ -62,6 +63,29 @@ impl From<ClassifyError> for ApiError {
                 requested,
                 available,
             },
+        }
+    }
+}
+
+impl ApiError {
+    /// The error of one document in a batch or stream: the code and message the same request
+    /// would get alone, and its field violations.
+    pub(crate) fn into_document_error(self) -> pb::DocumentError {
+        let field_violations = match &self {
+            ApiError::InvalidArgument(violations) => violations
+                .iter()
+                .map(|v| pb::FieldViolation {
+                    field: v.field.clone(),
+                    description: v.description.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let status = Status::from(self);
+        pb::DocumentError {
+            code: status.code() as i32,
+            message: status.message().to_owned(),
+            field_violations,
         }
     }
 }

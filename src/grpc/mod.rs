@@ -16,7 +16,7 @@ mod track;
 pub use convert::Limits;
 pub use pool::WorkPool;
 pub use service::TextAnalysisService;
-pub(crate) use status_codes::client_fault_codes;
+pub(crate) use status_codes::{client_fault, client_fault_codes};
 pub use track::Activity;
 pub(crate) use track::TrackCallsLayer;
 

@@ -4,11 +4,19 @@ use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 
-use super::convert::{Job, Limits, Validated};
-use super::error::ApiError;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::join_all;
+use futures_util::{Stream, StreamExt};
+use tonic::Streaming;
+
+use super::convert::{Job, Limits, MAX_BATCH, Validated};
+use super::error::{ApiError, FieldViolation};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use crate::core::Analyzer;
+use crate::grpc;
 
 /// The `textanalysis.v1.TextAnalysis` service.
 #[derive(Debug, Clone)]
@@ -30,7 +38,7 @@ impl TextAnalysisService {
         method: &'static str,
         request: Request<Req>,
         validate: fn(Req, &Limits) -> Validated<Opts>,
-        analyse: fn(&Analyzer, &str, &Opts) -> Result<Resp, ApiError>,
+        analyse: fn(&Analyzer, &Job<Opts>) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, Status>
     where
         Opts: Send + 'static,
@@ -39,22 +47,83 @@ impl TextAnalysisService {
         let started = Instant::now();
         let mut text_chars = 0;
         let result = async {
-            let Job { text, options } = validate(request.into_inner(), &self.limits)?;
-            text_chars = text.chars().count();
+            let job = validate(request.into_inner(), &self.limits)?;
+            text_chars = job.text.chars().count();
             self.pool
-                .run(move |analyzer| analyse(analyzer, &text, &options))
+                .run(move |analyzer| analyse(analyzer, &job))
                 .await?
         }
         .await;
         let status = result.map(Response::new).map_err(Status::from);
-        let code = status.as_ref().err().map_or(tonic::Code::Ok, Status::code);
-        let latency_ms = started.elapsed().as_secs_f64() * 1e3;
-        if matches!(code, tonic::Code::Internal) {
-            tracing::error!(method, ?code, latency_ms, text_chars, "call failed");
-        } else {
-            tracing::info!(method, ?code, latency_ms, text_chars, "call");
-        }
+        log_call(method, status.as_ref().err(), started, text_chars, 1);
         status
+    }
+}
+
+/// One log line per call: method, status, latency, text length, documents; never the text.
+fn log_call(
+    method: &str,
+    error: Option<&Status>,
+    started: Instant,
+    text_chars: usize,
+    documents: usize,
+) {
+    let code = error.map_or(tonic::Code::Ok, Status::code);
+    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    if matches!(code, tonic::Code::Internal) {
+        tracing::error!(
+            method,
+            ?code,
+            latency_ms,
+            text_chars,
+            documents,
+            "call failed"
+        );
+    } else {
+        tracing::info!(method, ?code, latency_ms, text_chars, documents, "call");
+    }
+}
+
+/// Analyses one document of a batch or stream; its failure is carried in its response.
+fn analyze_document(
+    analyzer: &Analyzer,
+    limits: &Limits,
+    request: pb::AnalyzeRequest,
+) -> pb::AnalyzeResponse {
+    let id = request.id.clone();
+    let result = request.validate(limits).map_err(ApiError::from).and_then(
+        |Job { text, options, .. }| {
+            analyzer
+                .analyze(&text, &options)
+                .map(pb::AnalyzeResponse::from)
+                .map_err(ApiError::from)
+        },
+    );
+    let mut response = result.unwrap_or_else(|e| pb::AnalyzeResponse {
+        error: Some(e.into_document_error()),
+        ..Default::default()
+    });
+    response.id = id;
+    response
+}
+
+/// Logs a stream's one line when the stream ends (or is dropped), with what it carried.
+struct StreamLog {
+    started: Instant,
+    documents: usize,
+    text_chars: usize,
+    error: Option<Status>,
+}
+
+impl Drop for StreamLog {
+    fn drop(&mut self) {
+        log_call(
+            "AnalyzeStream",
+            self.error.as_ref(),
+            self.started,
+            self.text_chars,
+            self.documents,
+        );
     }
 }
 
@@ -68,7 +137,7 @@ impl TextAnalysis for TextAnalysisService {
             "Segment",
             request,
             pb::SegmentRequest::validate,
-            |a, text, options| Ok(a.segment(text, options).into()),
+            |a, job| Ok(a.segment(&job.text, &job.options).into()),
         )
         .await
     }
@@ -81,7 +150,7 @@ impl TextAnalysis for TextAnalysisService {
             "ExtractKeywords",
             request,
             pb::ExtractKeywordsRequest::validate,
-            |a, text, options| Ok(a.keywords(text, options).into()),
+            |a, job| Ok(a.keywords(&job.text, &job.options).into()),
         )
         .await
     }
@@ -94,9 +163,102 @@ impl TextAnalysis for TextAnalysisService {
             "Analyze",
             request,
             pb::AnalyzeRequest::validate,
-            |a, text, options| Ok(a.analyze(text, options)?.into()),
+            |a, job| {
+                let mut response = pb::AnalyzeResponse::from(a.analyze(&job.text, &job.options)?);
+                response.id.clone_from(&job.id);
+                Ok(response)
+            },
         )
         .await
+    }
+
+    async fn analyze_batch(
+        &self,
+        request: Request<pb::AnalyzeBatchRequest>,
+    ) -> Result<Response<pb::AnalyzeBatchResponse>, Status> {
+        let started = Instant::now();
+        let documents = request.into_inner().documents;
+        let (count, text_chars) = (
+            documents.len(),
+            documents.iter().map(|d| d.text.chars().count()).sum(),
+        );
+        let result = async {
+            if count > MAX_BATCH {
+                return Err(ApiError::InvalidArgument(vec![FieldViolation::new(
+                    "documents",
+                    format!("has {count} documents; at most {MAX_BATCH} are accepted a call"),
+                )]));
+            }
+            // One share of the documents per worker, so a batch spreads over every core.
+            let share = count.div_ceil(self.pool.workers()).max(1);
+            let mut shares = Vec::new();
+            let mut documents = documents.into_iter().peekable();
+            while documents.peek().is_some() {
+                let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
+                let limits = self.limits;
+                shares.push(self.pool.run(move |analyzer| {
+                    part.into_iter()
+                        .map(|d| analyze_document(analyzer, &limits, d))
+                        .collect::<Vec<_>>()
+                }));
+            }
+            let mut results = Vec::with_capacity(count);
+            for share in join_all(shares).await {
+                results.extend(share?);
+            }
+            Ok(pb::AnalyzeBatchResponse { results })
+        }
+        .await;
+        let status = result.map(Response::new).map_err(Status::from);
+        log_call(
+            "AnalyzeBatch",
+            status.as_ref().err(),
+            started,
+            text_chars,
+            count,
+        );
+        status
+    }
+
+    type AnalyzeStreamStream =
+        Pin<Box<dyn Stream<Item = Result<pb::AnalyzeResponse, Status>> + Send + 'static>>;
+
+    async fn analyze_stream(
+        &self,
+        request: Request<Streaming<pb::AnalyzeRequest>>,
+    ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
+        let (pool, limits) = (self.pool.clone(), self.limits);
+        let log = Arc::new(Mutex::new(StreamLog {
+            started: Instant::now(),
+            documents: 0,
+            text_chars: 0,
+            error: None,
+        }));
+        let in_flight = pool.workers();
+        // Up to one document per worker is analysed at once, answers leave in request order,
+        // and nothing more is read while the client is not reading answers (h2 flow control).
+        let responses = request
+            .into_inner()
+            .map(move |message| {
+                let (pool, log) = (pool.clone(), Arc::clone(&log));
+                async move {
+                    let request = message.map_err(grpc::client_fault)?;
+                    if let Ok(mut log) = log.lock() {
+                        log.documents += 1;
+                        log.text_chars += request.text.chars().count();
+                    }
+                    let response = pool
+                        .run(move |analyzer| analyze_document(analyzer, &limits, request))
+                        .await
+                        .map_err(Status::from);
+                    if let (Err(status), Ok(mut log)) = (&response, log.lock()) {
+                        log.error = Some(status.clone());
+                    }
+                    response
+                }
+            })
+            .buffered(in_flight);
+        Ok(Response::new(Box::pin(responses)))
     }
 
     async fn classify(
@@ -107,7 +269,7 @@ impl TextAnalysis for TextAnalysisService {
             "Classify",
             request,
             pb::ClassifyRequest::validate,
-            |a, text, options| Ok(a.classify(text, options)?.into()),
+            |a, job| Ok(a.classify(&job.text, &job.options)?.into()),
         )
         .await
     }

@@ -12,19 +12,39 @@ use tonic::{Code, Status};
 const DECODE_FAILURE: &str = "failed to decode Protobuf message";
 const TOO_LARGE: &str = "Error, decoded message length too large";
 
+/// The code tonic should have used for one of its own rejections, if it is one.
+fn client_fault_code(status: &Status) -> Option<Code> {
+    match status.code() {
+        Code::Internal if status.message().starts_with(DECODE_FAILURE) => {
+            Some(Code::InvalidArgument)
+        }
+        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => {
+            Some(Code::ResourceExhausted)
+        }
+        _ => None,
+    }
+}
+
 /// Rewrites the status of a trailers-only response, as tonic sends for a request it rejected.
 pub(crate) fn client_fault_codes<B>(mut response: Response<B>) -> Response<B> {
     let headers = response.headers_mut();
-    let Some(status) = Status::from_header_map(headers) else {
+    let Some(code) = Status::from_header_map(headers)
+        .as_ref()
+        .and_then(client_fault_code)
+    else {
         return response;
     };
-    let rewritten = match status.code() {
-        Code::Internal if status.message().starts_with(DECODE_FAILURE) => Code::InvalidArgument,
-        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => Code::ResourceExhausted,
-        _ => return response,
-    };
-    headers.insert("grpc-status", HeaderValue::from(rewritten as i32));
+    headers.insert("grpc-status", HeaderValue::from(code as i32));
     response
+}
+
+/// The same rewrite for a status met inside a stream (a message of a request stream that does
+/// not decode), where it travels in trailers rather than headers.
+pub(crate) fn client_fault(status: Status) -> Status {
+    match client_fault_code(&status) {
+        Some(code) => Status::new(code, status.message()),
+        None => status,
+    }
 }
 
 #[cfg(test)]
