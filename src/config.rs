@@ -94,6 +94,25 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub workers: Option<u64>,
 
+    /// How many analyses may wait for a worker; beyond that, calls fail fast with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, env = "TEXTANALYSIS_MAX_QUEUED", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    pub max_queued: u64,
+
+    /// The most concurrent calls (HTTP/2 streams) on one connection.
+    #[arg(long, env = "TEXTANALYSIS_MAX_CONCURRENT_STREAMS", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_streams: u32,
+
+    /// Seconds after which a connection is closed gracefully so clients rebalance (0: never).
+    #[arg(
+        long,
+        env = "TEXTANALYSIS_MAX_CONNECTION_AGE_SECS",
+        default_value_t = 1800
+    )]
+    pub max_connection_age_secs: u64,
+
     /// Seconds that calls in flight may take to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TEXTANALYSIS_SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -124,6 +143,10 @@ impl ServeArgs {
             max_message_bytes: saturate(self.max_message_bytes),
             workers: self.workers.map_or(defaults.workers, saturate),
             grace_period: Duration::from_secs(self.shutdown_grace_secs),
+            max_queued: saturate(self.max_queued),
+            max_concurrent_streams: self.max_concurrent_streams,
+            max_connection_age: (self.max_connection_age_secs > 0)
+                .then(|| Duration::from_secs(self.max_connection_age_secs)),
             ..defaults
         }
     }

@@ -26,6 +26,13 @@ pub struct ServerOptions {
     pub max_message_bytes: usize,
     /// How many analyses may run at once.
     pub workers: usize,
+    /// How many analyses may wait for a worker; more are shed with RESOURCE_EXHAUSTED.
+    pub max_queued: usize,
+    /// The most concurrent HTTP/2 streams (calls) on one connection.
+    pub max_concurrent_streams: u32,
+    /// Connections are closed gracefully after this long, so clients reconnect and spread
+    /// over new replicas; `None` keeps them open.
+    pub max_connection_age: Option<Duration>,
     /// How long calls in flight may take to finish once a drain starts.
     pub grace_period: Duration,
     /// A handle on the server's activity (calls in flight, draining) for the caller to watch;
@@ -39,11 +46,20 @@ impl Default for ServerOptions {
             limits: Limits::default(),
             max_message_bytes: 4 * 1024 * 1024,
             workers: std::thread::available_parallelism().map_or(2, usize::from),
+            max_queued: 256,
+            max_concurrent_streams: 200,
+            max_connection_age: Some(Duration::from_secs(30 * 60)),
             grace_period: Duration::from_secs(10),
             activity: Activity::default(),
         }
     }
 }
+
+/// h2's default limit on streams a peer may make the server reset (CVE-2023-44487 defence).
+const H2_MAX_LOCAL_ERROR_RESETS: usize = 1024;
+/// HTTP/2 pings on idle connections, and how long to wait for the answer before closing.
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
+const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// After the calls in flight finish, how long connections get at least to write out their last
 /// responses, even when the grace period is already spent.
@@ -75,7 +91,7 @@ pub async fn run(
         .await;
 
     let activity = options.activity.clone();
-    let pool = WorkPool::new(analyzer, options.workers);
+    let pool = WorkPool::new(analyzer, options.workers, options.max_queued);
     let service = TextAnalysisService::new(pool, options.limits);
     let analysis = TextAnalysisServer::new(service)
         .max_decoding_message_size(options.max_message_bytes)
@@ -101,7 +117,18 @@ pub async fn run(
     let reflection_v1alpha = v1alpha.build_v1alpha()?;
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let serve = Server::builder()
+    // tonic's builder leaves hyper's HTTP/2 protections off; set them explicitly.
+    let mut builder = Server::builder()
+        .max_concurrent_streams(options.max_concurrent_streams)
+        .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
+    if let Some(age) = options.max_connection_age {
+        builder = builder
+            .max_connection_age(age)
+            .max_connection_age_grace(options.grace_period);
+    }
+    let serve = builder
         .layer(
             ServiceBuilder::new()
                 .map_response(grpc::client_fault_codes)

@@ -171,3 +171,44 @@ async fn health_answers_while_every_worker_is_busy() {
     }
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn work_beyond_the_queue_is_shed_with_resource_exhausted() {
+    let server = TestServer::with_options(ServerOptions {
+        workers: 1,
+        max_queued: 2,
+        ..Default::default()
+    })
+    .await;
+    let text = long_text();
+    let mut calls = Vec::new();
+    for _ in 0..12 {
+        let mut client = server.client();
+        let request = SegmentRequest {
+            text: text.clone(),
+            with_pos: true,
+            ..Default::default()
+        };
+        calls.push(tokio::spawn(async move { client.segment(request).await }));
+    }
+    let mut health = HealthClient::new(server.channel.clone());
+    let status = health.check(check("")).await.unwrap().into_inner().status();
+    assert_eq!(
+        status,
+        ServingStatus::Serving,
+        "health answers while the pool is full"
+    );
+    let (mut ok, mut shed) = (0, 0);
+    for call in calls {
+        match call.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(status) => {
+                assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+                shed += 1;
+            }
+        }
+    }
+    // One runs and two wait at any moment: of twelve sent together, some are shed.
+    assert!(ok >= 1 && shed >= 1, "ok {ok}, shed {shed}");
+    server.shutdown().await;
+}

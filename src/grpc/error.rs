@@ -2,7 +2,8 @@
 //!
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
 //! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
-//! `google.rpc.ResourceInfo`), UNAVAILABLE while draining, and INTERNAL
+//! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, UNAVAILABLE while
+//! draining, and INTERNAL
 //! only for a bug in the server (a panic in the analysis), never for anything a client sent.
 
 use tonic::{Code, Status};
@@ -41,6 +42,8 @@ pub(crate) enum ApiError {
         /// The models that exist.
         available: Vec<String>,
     },
+    /// Every worker is busy and the queue is full: the call is shed.
+    Overloaded,
     /// The server is shutting down and takes no new work.
     Draining,
     /// The analysis itself failed: a server bug, logged with its cause.
@@ -119,6 +122,9 @@ impl From<ApiError> for Status {
                 details.set_resource_info("model", requested, "", format!("available: {list}"));
                 Status::with_error_details(Code::NotFound, message, details)
             }
+            ApiError::Overloaded => Status::resource_exhausted(
+                "the server is at capacity (every worker busy, queue full); retry with backoff",
+            ),
             ApiError::Draining => {
                 Status::unavailable("the server is shutting down; retry on another replica")
             }

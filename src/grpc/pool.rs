@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
@@ -9,22 +11,37 @@ use crate::core::Analyzer;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
 /// long document never stalls the reactor (health checks, other calls) and the number of busy
-/// threads stays bounded. Calls beyond the bound wait for a free worker.
+/// threads stays bounded. Up to `max_queued` more wait for a free worker; beyond that, work is
+/// shed at once (RESOURCE_EXHAUSTED) rather than queued without bound.
 #[derive(Debug, Clone)]
 pub struct WorkPool {
     analyzer: Arc<Analyzer>,
     permits: Arc<Semaphore>,
     workers: usize,
+    max_queued: usize,
+    queued: Arc<AtomicUsize>,
+}
+
+/// Takes a place in the queue back when dropped (also if the waiting call is cancelled).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl WorkPool {
-    /// A pool of `workers` (at least one) sharing `analyzer`.
-    pub fn new(analyzer: Arc<Analyzer>, workers: usize) -> Self {
+    /// A pool of `workers` (at least one) sharing `analyzer`, with room for `max_queued`
+    /// waiting jobs.
+    pub fn new(analyzer: Arc<Analyzer>, workers: usize, max_queued: usize) -> Self {
         let workers = workers.max(1);
         Self {
             analyzer,
             permits: Arc::new(Semaphore::new(workers)),
             workers,
+            max_queued,
+            queued: Arc::new(AtomicUsize::new(0)),
         }
     }
 
@@ -44,10 +61,20 @@ impl WorkPool {
         T: Send + 'static,
         F: FnOnce(&Analyzer) -> T + Send + 'static,
     {
-        let permit = Arc::clone(&self.permits)
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Draining)?;
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
+                    self.queued.fetch_sub(1, Ordering::SeqCst);
+                    return Err(ApiError::Overloaded);
+                }
+                let _place = Queued(&self.queued);
+                Arc::clone(&self.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(|_| ApiError::Draining)?
+            }
+        };
         let analyzer = Arc::clone(&self.analyzer);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
