@@ -61,6 +61,10 @@ const H2_MAX_LOCAL_ERROR_RESETS: usize = 1024;
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// After the calls in flight finish, how long connections get to deliver their last answers
+/// before the graceful close begins.
+const SETTLE: Duration = Duration::from_millis(500);
+
 /// After the calls in flight finish, how long connections get at least to write out their last
 /// responses, even when the grace period is already spent.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -167,6 +171,11 @@ pub async fn run(
             "grace period over with calls in flight"
         );
     }
+    // The last answers have been handed to h2 but may not be on the wire yet. Closing now can
+    // race the client's flow-control updates: Linux answers data arriving on a closed socket
+    // with a reset, which makes the client's kernel drop what it has not read yet. Let the
+    // connections settle first (within the grace period).
+    tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + SETTLE)).await;
 
     let _ = stop_tx.send(());
     // Responses already produced get at least a moment to be written out.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestServer;
-use textanalysis::grpc::pb::SegmentRequest;
+use textanalysis::grpc::pb::{SegmentRequest, SegmentResponse};
 use textanalysis::server::{SERVICE_NAME, ServerOptions};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -20,6 +20,24 @@ fn long_text() -> String {
     let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let one = std::fs::read_to_string(seeds.join("000_0d2741181010ae04.txt")).unwrap();
     one.repeat(8)
+}
+
+type Call = tokio::task::JoinHandle<Result<tonic::Response<SegmentResponse>, tonic::Status>>;
+
+/// Starts `n` long tagging calls at once, each on its own task.
+fn spawn_tagging_calls(server: &TestServer, n: usize) -> Vec<Call> {
+    let text = long_text();
+    (0..n)
+        .map(|_| {
+            let mut client = server.client();
+            let request = SegmentRequest {
+                text: text.clone(),
+                with_pos: true,
+                ..Default::default()
+            };
+            tokio::spawn(async move { client.segment(request).await })
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -140,17 +158,7 @@ async fn health_answers_while_every_worker_is_busy() {
         ..Default::default()
     })
     .await;
-    let text = long_text();
-    let mut calls = Vec::new();
-    for _ in 0..4 {
-        let mut client = server.client();
-        let request = SegmentRequest {
-            text: text.clone(),
-            with_pos: true,
-            ..Default::default()
-        };
-        calls.push(tokio::spawn(async move { client.segment(request).await }));
-    }
+    let calls = spawn_tagging_calls(&server, 4);
     let mut health = HealthClient::new(server.channel.clone());
     for _ in 0..20 {
         let status = health
@@ -180,17 +188,7 @@ async fn work_beyond_the_queue_is_shed_with_resource_exhausted() {
         ..Default::default()
     })
     .await;
-    let text = long_text();
-    let mut calls = Vec::new();
-    for _ in 0..12 {
-        let mut client = server.client();
-        let request = SegmentRequest {
-            text: text.clone(),
-            with_pos: true,
-            ..Default::default()
-        };
-        calls.push(tokio::spawn(async move { client.segment(request).await }));
-    }
+    let calls = spawn_tagging_calls(&server, 12);
     let mut health = HealthClient::new(server.channel.clone());
     let status = health.check(check("")).await.unwrap().into_inner().status();
     assert_eq!(
