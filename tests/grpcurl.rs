@@ -223,6 +223,24 @@ async fn every_rpc_with_json_in_and_out() {
         assert_eq!(models["models"][0]["name"], "sentiment");
         assert_eq!(models["models"][0]["trainingExamples"], 13891);
 
+        let body = r#"{"documents":[{"id":"x","text":"很好"},{"id":"y","text":""}]}"#;
+        let batch = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                body,
+                "--",
+                "textanalysis.v1.TextAnalysis/AnalyzeBatch",
+            ],
+            None,
+        ));
+        assert_eq!(batch["results"][0]["id"], "x");
+        assert!(batch["results"][0]["tokens"].is_array());
+        assert_eq!(
+            batch["results"][1]["error"]["fieldViolations"][0]["field"],
+            "text"
+        );
+
         // A stream: several JSON messages in, one answer each, in order, with their ids.
         let messages = [
             r#"{"id":"a","text":"很好用","classify":{}}"#,
