@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::error::{LoadError, content_lines, read_text};
+use super::error::{LoadError, content_lines};
 
 /// jieba's own IDF table (see `data/jieba/README.md`), embedded in the binary.
 const BUILTIN_IDF: &str = include_str!("../../data/jieba/idf.txt");
@@ -23,11 +23,6 @@ impl IdfTable {
             idf: HashMap::new(),
             median: 0.0,
         })
-    }
-
-    /// Loads a table in jieba's `word idf` format, one pair a line.
-    pub fn from_file(path: &Path) -> Result<Self, LoadError> {
-        Self::parse(&read_text(path)?, path)
     }
 
     /// Parses a table in jieba's `word idf` format; `path` names the source in errors.

@@ -1,9 +1,6 @@
 //! Words that are never keywords.
 
 use std::collections::HashSet;
-use std::path::Path;
-
-use super::error::{LoadError, content_lines, read_text};
 
 /// A set of stop words, compared after lower-casing the candidate, as Python jieba does.
 #[derive(Debug, Clone)]
@@ -20,14 +17,6 @@ impl StopWords {
                 .map(|w| Box::from(w.as_str()))
                 .collect(),
         }
-    }
-
-    /// Loads stop words from a file, one a line (blank lines are skipped).
-    pub fn from_file(path: &Path) -> Result<Self, LoadError> {
-        let text = read_text(path)?;
-        Ok(Self {
-            words: content_lines(&text).map(|(_, w)| Box::from(w)).collect(),
-        })
     }
 
     /// Whether `word` (lower-cased) is a stop word.
