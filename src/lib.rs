@@ -2,7 +2,7 @@
 //!
 //! [`core`] is the analysis library and knows nothing of gRPC; [`grpc`] adapts it to the
 //! `textanalysis.v1` API; [`server`] runs the service with health, reflection and a graceful
-//! drain; [`config`] and [`telemetry`] serve the binary in `main.rs`.
+//! drain, over the connections of [`transport`]; [`config`] and [`telemetry`] serve the binary in `main.rs`.
 
 pub mod commands;
 pub mod config;
@@ -11,3 +11,4 @@ pub mod grpc;
 pub mod health;
 pub mod server;
 pub mod telemetry;
+pub mod transport;

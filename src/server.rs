@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
@@ -13,6 +12,7 @@ use tower::ServiceBuilder;
 use crate::core::Analyzer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
 use crate::grpc::{self, Activity, Limits, TextAnalysisService, WorkPool, pb};
+use crate::transport;
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
@@ -35,7 +35,7 @@ pub struct ServerOptions {
     pub max_connection_age: Option<Duration>,
     /// How long calls in flight may take to finish once a drain starts.
     pub grace_period: Duration,
-    /// A handle on the server's activity (calls in flight, draining) for the caller to watch;
+    /// A handle on the server's activity (calls in flight) for the caller to watch;
     /// keep a clone before handing the options over.
     pub activity: Activity,
 }
@@ -61,13 +61,10 @@ const H2_MAX_LOCAL_ERROR_RESETS: usize = 1024;
 const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(30);
 const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// After the calls in flight finish, how long connections get to deliver their last answers
-/// before the graceful close begins.
-const SETTLE: Duration = Duration::from_millis(500);
-
-/// After the calls in flight finish, how long connections get at least to write out their last
-/// responses, even when the grace period is already spent.
-const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// After the calls in flight are answered, how long connections still open get to write out the
+/// last responses and close (see [`transport::LINGER`]) before they are dropped: a health
+/// `Watch` stream, for one, never ends by itself.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Why serving stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -80,9 +77,9 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING, new
-/// calls get UNAVAILABLE, calls in flight finish, and whatever is still open after the grace
-/// period is closed. The analyzer is already built, so health is SERVING from the first call.
+/// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING, the
+/// listener closes and every connection gets GOAWAY (clients open new calls elsewhere), calls in
+/// flight finish, and whatever is still open after the grace period is closed. The analyzer is already built, so health is SERVING from the first call.
 pub async fn run(
     listener: TcpListener,
     analyzer: Arc<Analyzer>,
@@ -142,7 +139,7 @@ pub async fn run(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(analysis)
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+        .serve_with_incoming_shutdown(transport::incoming(listener), async {
             let _ = stop_rx.await;
         });
     tokio::pin!(serve);
@@ -153,38 +150,33 @@ pub async fn run(
     }
     tracing::info!(grace_secs = options.grace_period.as_secs_f64(), "draining");
     let deadline = tokio::time::Instant::now() + options.grace_period;
-    activity.start_drain();
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
     health
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
-    // Calls in flight finish first: the transport's graceful close (GOAWAY) does not wait for
-    // handlers still running, only for responses already being sent.
-    if tokio::time::timeout_at(deadline, activity.idle())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            in_flight = activity.in_flight(),
-            "grace period over with calls in flight"
-        );
-    }
-    // The last answers have been handed to h2 but may not be on the wire yet. Closing now can
-    // race the client's flow-control updates: Linux answers data arriving on a closed socket
-    // with a reset, which makes the client's kernel drop what it has not read yet. Let the
-    // connections settle first (within the grace period).
-    tokio::time::sleep_until(deadline.min(tokio::time::Instant::now() + SETTLE)).await;
-
+    // Stop accepting and send GOAWAY on every connection at once: clients and balancers in
+    // front (nginx, Envoy) open new calls elsewhere, while the calls this server has already
+    // taken run to completion. Refusing calls with an application-level UNAVAILABLE instead
+    // would reach the clients of a balancer as failures.
     let _ = stop_tx.send(());
-    // Responses already produced get at least a moment to be written out.
-    let close_by = deadline.max(tokio::time::Instant::now() + CLOSE_GRACE);
-    match tokio::time::timeout_at(close_by, serve).await {
-        Ok(result) => result.map_err(ServeError::from)?,
-        Err(_) => {
-            tracing::warn!("closing the connections still open (health watches, slow readers)")
+    // The transport finishes once every connection is closed; open health Watch streams and
+    // slow readers can hold one open, so after the calls in flight are answered the
+    // connections get a moment to write them out, and whatever is left is dropped.
+    let calls_done = async {
+        activity.idle().await;
+        tokio::time::sleep(CLOSE_GRACE).await;
+    };
+    tokio::select! {
+        result = serve => result.map_err(ServeError::from)?,
+        () = calls_done => {
+            tracing::info!("calls answered; closing the connections still open (health watches)")
         }
+        () = tokio::time::sleep_until(deadline) => tracing::warn!(
+            in_flight = activity.in_flight(),
+            "grace period over with calls in flight; closing their connections"
+        ),
     }
     tracing::info!("stopped");
     Ok(())

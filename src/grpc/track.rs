@@ -1,12 +1,11 @@
-//! Admission for the drain. A TextAnalysis call that arrives before the drain starts is counted
-//! as in flight until hyper has taken its whole response body, so the drain never closes a
-//! connection between a handler's return and its response being written; one that arrives
-//! after gets UNAVAILABLE at once.
+//! Calls in flight, for the drain. A TextAnalysis call is counted as in flight from its arrival
+//! until hyper has taken its whole response body, so the drain never closes a connection between
+//! a handler's return and its response being written.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -15,36 +14,22 @@ use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::codegen::{Bytes, Service};
 
-use super::error::ApiError;
-
 /// The path prefix of the calls that count; health and reflection streams never hold a drain.
 const TRACKED_PREFIX: &str = "/textanalysis.v1.TextAnalysis/";
 
 /// What the server is doing, shared between the handlers and whoever runs the server: the
-/// number of calls in flight and whether it is draining (from then on, new calls get
-/// UNAVAILABLE while those in flight finish).
+/// number of calls in flight.
 #[derive(Debug, Clone, Default)]
 pub struct Activity(Arc<ActivityState>);
 
 #[derive(Debug, Default)]
 struct ActivityState {
-    draining: AtomicBool,
     in_flight: AtomicUsize,
     /// Woken when the last call in flight finishes.
     idle: Notify,
 }
 
 impl Activity {
-    /// Starts the drain.
-    pub fn start_drain(&self) {
-        self.0.draining.store(true, Ordering::SeqCst);
-    }
-
-    /// Whether the drain has started.
-    pub fn is_draining(&self) -> bool {
-        self.0.draining.load(Ordering::SeqCst)
-    }
-
     /// Calls accepted and not yet answered (queued for a worker or running).
     pub fn in_flight(&self) -> usize {
         self.0.in_flight.load(Ordering::SeqCst)
@@ -124,12 +109,6 @@ where
             .path()
             .starts_with(TRACKED_PREFIX)
             .then(|| self.activity.enter());
-        // Counted first, then checked: a drain starting now either waits for this call or
-        // this call sees the drain.
-        if guard.is_some() && self.activity.is_draining() {
-            let refused = tonic::Status::from(ApiError::Draining).into_http();
-            return Box::pin(std::future::ready(Ok(refused)));
-        }
         let response = self.inner.call(request);
         Box::pin(async move {
             let response = response.await?;
