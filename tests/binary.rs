@@ -337,3 +337,38 @@ fn train_and_eval_from_the_command_line() {
     assert!(stderr.contains("broken.model"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Runs `textanalysis-load` against `addr` for half a second and returns its JSON summary.
+fn load(addr: SocketAddr, extra: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_textanalysis-load"))
+        .args(["--addr", &format!("http://{addr}"), "--json"])
+        .args(["--warmup", "0", "--duration", "0.5", "--concurrency", "4"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn the_load_client_counts_only_grpc_ok_as_success() {
+    let server = Running::start(&["--max-text-chars", "50"], &[]);
+    let good = load(server.addr, &["--rpc", "analyze"]);
+    assert!(good["ok"].as_u64().unwrap() > 10, "{good}");
+    assert_eq!(good["failed"], 0, "{good}");
+    assert!(good["p99_us"].as_u64().unwrap() > 0, "{good}");
+
+    // Every call answers HTTP 200 with INVALID_ARGUMENT in its trailers: all count as failed.
+    let dir = temp_dir("load-client");
+    let long = dir.join("long.txt");
+    std::fs::write(&long, "长".repeat(60)).unwrap();
+    let bad = load(server.addr, &["--texts", long.to_str().unwrap()]);
+    assert_eq!(bad["ok"], 0, "{bad}");
+    assert_eq!(bad["failed"], bad["calls"], "{bad}");
+    assert!(
+        bad["codes"]["InvalidArgument"].as_u64().unwrap() > 10,
+        "{bad}"
+    );
+    server.signal("TERM");
+    assert_eq!(server.wait().0, 0);
+}

@@ -1,0 +1,408 @@
+//! `textanalysis-load`: a load generator for a running textanalysis server (or anything serving
+//! `textanalysis.v1.TextAnalysis/Segment`). It counts a call as good only when it ends with gRPC
+//! status OK, and reports requests/s, MB/s of text and latency percentiles.
+//!
+//! Closed loop by default (`--concurrency` calls always outstanding); with `--rate`, calls start
+//! on a fixed schedule and latency counts from the scheduled start, so a stalled server cannot
+//! hide its queueing (no coordinated omission).
+//!
+//! With `--in-process` it calls no server: `--concurrency` threads share one `jieba_rs::Jieba`
+//! and segment the same texts the way `Segment` does by default (precise, HMM on), which is the
+//! ceiling a server can approach.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use textanalysis::grpc::pb::{
+    AnalyzeRequest, ClassifyOptions, ClassifyRequest, ExtractKeywordsRequest, KeywordOptions,
+    SegmentOptions, SegmentRequest,
+};
+use tokio::sync::Mutex;
+use tonic::client::Grpc;
+use tonic::codegen::http::uri::PathAndQuery;
+use tonic::transport::{Channel, Endpoint};
+
+#[derive(Debug, Parser)]
+#[command(version, about = "Load generator for the textanalysis gRPC service")]
+struct Args {
+    /// The server, as a URI.
+    #[arg(long, default_value = "http://127.0.0.1:50051")]
+    addr: String,
+    /// The call to make.
+    #[arg(long, value_enum, default_value_t = Rpc::Segment)]
+    rpc: Rpc,
+    /// Texts to send, one a line (cycled through); without it, one short sentence.
+    #[arg(long)]
+    texts: Option<PathBuf>,
+    /// Send the whole `--texts` file as one text instead of a text a line.
+    #[arg(long, requires = "texts")]
+    whole: bool,
+    /// Calls outstanding at once (closed loop), or at most (with `--rate`).
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// HTTP/2 connections to spread the calls over.
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// How long to send calls, in seconds.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Calls started per second on a fixed schedule (open loop); closed loop when absent.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Seconds of calls made first and left out of the figures.
+    #[arg(long, default_value_t = 1.0)]
+    warmup: f64,
+    /// Each call's deadline, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    timeout_ms: u64,
+    /// Segment in this process with jieba-rs on `--concurrency` threads instead of calling a
+    /// server (only with `--rpc segment`, closed loop).
+    #[arg(long, conflicts_with = "rate")]
+    in_process: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Rpc {
+    /// Segment (precise mode, HMM on).
+    Segment,
+    /// Segment with part-of-speech tags.
+    Pos,
+    /// ExtractKeywords (TF-IDF, top 20).
+    Keywords,
+    /// Classify with the default model.
+    Classify,
+    /// Analyze: segment, keywords and classification in one call.
+    Analyze,
+}
+
+/// What the calls in the measured window did.
+#[derive(Debug, Default)]
+struct Tally {
+    latencies_us: Vec<u64>,
+    codes: BTreeMap<String, u64>,
+    text_bytes: u64,
+}
+
+impl Tally {
+    /// Counts one call that started at `started` and has just ended with `code`.
+    fn record(&mut self, started: Instant, code: tonic::Code, text: &str) {
+        self.latencies_us.push(started.elapsed().as_micros() as u64);
+        *self.codes.entry(format!("{code:?}")).or_default() += 1;
+        if code == tonic::Code::Ok {
+            self.text_bytes += text.len() as u64;
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.latencies_us.extend(other.latencies_us);
+        for (code, n) in other.codes {
+            *self.codes.entry(code).or_default() += n;
+        }
+        self.text_bytes += other.text_bytes;
+    }
+}
+
+/// A response decoded only as far as protobuf validity: its fields are skipped, so the client's
+/// cost stays small next to the server's even for large answers.
+#[derive(Clone, PartialEq, prost::Message)]
+struct Skipped {}
+
+async fn unary<M: prost::Message + Send + 'static>(
+    grpc: &mut Grpc<Channel>,
+    method: &'static str,
+    message: M,
+) -> Result<(), tonic::Status> {
+    grpc.ready()
+        .await
+        .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+    let codec = tonic_prost::ProstCodec::<M, Skipped>::default();
+    grpc.unary(
+        tonic::Request::new(message),
+        PathAndQuery::from_static(method),
+        codec,
+    )
+    .await
+    .map(drop)
+}
+
+async fn call(grpc: &mut Grpc<Channel>, rpc: Rpc, text: &str) -> tonic::Code {
+    let text = text.to_owned();
+    let result = match rpc {
+        Rpc::Segment | Rpc::Pos => {
+            let request = SegmentRequest {
+                text,
+                with_pos: matches!(rpc, Rpc::Pos),
+                ..Default::default()
+            };
+            unary(grpc, "/textanalysis.v1.TextAnalysis/Segment", request).await
+        }
+        Rpc::Keywords => {
+            let request = ExtractKeywordsRequest {
+                text,
+                top_k: 20,
+                ..Default::default()
+            };
+            unary(
+                grpc,
+                "/textanalysis.v1.TextAnalysis/ExtractKeywords",
+                request,
+            )
+            .await
+        }
+        Rpc::Classify => {
+            let request = ClassifyRequest {
+                text,
+                ..Default::default()
+            };
+            unary(grpc, "/textanalysis.v1.TextAnalysis/Classify", request).await
+        }
+        Rpc::Analyze => {
+            let request = AnalyzeRequest {
+                text,
+                segment: Some(SegmentOptions::default()),
+                keywords: Some(KeywordOptions::default()),
+                classify: Some(ClassifyOptions::default()),
+                ..Default::default()
+            };
+            unary(grpc, "/textanalysis.v1.TextAnalysis/Analyze", request).await
+        }
+    };
+    match result {
+        Ok(()) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
+fn load_texts(args: &Args) -> anyhow::Result<Vec<String>> {
+    let Some(path) = &args.texts else {
+        return Ok(vec![
+            "这家店的菜很好吃，服务也周到，下次还会再来。价格略贵，但环境安静，适合朋友聚会。"
+                .into(),
+        ]);
+    };
+    let content = std::fs::read_to_string(path)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+    let texts: Vec<String> = if args.whole {
+        vec![content]
+    } else {
+        content
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    anyhow::ensure!(!texts.is_empty(), "{} holds no text", path.display());
+    Ok(texts)
+}
+
+struct Plan {
+    rpc: Rpc,
+    texts: Vec<String>,
+    start: Instant,
+    measure_from: Instant,
+    end: Instant,
+    /// With `--rate`: the interval between scheduled starts, and the next slot to take.
+    schedule: Option<(Duration, Mutex<u64>)>,
+}
+
+impl Plan {
+    /// When the next call's time starts (its scheduled start, or the moment it is sent if that
+    /// is earlier than the previous call allowed), or `None` when the run is over.
+    async fn next_start(&self) -> Option<Instant> {
+        match &self.schedule {
+            None => {
+                let now = Instant::now();
+                (now < self.end).then_some(now)
+            }
+            Some((interval, next)) => {
+                let at = {
+                    let mut slot = next.lock().await;
+                    let at = self.start + interval.mul_f64(*slot as f64);
+                    *slot += 1;
+                    at
+                };
+                if at >= self.end {
+                    return None;
+                }
+                if at <= Instant::now() {
+                    // Behind schedule: the wait for the previous call counts.
+                    return Some(at);
+                }
+                // Ahead of schedule: the timer may wake us up to a millisecond late, which is
+                // not the server's doing, so the call's time starts when it is sent.
+                tokio::time::sleep_until(at.into()).await;
+                Some(Instant::now())
+            }
+        }
+    }
+}
+
+async fn worker(mut client: Grpc<Channel>, plan: Arc<Plan>, offset: usize) -> Tally {
+    let mut tally = Tally::default();
+    let mut i = offset;
+    while let Some(scheduled) = plan.next_start().await {
+        let text = &plan.texts[i % plan.texts.len()];
+        i += 1;
+        let code = call(&mut client, plan.rpc, text).await;
+        if scheduled >= plan.measure_from {
+            tally.record(scheduled, code, text);
+        }
+    }
+    tally
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    anyhow::ensure!(args.connections > 0, "--connections must be at least 1");
+    anyhow::ensure!(args.duration > 0.0, "--duration must be positive");
+    let texts = load_texts(&args)?;
+
+    let start = Instant::now();
+    let measure_from = start + Duration::from_secs_f64(args.warmup);
+    let plan = Arc::new(Plan {
+        rpc: args.rpc,
+        texts,
+        start,
+        measure_from,
+        end: measure_from + Duration::from_secs_f64(args.duration),
+        schedule: args
+            .rate
+            .map(|rate| (Duration::from_secs_f64(1.0 / rate), Mutex::new(0))),
+    });
+    let mut tally = if args.in_process {
+        anyhow::ensure!(
+            matches!(args.rpc, Rpc::Segment),
+            "--in-process measures only --rpc segment"
+        );
+        let (plan, threads) = (Arc::clone(&plan), args.concurrency);
+        tokio::task::spawn_blocking(move || in_process(&plan, threads)).await?
+    } else {
+        over_grpc(&args, &plan).await?
+    };
+    let secs = measure_from.elapsed().as_secs_f64().max(args.duration);
+    report(&args, &mut tally, secs);
+    Ok(())
+}
+
+/// Runs the plan against the server: `--concurrency` workers over `--connections` channels.
+async fn over_grpc(args: &Args, plan: &Arc<Plan>) -> anyhow::Result<Tally> {
+    let mut clients = Vec::with_capacity(args.connections);
+    for _ in 0..args.connections {
+        let channel = Endpoint::from_shared(args.addr.clone())?
+            .timeout(Duration::from_millis(args.timeout_ms))
+            .connect()
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", args.addr))?;
+        clients.push(
+            Grpc::new(channel)
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX),
+        );
+    }
+
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|w| {
+            let client = clients[w % clients.len()].clone();
+            tokio::spawn(worker(client, Arc::clone(plan), w * 7919))
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for worker in workers {
+        tally.merge(worker.await?);
+    }
+    Ok(tally)
+}
+
+/// Runs the plan in this process: `threads` threads segmenting with one shared jieba-rs.
+fn in_process(plan: &Arc<Plan>, threads: usize) -> Tally {
+    let jieba = Arc::new(jieba_rs::Jieba::new());
+    let threads: Vec<_> = (0..threads)
+        .map(|t| {
+            let (jieba, plan) = (Arc::clone(&jieba), Arc::clone(plan));
+            std::thread::spawn(move || {
+                let mut tally = Tally::default();
+                let mut i = t * 7919;
+                loop {
+                    let started = Instant::now();
+                    if started >= plan.end {
+                        break tally;
+                    }
+                    let text = &plan.texts[i % plan.texts.len()];
+                    i += 1;
+                    std::hint::black_box(jieba.cut(text, true));
+                    if started >= plan.measure_from {
+                        tally.record(started, tonic::Code::Ok, text);
+                    }
+                }
+            })
+        })
+        .collect();
+    let mut tally = Tally::default();
+    for thread in threads {
+        tally.merge(thread.join().expect("a segmenting thread panicked"));
+    }
+    tally
+}
+
+fn report(args: &Args, tally: &mut Tally, secs: f64) {
+    tally.latencies_us.sort_unstable();
+    let calls = tally.latencies_us.len() as u64;
+    let ok = tally.codes.get("Ok").copied().unwrap_or(0);
+    let failed = calls - ok;
+    let p = |q| percentile(&tally.latencies_us, q);
+    let rps = ok as f64 / secs;
+    let mb_per_s = tally.text_bytes as f64 / secs / 1e6;
+    if args.json {
+        let codes: serde_json::Map<_, _> = tally
+            .codes
+            .iter()
+            .map(|(c, n)| (c.clone(), serde_json::Value::from(*n)))
+            .collect();
+        let summary = serde_json::json!({
+            "rpc": format!("{:?}", args.rpc).to_lowercase(),
+            "concurrency": args.concurrency,
+            "rate": args.rate,
+            "secs": secs,
+            "calls": calls,
+            "ok": ok,
+            "failed": failed,
+            "codes": codes,
+            "rps": rps,
+            "mb_per_s": mb_per_s,
+            "p50_us": p(50.0),
+            "p90_us": p(90.0),
+            "p99_us": p(99.0),
+            "max_us": p(100.0),
+        });
+        println!("{summary}");
+    } else {
+        println!(
+            "{calls} calls in {secs:.1} s: {ok} OK, {failed} failed {:?}",
+            tally.codes
+        );
+        println!("{rps:.0} calls/s, {mb_per_s:.2} MB/s of text");
+        println!(
+            "latency p50 {} µs, p90 {} µs, p99 {} µs, max {} µs",
+            p(50.0),
+            p(90.0),
+            p(99.0),
+            p(100.0)
+        );
+    }
+}
