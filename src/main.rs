@@ -9,6 +9,11 @@ use textanalysis::config::{Cli, Command, ServeArgs};
 use textanalysis::core::Analyzer;
 use textanalysis::{commands, health, server, telemetry};
 
+/// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
+/// strings made and freed per call, which glibc serves markedly slower (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit code for configuration the server cannot start with (as clap uses for bad flags).
 const CONFIG_ERROR: u8 = 2;
 

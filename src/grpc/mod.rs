@@ -14,7 +14,7 @@ mod status_codes;
 mod track;
 
 pub use convert::Limits;
-pub use pool::WorkPool;
+pub use pool::{INLINE_MAX_CHARS, WorkPool};
 pub use service::TextAnalysisService;
 pub(crate) use status_codes::{client_fault, client_fault_codes};
 pub use track::Activity;

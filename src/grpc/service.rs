@@ -50,7 +50,7 @@ impl TextAnalysisService {
             let job = validate(request.into_inner(), &self.limits)?;
             text_chars = job.text.chars().count();
             self.pool
-                .run(move |analyzer| analyse(analyzer, &job))
+                .run(text_chars, move |analyzer| analyse(analyzer, &job))
                 .await?
         }
         .await;
@@ -196,7 +196,8 @@ impl TextAnalysis for TextAnalysisService {
             while documents.peek().is_some() {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
-                shares.push(self.pool.run(move |analyzer| {
+                let chars = part.iter().map(|d| d.text.len()).sum();
+                shares.push(self.pool.run(chars, move |analyzer| {
                     part.into_iter()
                         .map(|d| analyze_document(analyzer, &limits, d))
                         .collect::<Vec<_>>()
@@ -243,12 +244,15 @@ impl TextAnalysis for TextAnalysisService {
                 let (pool, log) = (pool.clone(), Arc::clone(&log));
                 async move {
                     let request = message.map_err(grpc::client_fault)?;
+                    let chars = request.text.chars().count();
                     if let Ok(mut log) = log.lock() {
                         log.documents += 1;
-                        log.text_chars += request.text.chars().count();
+                        log.text_chars += chars;
                     }
                     let response = pool
-                        .run(move |analyzer| analyze_document(analyzer, &limits, request))
+                        .run(chars, move |analyzer| {
+                            analyze_document(analyzer, &limits, request)
+                        })
                         .await
                         .map_err(Status::from);
                     if let (Err(status), Ok(mut log)) = (&response, log.lock()) {
