@@ -13,8 +13,8 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use textanalysis::core::{
-    Analyzer, AnalyzerConfig, ClassifyOptions, KeywordMethod, KeywordOptions, SegmentMode,
-    SegmentOptions,
+    Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, KeywordMethod, KeywordOptions,
+    SegmentMode, SegmentOptions,
 };
 
 fn texts() -> Vec<(&'static str, String)> {
@@ -68,7 +68,11 @@ fn bench(c: &mut Criterion) {
         }
         for (name, options) in &segmentations {
             group.bench_function(BenchmarkId::new("segment", name), |b| {
-                b.iter(|| analyzer.segment(black_box(&text), options).len())
+                b.iter(|| {
+                    analyzer
+                        .segment(black_box(&text), options, Deadline::NONE)
+                        .map(|t| t.len())
+                })
             });
         }
         for (name, method) in [
@@ -77,14 +81,18 @@ fn bench(c: &mut Criterion) {
         ] {
             let options = keywords(method);
             group.bench_function(BenchmarkId::new("keywords", name), |b| {
-                b.iter(|| analyzer.keywords(black_box(&text), &options).len())
+                b.iter(|| {
+                    analyzer
+                        .keywords(black_box(&text), &options, Deadline::NONE)
+                        .map(|k| k.len())
+                })
             });
         }
         let options = ClassifyOptions::default();
         group.bench_function(BenchmarkId::new("classify", "sentiment"), |b| {
             b.iter(|| {
                 analyzer
-                    .classify(black_box(&text), &options)
+                    .classify(black_box(&text), &options, Deadline::NONE)
                     .map(|c| c.labels.len())
             })
         });

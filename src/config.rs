@@ -84,6 +84,13 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
     pub max_text_chars: u64,
 
+    /// Seconds a call may take when the client sets no shorter deadline (grpc-timeout); past
+    /// it the call ends with DEADLINE_EXCEEDED (0: no limit). A stream's documents get this
+    /// each.
+    #[arg(long, env = "TEXTANALYSIS_DEFAULT_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub default_timeout_secs: u64,
+
     /// The largest request message accepted, in bytes.
     #[arg(long, env = "TEXTANALYSIS_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024,
           value_parser = clap::value_parser!(u64).range(1024..=1024 * 1024 * 1024))]
@@ -139,6 +146,8 @@ impl ServeArgs {
         ServerOptions {
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),
+                default_timeout: (self.default_timeout_secs > 0)
+                    .then(|| Duration::from_secs(self.default_timeout_secs)),
             },
             max_message_bytes: saturate(self.max_message_bytes),
             workers: self.workers.map_or(defaults.workers, saturate),

@@ -52,7 +52,7 @@ fn report(result: Result<(), commands::CommandError>) -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
-    telemetry::init(args.log_format);
+    let _logs = telemetry::init(args.log_format);
     let config = args.analyzer_config();
     let analyzer = match tokio::task::spawn_blocking(move || Analyzer::new(&config)).await {
         Ok(Ok(analyzer)) => Arc::new(analyzer),

@@ -4,6 +4,7 @@
 mod common;
 
 use common::TestServer;
+use std::time::{Duration, Instant};
 use textanalysis::grpc::Limits;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, SegmentOptions, SegmentRequest,
@@ -39,7 +40,10 @@ async fn assert_serving(server: &TestServer) {
 #[tokio::test]
 async fn bad_fields_are_invalid_argument_naming_each_field() {
     let server = TestServer::with_options(ServerOptions {
-        limits: Limits { max_text_chars: 10 },
+        limits: Limits {
+            max_text_chars: 10,
+            ..Default::default()
+        },
         ..Default::default()
     })
     .await;
@@ -256,6 +260,137 @@ async fn hostile_but_valid_text_is_analysed() {
                 .unwrap();
         }
     }
+    assert_serving(&server).await;
+    server.shutdown().await;
+}
+
+/// A long text that takes a worker a good while to tag.
+fn long_text() -> String {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let one = std::fs::read_to_string(seeds.join("000_0d2741181010ae04.txt")).unwrap();
+    one.repeat(20)
+}
+
+fn tagging(text: &str) -> SegmentRequest {
+    SegmentRequest {
+        text: text.to_owned(),
+        with_pos: true,
+        ..Default::default()
+    }
+}
+
+/// Makes one unary call over a bare HTTP/2 connection with a `grpc-timeout` header, and
+/// returns the `grpc-status` the server answered with. tonic's client would start its own timer
+/// from that header and report CANCELLED itself; this shows what the server says.
+async fn call_with_grpc_timeout(
+    server: &TestServer,
+    method: &str,
+    message: impl prost::Message,
+    timeout: &str,
+) -> Code {
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let request = http::Request::post(format!("http://{}{method}", server.addr))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("grpc-timeout", timeout)
+        .body(())
+        .unwrap();
+    let (response, mut body) = client.send_request(request, false).unwrap();
+    let payload = message.encode_to_vec();
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    frame.extend_from_slice(&payload);
+    body.reserve_capacity(frame.len());
+    body.send_data(frame.into(), true).unwrap();
+    let response = response.await.unwrap();
+    let header_status = response.headers().get("grpc-status").cloned();
+    let mut stream = response.into_body();
+    while let Some(chunk) = stream.data().await {
+        let chunk = chunk.unwrap();
+        let _ = stream.flow_control().release_capacity(chunk.len());
+    }
+    let trailers = stream.trailers().await.unwrap();
+    let status = header_status
+        .or_else(|| trailers.and_then(|t| t.get("grpc-status").cloned()))
+        .expect("a grpc-status");
+    Code::from(status.to_str().unwrap().parse::<i32>().unwrap())
+}
+
+#[tokio::test]
+async fn deadlines_end_calls_with_deadline_exceeded_and_free_the_worker() {
+    let server = TestServer::with_options(ServerOptions {
+        workers: 1,
+        ..Default::default()
+    })
+    .await;
+    let mut client = server.client();
+    let text = long_text();
+    let started = Instant::now();
+    client.segment(tagging(&text)).await.unwrap();
+    let full = started.elapsed();
+
+    // A deadline already spent (1 ms, less the server's margin): the work is not started.
+    const SEGMENT: &str = "/textanalysis.v1.TextAnalysis/Segment";
+    let code = call_with_grpc_timeout(&server, SEGMENT, tagging(&text), "1m").await;
+    assert_eq!(code, Code::DeadlineExceeded);
+
+    // A 20 ms deadline on a long document, then a call behind it on the one worker: the work
+    // stops at its next check, so the second call does not wait for the whole first one.
+    let started = Instant::now();
+    let code = call_with_grpc_timeout(&server, SEGMENT, tagging(&text), "20m").await;
+    assert_eq!(code, Code::DeadlineExceeded);
+    client
+        .segment(tagging(&"短文本。".repeat(100)))
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() < full / 2,
+        "the cancelled work held the worker: {:?} against {full:?} for the whole text",
+        started.elapsed()
+    );
+    // A malformed grpc-timeout is ignored, as gRPC servers do.
+    let code = call_with_grpc_timeout(&server, SEGMENT, tagging("短文本"), "soon").await;
+    assert_eq!(code, Code::Ok);
+    assert_serving(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_server_default_timeout_applies_without_a_client_deadline() {
+    let server = TestServer::with_options(ServerOptions {
+        limits: Limits {
+            default_timeout: Some(Duration::from_millis(5)),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut client = server.client();
+    let status = client.segment(tagging(&long_text())).await.unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+    // Short work finishes well within it.
+    client.segment(tagging("我来到北京清华大学")).await.unwrap();
+    // In a batch, a document the deadline cuts short fails alone, with DEADLINE_EXCEEDED.
+    let results = client
+        .analyze_batch(textanalysis::grpc::pb::AnalyzeBatchRequest {
+            documents: vec![AnalyzeRequest {
+                text: long_text(),
+                segment: Some(SegmentOptions {
+                    with_pos: true,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    let error = results[0].error.as_ref().expect("the document failed");
+    assert_eq!(error.code, Code::DeadlineExceeded as i32, "{error:?}");
     assert_serving(&server).await;
     server.shutdown().await;
 }

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use textanalysis::core::{
-    Analyzer, AnalyzerConfig, KeywordMethod, KeywordOptions, SegmentMode, SegmentOptions,
+    Analyzer, AnalyzerConfig, Deadline, KeywordMethod, KeywordOptions, SegmentMode, SegmentOptions,
 };
 
 fn fixtures() -> Vec<(String, String, Value)> {
@@ -96,7 +96,8 @@ fn precise_words(text: &str, hmm: bool) -> Vec<String> {
         with_pos: false,
     };
     analyzer()
-        .segment(text, &options)
+        .segment(text, &options, Deadline::NONE)
+        .unwrap()
         .iter()
         .map(|t| t.word.to_owned())
         .collect()
@@ -120,7 +121,8 @@ fn mode_words(text: &str, mode: SegmentMode) -> Vec<(usize, String)> {
         ..SegmentOptions::default()
     };
     analyzer()
-        .segment(text, &options)
+        .segment(text, &options, Deadline::NONE)
+        .unwrap()
         .iter()
         .map(|t| (t.start, t.word.to_owned()))
         .collect()
@@ -155,7 +157,8 @@ fn pos_tags_match_python_on_han_words() {
             ..SegmentOptions::default()
         };
         let ours: BTreeSet<(usize, String, String)> = analyzer()
-            .segment(&text, &options)
+            .segment(&text, &options, Deadline::NONE)
+            .unwrap()
             .iter()
             .map(|t| {
                 (
@@ -197,7 +200,8 @@ fn keywords(text: &str, method: KeywordMethod, allowed_pos: &[&str]) -> Vec<(Str
         allowed_pos: allowed_pos.iter().map(|s| s.to_string()).collect(),
     };
     analyzer()
-        .keywords(text, &options)
+        .keywords(text, &options, Deadline::NONE)
+        .unwrap()
         .into_iter()
         .map(|k| (k.word, k.weight))
         .collect()
@@ -258,7 +262,8 @@ fn tagged_tokens_equal_python_posseg_everywhere() {
             ..SegmentOptions::default()
         };
         let ours: Vec<(String, String)> = analyzer()
-            .segment(&text, &options)
+            .segment(&text, &options, Deadline::NONE)
+            .unwrap()
             .iter()
             .map(|t| (t.word.to_owned(), t.pos.unwrap_or_default().to_owned()))
             .collect();

@@ -250,7 +250,9 @@ async fn allowed_pos_restricts_candidates() {
             with_pos: true,
             ..Default::default()
         },
+        textanalysis::core::Deadline::NONE,
     )
+    .unwrap()
     .into_iter()
     .filter(|t| t.pos == Some("v"))
     .map(|t| t.word.to_owned())

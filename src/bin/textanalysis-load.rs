@@ -20,7 +20,7 @@ use textanalysis::grpc::pb::{
     AnalyzeRequest, ClassifyOptions, ClassifyRequest, ExtractKeywordsRequest, KeywordOptions,
     SegmentOptions, SegmentRequest,
 };
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, mpsc};
 use tonic::client::Grpc;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
@@ -204,41 +204,49 @@ fn load_texts(args: &Args) -> anyhow::Result<Vec<String>> {
 struct Plan {
     rpc: Rpc,
     texts: Vec<String>,
-    start: Instant,
     measure_from: Instant,
     end: Instant,
-    /// With `--rate`: the interval between scheduled starts, and the next slot to take.
-    schedule: Option<(Duration, Mutex<u64>)>,
+    /// With `--rate`: the scheduled starts, handed out by [`pace`] to whichever worker is free.
+    slots: Option<Mutex<mpsc::UnboundedReceiver<Instant>>>,
 }
 
 impl Plan {
-    /// When the next call's time starts (its scheduled start, or the moment it is sent if that
-    /// is earlier than the previous call allowed), or `None` when the run is over.
+    /// When the next call's time starts (its scheduled start with `--rate`, else now), or `None`
+    /// when the run is over.
     async fn next_start(&self) -> Option<Instant> {
-        match &self.schedule {
+        match &self.slots {
             None => {
                 let now = Instant::now();
                 (now < self.end).then_some(now)
             }
-            Some((interval, next)) => {
-                let at = {
-                    let mut slot = next.lock().await;
-                    let at = self.start + interval.mul_f64(*slot as f64);
-                    *slot += 1;
-                    at
-                };
-                if at >= self.end {
-                    return None;
-                }
-                if at <= Instant::now() {
-                    // Behind schedule: the wait for the previous call counts.
-                    return Some(at);
-                }
-                // Ahead of schedule: the timer may wake us up to a millisecond late, which is
-                // not the server's doing, so the call's time starts when it is sent.
-                tokio::time::sleep_until(at.into()).await;
-                Some(Instant::now())
-            }
+            Some(slots) => slots.lock().await.recv().await,
+        }
+    }
+}
+
+/// Hands out a start every `interval` from `start` until `end`. tokio's timer wakes up to a
+/// millisecond late, which would send calls in bursts; so it sleeps until just before each
+/// start and yields until the start itself. A start nobody is free to take waits in the
+/// channel, and its call's latency counts from the start (no coordinated omission).
+async fn pace(
+    start: Instant,
+    end: Instant,
+    interval: Duration,
+    slots: mpsc::UnboundedSender<Instant>,
+) {
+    for n in 0u64.. {
+        let at = start + interval.mul_f64(n as f64);
+        if at >= end {
+            break;
+        }
+        if let Some(early) = at.checked_sub(Duration::from_millis(2)) {
+            tokio::time::sleep_until(early.into()).await;
+        }
+        while Instant::now() < at {
+            tokio::task::yield_now().await;
+        }
+        if slots.send(at).is_err() {
+            break;
         }
     }
 }
@@ -275,15 +283,18 @@ async fn main() -> anyhow::Result<()> {
 
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(args.warmup);
+    let end = measure_from + Duration::from_secs_f64(args.duration);
+    let slots = args.rate.map(|rate| {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(pace(start, end, Duration::from_secs_f64(1.0 / rate), tx));
+        Mutex::new(rx)
+    });
     let plan = Arc::new(Plan {
         rpc: args.rpc,
         texts,
-        start,
         measure_from,
-        end: measure_from + Duration::from_secs_f64(args.duration),
-        schedule: args
-            .rate
-            .map(|rate| (Duration::from_secs_f64(1.0 / rate), Mutex::new(0))),
+        end,
+        slots,
     });
     let mut tally = if args.in_process {
         anyhow::ensure!(

@@ -1,6 +1,7 @@
 //! [`Analyzer`]: the dictionary, HMM, IDF table and stop words, built once and shared.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
 use jieba_rs::Jieba;
 
@@ -46,6 +47,124 @@ impl Default for SegmentOptions {
             with_pos: false,
         }
     }
+}
+
+/// When an analysis must give up: checked before it starts and between the pieces of a long
+/// text (see [`PIECE_BYTES`]), so a caller that stopped waiting does not keep a worker busy.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// No deadline: the analysis always finishes.
+    pub const NONE: Self = Self(None);
+
+    /// Give up once `instant` has passed.
+    pub fn at(instant: Instant) -> Self {
+        Self(Some(instant))
+    }
+
+    /// The instant, if there is a deadline.
+    pub fn instant(&self) -> Option<Instant> {
+        self.0
+    }
+
+    /// The sooner of two deadlines.
+    pub fn earliest(self, other: Self) -> Self {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Self(Some(a.min(b))),
+            (a, b) => Self(a.or(b)),
+        }
+    }
+
+    /// Whether the deadline has passed.
+    pub fn passed(&self) -> bool {
+        self.0.is_some_and(|d| Instant::now() >= d)
+    }
+
+    fn check(&self) -> Result<(), DeadlineExceeded> {
+        if self.passed() {
+            Err(DeadlineExceeded)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The deadline passed before the analysis finished; its partial work was dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the deadline passed before the analysis finished")]
+pub struct DeadlineExceeded;
+
+/// Why an analysis that names a model or has a deadline failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnalysisError {
+    /// The model asked for is not loaded.
+    #[error(transparent)]
+    Classify(#[from] ClassifyError),
+    /// The deadline passed.
+    #[error(transparent)]
+    DeadlineExceeded(#[from] DeadlineExceeded),
+}
+
+/// Long texts are segmented in pieces of about this many bytes, so that a deadline is checked
+/// every few milliseconds of work at most. Pieces end just after a full-width sentence end
+/// (`。！？；`), which every jieba mode yields as a token of its own, so the pieces' tokens are
+/// exactly the whole text's (the parity tests hold on every seed, each several pieces long).
+pub const PIECE_BYTES: usize = 16 * 1024;
+
+/// Splits `text` into pieces of about [`PIECE_BYTES`] (see there); a text with no sentence end
+/// after that many bytes stays in one piece up to the next one.
+fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let mut rest = text;
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let cut = if rest.len() <= PIECE_BYTES {
+            rest.len()
+        } else {
+            let from = (PIECE_BYTES..rest.len())
+                .find(|&i| rest.is_char_boundary(i))
+                .unwrap_or(rest.len());
+            rest[from..]
+                .char_indices()
+                .find(|&(_, c)| matches!(c, '。' | '！' | '？' | '；'))
+                .map_or(rest.len(), |(i, c)| from + i + c.len_utf8())
+        };
+        let (piece, tail) = rest.split_at(cut);
+        let item = (offset, piece);
+        offset += cut;
+        rest = tail;
+        Some(item)
+    })
+}
+
+/// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and shifts
+/// each piece's offsets to the whole text's.
+fn by_pieces<'a>(
+    text: &'a str,
+    deadline: Deadline,
+    cut: impl Fn(&'a str) -> Vec<Token<'a>>,
+) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
+    deadline.check()?;
+    if text.len() <= PIECE_BYTES {
+        return Ok(cut(text));
+    }
+    let mut tokens = Vec::new();
+    let mut chars = 0;
+    for (bytes, piece) in pieces(text) {
+        deadline.check()?;
+        tokens.extend(cut(piece).into_iter().map(|t| Token {
+            start: t.start + chars,
+            end: t.end + chars,
+            byte_start: t.byte_start + bytes,
+            byte_end: t.byte_end + bytes,
+            ..t
+        }));
+        chars += piece.chars().count();
+    }
+    Ok(tokens)
 }
 
 /// One word of a text, borrowed from it, with its offsets.
@@ -180,9 +299,11 @@ impl Analyzer {
         &self,
         text: &str,
         options: &ClassifyOptions,
-    ) -> Result<Classification, ClassifyError> {
+        deadline: Deadline,
+    ) -> Result<Classification, AnalysisError> {
         let model = self.model(&options.model)?;
-        let tokens = self.tokens(text, TokenSource::Plain);
+        let tokens = self.tokens(text, TokenSource::Plain, deadline)?;
+        deadline.check()?;
         Ok(classify_tokens(model, &tokens, text, options.top_k))
     }
 
@@ -240,19 +361,44 @@ impl Analyzer {
     }
 
     /// Splits `text` into words. Any text is accepted, including the empty one.
-    pub fn segment<'a>(&'a self, text: &'a str, options: &SegmentOptions) -> Vec<Token<'a>> {
+    pub fn segment<'a>(
+        &'a self,
+        text: &'a str,
+        options: &SegmentOptions,
+        deadline: Deadline,
+    ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
+        let hmm = options.hmm;
         match options.mode {
-            SegmentMode::Precise if options.with_pos => self.tag(text, options.hmm),
-            SegmentMode::Precise => convert(self.jieba.cut(text, options.hmm)),
-            SegmentMode::Full => python_full_mode(convert(self.jieba.cut_all(text))),
-            SegmentMode::Search => convert(self.jieba.cut_for_search(text, options.hmm)),
+            SegmentMode::Precise if options.with_pos => {
+                by_pieces(text, deadline, |piece| self.tag(piece, hmm))
+            }
+            SegmentMode::Precise => {
+                by_pieces(text, deadline, |piece| convert(self.jieba.cut(piece, hmm)))
+            }
+            SegmentMode::Full => by_pieces(text, deadline, |piece| {
+                python_full_mode(convert(self.jieba.cut_all(piece)))
+            }),
+            SegmentMode::Search => by_pieces(text, deadline, |piece| {
+                convert(self.jieba.cut_for_search(piece, hmm))
+            }),
         }
     }
 
     /// Extracts the keywords of `text`, best first.
-    pub fn keywords(&self, text: &str, options: &KeywordOptions) -> Vec<Keyword> {
-        let tokens = self.tokens(text, TokenSource::for_keywords(options));
-        keywords::extract(&tokens, options, &self.idf, &self.stop_words)
+    pub fn keywords(
+        &self,
+        text: &str,
+        options: &KeywordOptions,
+        deadline: Deadline,
+    ) -> Result<Vec<Keyword>, DeadlineExceeded> {
+        let tokens = self.tokens(text, TokenSource::for_keywords(options), deadline)?;
+        deadline.check()?;
+        Ok(keywords::extract(
+            &tokens,
+            options,
+            &self.idf,
+            &self.stop_words,
+        ))
     }
 
     /// Runs the analyses `options` asks for on `text`, segmenting it once for all of them when
@@ -262,7 +408,8 @@ impl Analyzer {
         &'a self,
         text: &'a str,
         options: &AnalyzeOptions,
-    ) -> Result<Analysis<'a>, ClassifyError> {
+        deadline: Deadline,
+    ) -> Result<Analysis<'a>, AnalysisError> {
         let model = match &options.classify {
             Some(c) => Some((self.model(&c.model)?, c.top_k)),
             None => None,
@@ -271,8 +418,12 @@ impl Analyzer {
         let segment_source = options.segment.as_ref().and_then(TokenSource::for_segment);
         let needs = |source| keyword_source == Some(source) || segment_source == Some(source);
         let plain = (needs(TokenSource::Plain) || model.is_some())
-            .then(|| self.tokens(text, TokenSource::Plain));
-        let tagged = needs(TokenSource::Tagged).then(|| self.tokens(text, TokenSource::Tagged));
+            .then(|| self.tokens(text, TokenSource::Plain, deadline))
+            .transpose()?;
+        let tagged = needs(TokenSource::Tagged)
+            .then(|| self.tokens(text, TokenSource::Tagged, deadline))
+            .transpose()?;
+        deadline.check()?;
         let reuse = |source| match source {
             TokenSource::Plain => plain.as_deref().unwrap_or_default(),
             TokenSource::Tagged => tagged.as_deref().unwrap_or_default(),
@@ -284,16 +435,19 @@ impl Analyzer {
             .map(|(k, source)| keywords::extract(reuse(source), k, &self.idf, &self.stop_words));
         let classification = model
             .map(|(model, top_k)| classify_tokens(model, reuse(TokenSource::Plain), text, top_k));
-        let tokens = options.segment.map(|segment| match segment_source {
-            Some(source) => {
-                let mut tokens = reuse(source).to_vec();
-                if !segment.with_pos {
-                    tokens.iter_mut().for_each(|t| t.pos = None);
+        let tokens = options
+            .segment
+            .map(|segment| match segment_source {
+                Some(source) => {
+                    let mut tokens = reuse(source).to_vec();
+                    if !segment.with_pos {
+                        tokens.iter_mut().for_each(|t| t.pos = None);
+                    }
+                    Ok(tokens)
                 }
-                tokens
-            }
-            None => self.segment(text, &segment),
-        });
+                None => self.segment(text, &segment, deadline),
+            })
+            .transpose()?;
         Ok(Analysis {
             tokens,
             keywords,
@@ -301,10 +455,17 @@ impl Analyzer {
         })
     }
 
-    fn tokens<'a>(&'a self, text: &'a str, source: TokenSource) -> Vec<Token<'a>> {
+    fn tokens<'a>(
+        &'a self,
+        text: &'a str,
+        source: TokenSource,
+        deadline: Deadline,
+    ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
         match source {
-            TokenSource::Plain => convert(self.jieba.cut(text, true)),
-            TokenSource::Tagged => self.tag(text, true),
+            TokenSource::Plain => {
+                by_pieces(text, deadline, |piece| convert(self.jieba.cut(piece, true)))
+            }
+            TokenSource::Tagged => by_pieces(text, deadline, |piece| self.tag(piece, true)),
         }
     }
 

@@ -15,8 +15,8 @@ mod stop_words;
 mod user_dict;
 
 pub use analyzer::{
-    Analysis, AnalyzeOptions, Analyzer, AnalyzerConfig, BUILTIN_MODEL_NAME, SegmentMode,
-    SegmentOptions, Token,
+    Analysis, AnalysisError, AnalyzeOptions, Analyzer, AnalyzerConfig, BUILTIN_MODEL_NAME,
+    Deadline, DeadlineExceeded, PIECE_BYTES, SegmentMode, SegmentOptions, Token,
 };
 pub use classify::{Classification, ClassifyError, ClassifyOptions};
 pub use error::LoadError;

@@ -2,15 +2,15 @@
 //!
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
 //! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
-//! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, UNAVAILABLE while
-//! draining, and INTERNAL
-//! only for a bug in the server (a panic in the analysis), never for anything a client sent.
+//! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, DEADLINE_EXCEEDED when
+//! the call's deadline passes first, UNAVAILABLE while draining, and INTERNAL only for a bug in
+//! the server (a panic in the analysis), never for anything a client sent.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::pb;
-use crate::core::ClassifyError;
+use crate::core::{AnalysisError, ClassifyError, DeadlineExceeded};
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +44,8 @@ pub(crate) enum ApiError {
     },
     /// Every worker is busy and the queue is full: the call is shed.
     Overloaded,
+    /// The call's deadline (the client's `grpc-timeout` or the server's default) passed.
+    DeadlineExceeded,
     /// The server is shutting down and takes no new work.
     Draining,
     /// The analysis itself failed: a server bug, logged with its cause.
@@ -66,6 +68,21 @@ impl From<ClassifyError> for ApiError {
                 requested,
                 available,
             },
+        }
+    }
+}
+
+impl From<DeadlineExceeded> for ApiError {
+    fn from(_: DeadlineExceeded) -> Self {
+        Self::DeadlineExceeded
+    }
+}
+
+impl From<AnalysisError> for ApiError {
+    fn from(error: AnalysisError) -> Self {
+        match error {
+            AnalysisError::Classify(e) => e.into(),
+            AnalysisError::DeadlineExceeded(e) => e.into(),
         }
     }
 }
@@ -124,6 +141,10 @@ impl From<ApiError> for Status {
             }
             ApiError::Overloaded => Status::resource_exhausted(
                 "the server is at capacity (every worker busy, queue full); retry with backoff",
+            ),
+            ApiError::DeadlineExceeded => Status::deadline_exceeded(
+                "the call's deadline passed before its analysis finished (the client's \
+                 grpc-timeout, or the server's --default-timeout-secs)",
             ),
             ApiError::Draining => {
                 Status::unavailable("the server is shutting down; retry on another replica")

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::core::Analyzer;
+use crate::core::{Analyzer, Deadline};
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
 /// long document never stalls the reactor (health checks, other calls) and the number of busy
@@ -65,13 +65,23 @@ impl WorkPool {
 
     /// Runs `work`, which reads `chars` characters of text, with the analyzer: on the calling
     /// task when that is small work, otherwise on a blocking thread once a worker is free.
-    pub(crate) async fn run<T, F>(&self, chars: usize, work: F) -> Result<T, ApiError>
+    /// Work is not started once `deadline` has passed, nor waits for a worker beyond it; work
+    /// under way checks it itself (see [`Deadline`]).
+    pub(crate) async fn run<T, F>(
+        &self,
+        chars: usize,
+        deadline: Deadline,
+        work: F,
+    ) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&Analyzer) -> T + Send + 'static,
+        F: FnOnce(&Analyzer) -> Result<T, ApiError> + Send + 'static,
     {
+        if deadline.passed() {
+            return Err(ApiError::DeadlineExceeded);
+        }
         if chars <= INLINE_MAX_CHARS {
-            return Ok(work(&self.analyzer));
+            return work(&self.analyzer);
         }
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
@@ -81,18 +91,25 @@ impl WorkPool {
                     return Err(ApiError::Overloaded);
                 }
                 let _place = Queued(&self.queued);
-                Arc::clone(&self.permits)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_| ApiError::Draining)?
+                let acquire = Arc::clone(&self.permits).acquire_owned();
+                let acquired = match deadline.instant() {
+                    Some(at) => tokio::time::timeout_at(at.into(), acquire)
+                        .await
+                        .map_err(|_| ApiError::DeadlineExceeded)?,
+                    None => acquire.await,
+                };
+                acquired.map_err(|_| ApiError::Draining)?
             }
         };
+        if deadline.passed() {
+            return Err(ApiError::DeadlineExceeded);
+        }
         let analyzer = Arc::clone(&self.analyzer);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work(&analyzer)
         })
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?
     }
 }

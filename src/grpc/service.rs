@@ -11,11 +11,11 @@ use futures_util::future::join_all;
 use futures_util::{Stream, StreamExt};
 use tonic::Streaming;
 
-use super::convert::{Job, Limits, MAX_BATCH, Validated};
+use super::convert::{Job, Limits, MAX_BATCH, Validated, client_deadline};
 use super::error::{ApiError, FieldViolation};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
-use crate::core::Analyzer;
+use crate::core::{Analyzer, Deadline};
 use crate::grpc;
 
 /// The `textanalysis.v1.TextAnalysis` service.
@@ -38,20 +38,28 @@ impl TextAnalysisService {
         method: &'static str,
         request: Request<Req>,
         validate: fn(Req, &Limits) -> Validated<Opts>,
-        analyse: fn(&Analyzer, &Job<Opts>) -> Result<Resp, ApiError>,
+        analyse: fn(&Analyzer, &Job<Opts>, Deadline) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, Status>
     where
         Opts: Send + 'static,
         Resp: Send + 'static,
     {
         let started = Instant::now();
+        let deadline = self.limits.deadline(request.metadata(), started);
         let mut text_chars = 0;
         let result = async {
             let job = validate(request.into_inner(), &self.limits)?;
             text_chars = job.text.chars().count();
-            self.pool
-                .run(text_chars, move |analyzer| analyse(analyzer, &job))
-                .await?
+            let work = self.pool.run(text_chars, deadline, move |analyzer| {
+                analyse(analyzer, &job, deadline)
+            });
+            // Answer when the deadline passes, not when the work notices it at its next check.
+            match deadline.instant() {
+                Some(at) => tokio::time::timeout_at(at.into(), work)
+                    .await
+                    .unwrap_or(Err(ApiError::DeadlineExceeded)),
+                None => work.await,
+            }
         }
         .await;
         let status = result.map(Response::new).map_err(Status::from);
@@ -89,12 +97,13 @@ fn analyze_document(
     analyzer: &Analyzer,
     limits: &Limits,
     request: pb::AnalyzeRequest,
+    deadline: Deadline,
 ) -> pb::AnalyzeResponse {
     let id = request.id.clone();
     let result = request.validate(limits).map_err(ApiError::from).and_then(
         |Job { text, options, .. }| {
             analyzer
-                .analyze(&text, &options)
+                .analyze(&text, &options, deadline)
                 .map(pb::AnalyzeResponse::from)
                 .map_err(ApiError::from)
         },
@@ -137,7 +146,7 @@ impl TextAnalysis for TextAnalysisService {
             "Segment",
             request,
             pb::SegmentRequest::validate,
-            |a, job| Ok(a.segment(&job.text, &job.options).into()),
+            |a, job, deadline| Ok(a.segment(&job.text, &job.options, deadline)?.into()),
         )
         .await
     }
@@ -150,7 +159,7 @@ impl TextAnalysis for TextAnalysisService {
             "ExtractKeywords",
             request,
             pb::ExtractKeywordsRequest::validate,
-            |a, job| Ok(a.keywords(&job.text, &job.options).into()),
+            |a, job, deadline| Ok(a.keywords(&job.text, &job.options, deadline)?.into()),
         )
         .await
     }
@@ -163,8 +172,9 @@ impl TextAnalysis for TextAnalysisService {
             "Analyze",
             request,
             pb::AnalyzeRequest::validate,
-            |a, job| {
-                let mut response = pb::AnalyzeResponse::from(a.analyze(&job.text, &job.options)?);
+            |a, job, deadline| {
+                let analysis = a.analyze(&job.text, &job.options, deadline)?;
+                let mut response = pb::AnalyzeResponse::from(analysis);
                 response.id.clone_from(&job.id);
                 Ok(response)
             },
@@ -177,6 +187,7 @@ impl TextAnalysis for TextAnalysisService {
         request: Request<pb::AnalyzeBatchRequest>,
     ) -> Result<Response<pb::AnalyzeBatchResponse>, Status> {
         let started = Instant::now();
+        let deadline = self.limits.deadline(request.metadata(), started);
         let documents = request.into_inner().documents;
         let (count, text_chars) = (
             documents.len(),
@@ -197,10 +208,11 @@ impl TextAnalysis for TextAnalysisService {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
                 let chars = part.iter().map(|d| d.text.len()).sum();
-                shares.push(self.pool.run(chars, move |analyzer| {
-                    part.into_iter()
-                        .map(|d| analyze_document(analyzer, &limits, d))
-                        .collect::<Vec<_>>()
+                shares.push(self.pool.run(chars, deadline, move |analyzer| {
+                    Ok(part
+                        .into_iter()
+                        .map(|d| analyze_document(analyzer, &limits, d, deadline))
+                        .collect::<Vec<_>>())
                 }));
             }
             let mut results = Vec::with_capacity(count);
@@ -229,8 +241,12 @@ impl TextAnalysis for TextAnalysisService {
         request: Request<Streaming<pb::AnalyzeRequest>>,
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
         let (pool, limits) = (self.pool.clone(), self.limits);
+        let started = Instant::now();
+        // The client's deadline bounds the whole stream; the server's default bounds each
+        // document, so that a long-lived stream is not cut off.
+        let stream_deadline = client_deadline(request.metadata(), started);
         let log = Arc::new(Mutex::new(StreamLog {
-            started: Instant::now(),
+            started,
             documents: 0,
             text_chars: 0,
             error: None,
@@ -249,9 +265,11 @@ impl TextAnalysis for TextAnalysisService {
                         log.documents += 1;
                         log.text_chars += chars;
                     }
+                    let deadline =
+                        stream_deadline.earliest(limits.default_deadline(Instant::now()));
                     let response = pool
-                        .run(chars, move |analyzer| {
-                            analyze_document(analyzer, &limits, request)
+                        .run(chars, deadline, move |analyzer| {
+                            Ok(analyze_document(analyzer, &limits, request, deadline))
                         })
                         .await
                         .map_err(Status::from);
@@ -273,7 +291,7 @@ impl TextAnalysis for TextAnalysisService {
             "Classify",
             request,
             pb::ClassifyRequest::validate,
-            |a, job| Ok(a.classify(&job.text, &job.options)?.into()),
+            |a, job, deadline| Ok(a.classify(&job.text, &job.options, deadline)?.into()),
         )
         .await
     }
