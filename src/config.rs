@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::core::AnalyzerConfig;
 use crate::core::classify::{FeatureSpec, TrainConfig};
-use crate::grpc::Limits;
+use crate::core::{AnalyzerConfig, LoadError};
+use crate::grpc::{BearerTokens, Limits};
 use crate::server::ServerOptions;
 
 /// textanalysis: a gRPC service for Chinese text analysis (segmentation, part-of-speech tags,
@@ -125,6 +125,25 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
+    /// Serve Prometheus metrics at http://ADDR/metrics (off unless set; e.g. 0.0.0.0:9090).
+    #[arg(long, env = "TEXTANALYSIS_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// A file of bearer tokens, one a line. With tokens configured (here or in
+    /// TEXTANALYSIS_AUTH_TOKENS), every call but health checks needs
+    /// `authorization: Bearer <token>`; others get UNAUTHENTICATED.
+    #[arg(long, env = "TEXTANALYSIS_AUTH_TOKEN_FILE")]
+    pub auth_token_file: Option<PathBuf>,
+
+    /// Bearer tokens, comma-separated; best set in the environment, out of sight of `ps`.
+    #[arg(
+        long,
+        env = "TEXTANALYSIS_AUTH_TOKENS",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub auth_tokens: Option<String>,
+
     /// Log format.
     #[arg(long, env = "TEXTANALYSIS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -140,7 +159,12 @@ impl ServeArgs {
         }
     }
 
-    /// How the server runs.
+    /// The bearer tokens calls must carry, if any are configured.
+    pub fn auth_tokens(&self) -> Result<Option<BearerTokens>, LoadError> {
+        BearerTokens::load(self.auth_token_file.as_deref(), self.auth_tokens.as_deref())
+    }
+
+    /// How the server runs (without authentication: see [`ServeArgs::auth_tokens`]).
     pub fn server_options(&self) -> ServerOptions {
         let defaults = ServerOptions::default();
         ServerOptions {

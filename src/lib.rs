@@ -9,6 +9,7 @@ pub mod config;
 pub mod core;
 pub mod grpc;
 pub mod health;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 pub mod transport;

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use clap::Parser;
 use textanalysis::config::{Cli, Command, ServeArgs};
 use textanalysis::core::Analyzer;
-use textanalysis::{commands, health, server, telemetry};
+use textanalysis::server::ServerOptions;
+use textanalysis::{commands, health, metrics, server, telemetry};
 
 /// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
 /// strings made and freed per call, which glibc serves markedly slower (BENCHMARKS.md).
@@ -66,6 +67,13 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let auth = match args.auth_tokens() {
+        Ok(auth) => auth,
+        Err(e) => {
+            eprintln!("textanalysis: {e}");
+            return ExitCode::from(CONFIG_ERROR);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -73,16 +81,31 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let options = ServerOptions {
+        auth,
+        ..args.server_options()
+    };
+    options.metrics.describe(&analyzer, args.user_dicts.len());
+    if let Some(metrics_addr) = args.metrics_addr {
+        match tokio::net::TcpListener::bind(metrics_addr).await {
+            Ok(metrics_listener) => {
+                let addr = metrics_listener.local_addr().map_or(metrics_addr, |a| a);
+                tracing::info!(%addr, "metrics at /metrics");
+                tokio::spawn(metrics::serve(
+                    metrics_listener,
+                    Arc::clone(&options.metrics),
+                    options.activity.clone(),
+                ));
+            }
+            Err(e) => {
+                eprintln!("textanalysis: cannot listen for metrics on {metrics_addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let addr = listener.local_addr().map_or(args.addr, |a| a);
     tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving");
-    match server::run(
-        listener,
-        analyzer,
-        args.server_options(),
-        server::shutdown_signal(),
-    )
-    .await
-    {
+    match server::run(listener, analyzer, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped");

@@ -12,6 +12,7 @@ use tower::ServiceBuilder;
 use crate::core::Analyzer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
 use crate::grpc::{self, Activity, Limits, TextAnalysisService, WorkPool, pb};
+use crate::metrics::Metrics;
 use crate::transport;
 
 /// The fully qualified name of the analysis service, as health checks name it.
@@ -35,6 +36,10 @@ pub struct ServerOptions {
     pub max_connection_age: Option<Duration>,
     /// How long calls in flight may take to finish once a drain starts.
     pub grace_period: Duration,
+    /// Where calls are counted; serve them with [`crate::metrics::serve`].
+    pub metrics: Arc<Metrics>,
+    /// Bearer tokens every call but health checks must carry; `None` leaves the server open.
+    pub auth: Option<crate::grpc::BearerTokens>,
     /// A handle on the server's activity (calls in flight) for the caller to watch;
     /// keep a clone before handing the options over.
     pub activity: Activity,
@@ -50,6 +55,8 @@ impl Default for ServerOptions {
             max_concurrent_streams: 200,
             max_connection_age: Some(Duration::from_secs(30 * 60)),
             grace_period: Duration::from_secs(10),
+            auth: None,
+            metrics: Arc::new(Metrics::new()),
             activity: Activity::default(),
         }
     }
@@ -92,8 +99,14 @@ pub async fn run(
         .await;
 
     let activity = options.activity.clone();
-    let pool = WorkPool::new(analyzer, options.workers, options.max_queued);
-    let service = TextAnalysisService::new(pool, options.limits);
+    let metrics = Arc::clone(&options.metrics);
+    let pool = WorkPool::new(
+        analyzer,
+        options.workers,
+        options.max_queued,
+        Arc::clone(&metrics),
+    );
+    let service = TextAnalysisService::new(pool, options.limits, metrics);
     let analysis = TextAnalysisServer::new(service)
         .max_decoding_message_size(options.max_message_bytes)
         .max_encoding_message_size(usize::MAX);
@@ -133,6 +146,7 @@ pub async fn run(
         .layer(
             ServiceBuilder::new()
                 .map_response(grpc::client_fault_codes)
+                .layer(grpc::AuthLayer(options.auth.clone()))
                 .layer(grpc::TrackCallsLayer(activity.clone())),
         )
         .add_service(health_service)

@@ -64,8 +64,12 @@ impl Running {
         running
     }
 
-    /// Waits (up to 60 s) for a log line containing `needle`.
+    /// The first log line containing `needle`, among those seen or, waiting up to 60 s, the
+    /// next ones.
     fn wait_for_log(&mut self, needle: &str) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -91,8 +95,17 @@ impl Running {
     /// Waits for the process to exit and returns its code and the rest of its log.
     fn wait(mut self) -> (i32, Vec<String>) {
         let status = self.child.wait().unwrap();
-        self.seen.extend(self.logs.iter());
-        (status.code().unwrap_or(-1), self.seen)
+        let rest: Vec<String> = self.logs.iter().collect();
+        self.seen.extend(rest);
+        (status.code().unwrap_or(-1), std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for Running {
+    /// A failed test must not leave its server behind (holding the test's output open).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -371,4 +384,83 @@ fn the_load_client_counts_only_grpc_ok_as_success() {
     );
     server.signal("TERM");
     assert_eq!(server.wait().0, 0);
+}
+
+#[test]
+fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
+    let dir = temp_dir("auth");
+    let file = dir.join("tokens");
+    std::fs::write(&file, "# operators\nfile-token-0123456789\n\n").unwrap();
+    let mut running = Running::start(
+        &[
+            "--auth-token-file",
+            file.to_str().unwrap(),
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
+        &[("TEXTANALYSIS_AUTH_TOKENS", "env-token-0123456789")],
+    );
+    let line = running.wait_for_log("metrics at /metrics");
+    let log: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let metrics_addr: SocketAddr = log["addr"].as_str().unwrap().parse().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let code = |token: Option<&str>| {
+        runtime.block_on(async {
+            let mut client = TextAnalysisClient::connect(format!("http://{}", running.addr))
+                .await
+                .unwrap();
+            let mut request = tonic::Request::new(SegmentRequest {
+                text: "我来到北京".into(),
+                ..Default::default()
+            });
+            if let Some(token) = token {
+                let value = format!("Bearer {token}").parse().unwrap();
+                request.metadata_mut().insert("authorization", value);
+            }
+            client
+                .segment(request)
+                .await
+                .map_or_else(|s| s.code(), |_| tonic::Code::Ok)
+        })
+    };
+    assert_eq!(code(None), tonic::Code::Unauthenticated);
+    assert_eq!(code(Some("file-token-0123456789")), tonic::Code::Ok);
+    assert_eq!(code(Some("env-token-0123456789")), tonic::Code::Ok);
+    assert_eq!(health(running.addr, ""), 0, "health needs no token");
+    let page = runtime.block_on(async {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(metrics_addr).await.unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut page = String::new();
+        stream.read_to_string(&mut page).await.unwrap();
+        page
+    });
+    assert!(
+        page.contains(r#"textanalysis_calls_total{method="Segment",code="Ok"} 2"#),
+        "{page}"
+    );
+    running.signal("TERM");
+    let (exit, logs) = running.wait();
+    assert_eq!(exit, 0);
+    let all = logs.join("\n");
+    assert!(
+        !all.contains("file-token") && !all.contains("env-token"),
+        "a token leaked into logs"
+    );
+
+    // A token file without tokens is a configuration error.
+    std::fs::write(&file, "# nothing here\n").unwrap();
+    let output = textanalysis(&[
+        "--auth-token-file",
+        file.to_str().unwrap(),
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("holds no token"));
 }

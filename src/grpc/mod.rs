@@ -6,6 +6,7 @@
 //! rejections say they are the client's fault, and [`track`] counts calls in flight for the
 //! drain.
 
+mod auth;
 mod convert;
 mod error;
 mod pool;
@@ -13,6 +14,8 @@ mod service;
 mod status_codes;
 mod track;
 
+pub(crate) use auth::AuthLayer;
+pub use auth::BearerTokens;
 pub use convert::Limits;
 pub use pool::{INLINE_MAX_CHARS, WorkPool};
 pub use service::TextAnalysisService;

@@ -8,6 +8,7 @@ use tokio::sync::Semaphore;
 
 use super::error::ApiError;
 use crate::core::{Analyzer, Deadline};
+use crate::metrics::Metrics;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
 /// long document never stalls the reactor (health checks, other calls) and the number of busy
@@ -23,6 +24,7 @@ pub struct WorkPool {
     workers: usize,
     max_queued: usize,
     queued: Arc<AtomicUsize>,
+    metrics: Arc<Metrics>,
 }
 
 /// The most characters of text analysed on the calling task: the slowest analysis (TextRank,
@@ -42,9 +44,15 @@ impl Drop for Queued<'_> {
 impl WorkPool {
     /// A pool of `workers` (at least one) sharing `analyzer`, with room for `max_queued`
     /// waiting jobs.
-    pub fn new(analyzer: Arc<Analyzer>, workers: usize, max_queued: usize) -> Self {
+    pub fn new(
+        analyzer: Arc<Analyzer>,
+        workers: usize,
+        max_queued: usize,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let workers = workers.max(1);
         Self {
+            metrics,
             analyzer,
             permits: Arc::new(Semaphore::new(workers)),
             workers,
@@ -88,6 +96,7 @@ impl WorkPool {
             Err(_) => {
                 if self.queued.fetch_add(1, Ordering::SeqCst) >= self.max_queued {
                     self.queued.fetch_sub(1, Ordering::SeqCst);
+                    self.metrics.record_shed();
                     return Err(ApiError::Overloaded);
                 }
                 let _place = Queued(&self.queued);

@@ -17,18 +17,24 @@ use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use crate::core::{Analyzer, Deadline};
 use crate::grpc;
+use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.TextAnalysis` service.
 #[derive(Debug, Clone)]
 pub struct TextAnalysisService {
     pool: WorkPool,
     limits: Limits,
+    metrics: Arc<Metrics>,
 }
 
 impl TextAnalysisService {
-    /// A service running its analyses on `pool`, within `limits`.
-    pub fn new(pool: WorkPool, limits: Limits) -> Self {
-        Self { pool, limits }
+    /// A service running its analyses on `pool`, within `limits`, counting calls in `metrics`.
+    pub fn new(pool: WorkPool, limits: Limits, metrics: Arc<Metrics>) -> Self {
+        Self {
+            pool,
+            limits,
+            metrics,
+        }
     }
 
     /// The life of every call (admitted by `track`): validate, analyse on the pool, convert,
@@ -63,13 +69,22 @@ impl TextAnalysisService {
         }
         .await;
         let status = result.map(Response::new).map_err(Status::from);
-        log_call(method, status.as_ref().err(), started, text_chars, 1);
+        log_call(
+            &self.metrics,
+            method,
+            status.as_ref().err(),
+            started,
+            text_chars,
+            1,
+        );
         status
     }
 }
 
-/// One log line per call: method, status, latency, text length, documents; never the text.
+/// One log line per call (method, status, latency, text length, documents; never the text),
+/// and the same in the metrics.
 fn log_call(
+    metrics: &Metrics,
     method: &str,
     error: Option<&Status>,
     started: Instant,
@@ -77,7 +92,9 @@ fn log_call(
     documents: usize,
 ) {
     let code = error.map_or(tonic::Code::Ok, Status::code);
-    let latency_ms = started.elapsed().as_secs_f64() * 1e3;
+    let latency = started.elapsed();
+    metrics.record_call(method, code, latency, text_chars);
+    let latency_ms = latency.as_secs_f64() * 1e3;
     if matches!(code, tonic::Code::Internal) {
         tracing::error!(
             method,
@@ -118,6 +135,7 @@ fn analyze_document(
 
 /// Logs a stream's one line when the stream ends (or is dropped), with what it carried.
 struct StreamLog {
+    metrics: Arc<Metrics>,
     started: Instant,
     documents: usize,
     text_chars: usize,
@@ -127,6 +145,7 @@ struct StreamLog {
 impl Drop for StreamLog {
     fn drop(&mut self) {
         log_call(
+            &self.metrics,
             "AnalyzeStream",
             self.error.as_ref(),
             self.started,
@@ -224,6 +243,7 @@ impl TextAnalysis for TextAnalysisService {
         .await;
         let status = result.map(Response::new).map_err(Status::from);
         log_call(
+            &self.metrics,
             "AnalyzeBatch",
             status.as_ref().err(),
             started,
@@ -246,6 +266,7 @@ impl TextAnalysis for TextAnalysisService {
         // document, so that a long-lived stream is not cut off.
         let stream_deadline = client_deadline(request.metadata(), started);
         let log = Arc::new(Mutex::new(StreamLog {
+            metrics: Arc::clone(&self.metrics),
             started,
             documents: 0,
             text_chars: 0,

@@ -1,0 +1,76 @@
+//! Prometheus metrics over HTTP: calls by method and code, latency, text, shedding, in-flight
+//! calls, and what the server has loaded.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::TestServer;
+use textanalysis::grpc::pb::{ClassifyRequest, SegmentRequest};
+use textanalysis::metrics::{self, Metrics};
+use textanalysis::server::ServerOptions;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+async fn scrape(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_code() {
+    let metrics = Arc::new(Metrics::new());
+    metrics.describe(&common::analyzer(), 0);
+    let server = TestServer::with_options(ServerOptions {
+        metrics: Arc::clone(&metrics),
+        ..Default::default()
+    })
+    .await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(metrics::serve(listener, metrics, server.activity.clone()));
+
+    let mut client = server.client();
+    for _ in 0..2 {
+        client
+            .segment(SegmentRequest {
+                text: "我来到北京清华大学".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    client.segment(SegmentRequest::default()).await.unwrap_err();
+    client
+        .classify(ClassifyRequest {
+            text: "很好".into(),
+            model: "spam".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+
+    let page = scrape(addr, "/metrics").await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    for expected in [
+        r#"textanalysis_calls_total{method="Segment",code="Ok"} 2"#,
+        r#"textanalysis_calls_total{method="Segment",code="InvalidArgument"} 1"#,
+        r#"textanalysis_calls_total{method="Classify",code="NotFound"} 1"#,
+        r#"textanalysis_call_duration_seconds_count{method="Segment"} 3"#,
+        r#"textanalysis_text_chars_total{method="Segment"} 18"#,
+        "textanalysis_shed_total 0",
+        "textanalysis_in_flight_calls 0",
+        r#"textanalysis_build_info{version=""#,
+        r#"textanalysis_model{name="sentiment",labels="neg,pos""#,
+        r#"textanalysis_dictionary_info{builtin="jieba-0.42.1",user_dicts="0"} 1"#,
+    ] {
+        assert!(page.contains(expected), "missing {expected} in:\n{page}");
+    }
+    // Request text never appears.
+    assert!(!page.contains("北京"));
+    assert!(scrape(addr, "/other").await.starts_with("HTTP/1.1 404"));
+    server.shutdown().await;
+}
