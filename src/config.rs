@@ -7,7 +7,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::classify::{FeatureSpec, TrainConfig};
-use crate::core::{AnalyzerConfig, LoadError};
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+
+use crate::core::{AnalyzerConfig, LoadError, read_text};
 use crate::grpc::{BearerTokens, Limits};
 use crate::server::ServerOptions;
 
@@ -125,6 +127,18 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub shutdown_grace_secs: u64,
 
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "TEXTANALYSIS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "TEXTANALYSIS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Require clients to present a certificate signed by this CA (PEM): mutual TLS.
+    #[arg(long, env = "TEXTANALYSIS_TLS_CLIENT_CA", requires = "tls_cert")]
+    pub tls_client_ca: Option<PathBuf>,
+
     /// Serve Prometheus metrics at http://ADDR/metrics (off unless set; e.g. 0.0.0.0:9090).
     #[arg(long, env = "TEXTANALYSIS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -159,15 +173,23 @@ impl ServeArgs {
         }
     }
 
-    /// The bearer tokens calls must carry, if any are configured.
-    pub fn auth_tokens(&self) -> Result<Option<BearerTokens>, LoadError> {
-        BearerTokens::load(self.auth_token_file.as_deref(), self.auth_tokens.as_deref())
-    }
-
-    /// How the server runs (without authentication: see [`ServeArgs::auth_tokens`]).
-    pub fn server_options(&self) -> ServerOptions {
+    /// How the server runs; reads the token and certificate files.
+    pub fn server_options(&self) -> Result<ServerOptions, LoadError> {
         let defaults = ServerOptions::default();
-        ServerOptions {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => {
+                let identity = Identity::from_pem(read_text(cert)?, read_text(key)?);
+                let mut tls = ServerTlsConfig::new().identity(identity);
+                if let Some(ca) = &self.tls_client_ca {
+                    tls = tls.client_ca_root(Certificate::from_pem(read_text(ca)?));
+                }
+                Some(tls)
+            }
+            _ => None,
+        };
+        Ok(ServerOptions {
+            auth: BearerTokens::load(self.auth_token_file.as_deref(), self.auth_tokens.as_deref())?,
+            tls,
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),
                 default_timeout: (self.default_timeout_secs > 0)
@@ -181,7 +203,7 @@ impl ServeArgs {
             max_connection_age: (self.max_connection_age_secs > 0)
                 .then(|| Duration::from_secs(self.max_connection_age_secs)),
             ..defaults
-        }
+        })
     }
 }
 
@@ -207,6 +229,23 @@ pub struct HealthArgs {
     /// Seconds to wait for an answer.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub timeout_secs: u64,
+
+    /// Connect with TLS, trusting this CA (PEM).
+    #[arg(long, env = "TEXTANALYSIS_HEALTH_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+
+    /// The server name its certificate must carry (with --tls-ca).
+    #[arg(long, default_value = "localhost", requires = "tls_ca")]
+    pub tls_domain: String,
+
+    /// A client certificate (PEM) for servers that require one (mutual TLS); needs
+    /// --tls-key.
+    #[arg(long, requires_all = ["tls_ca", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Options of `train`.

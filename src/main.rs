@@ -7,7 +7,6 @@ use std::sync::Arc;
 use clap::Parser;
 use textanalysis::config::{Cli, Command, ServeArgs};
 use textanalysis::core::Analyzer;
-use textanalysis::server::ServerOptions;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
 /// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
@@ -67,8 +66,8 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let auth = match args.auth_tokens() {
-        Ok(auth) => auth,
+    let options = match args.server_options() {
+        Ok(options) => options,
         Err(e) => {
             eprintln!("textanalysis: {e}");
             return ExitCode::from(CONFIG_ERROR);
@@ -80,10 +79,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
             eprintln!("textanalysis: cannot listen on {}: {e}", args.addr);
             return ExitCode::FAILURE;
         }
-    };
-    let options = ServerOptions {
-        auth,
-        ..args.server_options()
     };
     options.metrics.describe(&analyzer, args.user_dicts.len());
     if let Some(metrics_addr) = args.metrics_addr {
@@ -107,6 +102,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving");
     match server::run(listener, analyzer, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ server::ServeError::Tls(_)) => {
+            eprintln!("textanalysis: {e}");
+            ExitCode::from(CONFIG_ERROR)
+        }
         Err(e) => {
             tracing::error!(error = %e, "server stopped");
             ExitCode::FAILURE

@@ -38,6 +38,8 @@ pub struct ServerOptions {
     pub grace_period: Duration,
     /// Where calls are counted; serve them with [`crate::metrics::serve`].
     pub metrics: Arc<Metrics>,
+    /// TLS (and, with a client CA, mutual TLS); `None` serves plaintext.
+    pub tls: Option<tonic::transport::ServerTlsConfig>,
     /// Bearer tokens every call but health checks must carry; `None` leaves the server open.
     pub auth: Option<crate::grpc::BearerTokens>,
     /// A handle on the server's activity (calls in flight) for the caller to watch;
@@ -56,6 +58,7 @@ impl Default for ServerOptions {
             max_connection_age: Some(Duration::from_secs(30 * 60)),
             grace_period: Duration::from_secs(10),
             auth: None,
+            tls: None,
             metrics: Arc::new(Metrics::new()),
             activity: Activity::default(),
         }
@@ -79,6 +82,9 @@ pub enum ServeError {
     /// The transport failed (accepting connections, HTTP/2).
     #[error("server failed: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The TLS certificate, key or client CA is unusable.
+    #[error("TLS configuration: {0}")]
+    Tls(tonic::transport::Error),
     /// The reflection descriptors built into the binary are invalid (a build defect).
     #[error("reflection descriptors are invalid: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
@@ -137,6 +143,9 @@ pub async fn run(
         .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
+    if let Some(tls) = options.tls.clone() {
+        builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
+    }
     if let Some(age) = options.max_connection_age {
         builder = builder
             .max_connection_age(age)

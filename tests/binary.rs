@@ -464,3 +464,52 @@ fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("holds no token"));
 }
+
+#[test]
+fn tls_from_files_and_the_health_check_over_tls() {
+    let dir = temp_dir("tls");
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca, &ca_key)
+        .unwrap();
+    let write = |name: &str, pem: String| {
+        let path = dir.join(name);
+        std::fs::write(&path, pem).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let (ca, cert, key) = (
+        write("ca.pem", ca.pem()),
+        write("cert.pem", cert.pem()),
+        write("key.pem", key.serialize_pem()),
+    );
+    let running = Running::start(&["--tls-cert", &cert, "--tls-key", &key], &[]);
+    let addr = running.addr.to_string();
+    let over_tls = textanalysis(&["health", "--addr", &addr, "--tls-ca", &ca])
+        .status()
+        .unwrap();
+    assert!(over_tls.success());
+    let plaintext = textanalysis(&["health", "--addr", &addr]).status().unwrap();
+    assert!(!plaintext.success(), "the TLS server refuses plaintext");
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0);
+
+    // A key that is not a key stops start-up with the configuration exit code.
+    let bad = write("bad.pem", "not a key".into());
+    let output = textanalysis(&[
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &bad,
+        "--addr",
+        "127.0.0.1:0",
+    ])
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("TLS"));
+}

@@ -46,7 +46,7 @@ pub enum LoadError {
 }
 
 /// Reads a whole file as UTF-8 text, naming the file in any error.
-pub(crate) fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
+pub fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,

@@ -20,7 +20,7 @@ pub use analyzer::{
 };
 pub use classify::{Classification, ClassifyError, ClassifyOptions};
 pub use error::LoadError;
-pub(crate) use error::read_text;
+pub use error::read_text;
 pub use idf::IdfTable;
 pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions};
 pub use stop_words::StopWords;

@@ -45,14 +45,17 @@ impl TestServer {
         let addr = listener.local_addr().unwrap();
         let activity = options.activity.clone();
         let (stop, stopped) = oneshot::channel::<()>();
+        let tls = options.tls.is_some();
         let task = tokio::spawn(server::run(listener, analyzer, options, async {
             let _ = stopped.await;
         }));
-        let channel = Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
+        let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
+        // A TLS server's tests make their own channels; this plaintext one is never used.
+        let channel = if tls {
+            endpoint.connect_lazy()
+        } else {
+            endpoint.connect().await.unwrap()
+        };
         Self {
             channel,
             activity,

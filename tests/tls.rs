@@ -1,0 +1,114 @@
+//! TLS and mutual TLS with certificates made at test time (rcgen): never committed keys.
+
+mod common;
+
+use common::TestServer;
+use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use textanalysis::grpc::pb::SegmentRequest;
+use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
+use textanalysis::server::ServerOptions;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity, ServerTlsConfig};
+
+/// A CA, a server certificate for `localhost` and a client certificate, all PEM.
+struct Pki {
+    ca: String,
+    server: (String, String),
+    client: (String, String),
+}
+
+fn pki() -> Pki {
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let leaf = |name: &str| {
+        let key = KeyPair::generate().unwrap();
+        let cert = CertificateParams::new(vec![name.to_owned()])
+            .unwrap()
+            .signed_by(&key, &ca, &ca_key)
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    };
+    Pki {
+        ca: ca.pem(),
+        server: leaf("localhost"),
+        client: leaf("client.textanalysis.test"),
+    }
+}
+
+async fn tls_server(pki: &Pki, mutual: bool) -> TestServer {
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(&pki.server.0, &pki.server.1));
+    if mutual {
+        tls = tls.client_ca_root(Certificate::from_pem(&pki.ca));
+    }
+    TestServer::with_options(ServerOptions {
+        tls: Some(tls),
+        ..Default::default()
+    })
+    .await
+}
+
+async fn segment(server: &TestServer, tls: Option<ClientTlsConfig>) -> Result<usize, String> {
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let mut endpoint = Channel::from_shared(format!("{scheme}://{}", server.addr)).unwrap();
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls).unwrap();
+    }
+    let channel = endpoint.connect().await.map_err(|e| format!("{e:?}"))?;
+    TextAnalysisClient::new(channel)
+        .segment(SegmentRequest {
+            text: "我来到北京清华大学".into(),
+            ..Default::default()
+        })
+        .await
+        .map(|r| r.into_inner().tokens.len())
+        .map_err(|s| format!("{s:?}"))
+}
+
+fn client_tls(pki: &Pki, with_identity: bool) -> ClientTlsConfig {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(&pki.ca))
+        .domain_name("localhost");
+    if with_identity {
+        tls.identity(Identity::from_pem(&pki.client.0, &pki.client.1))
+    } else {
+        tls
+    }
+}
+
+#[tokio::test]
+async fn tls_serves_clients_that_trust_the_ca_and_refuses_plaintext() {
+    let pki = pki();
+    let server = tls_server(&pki, false).await;
+    assert_eq!(segment(&server, Some(client_tls(&pki, false))).await, Ok(4));
+    assert!(
+        segment(&server, None).await.is_err(),
+        "plaintext is refused"
+    );
+    // A client that trusts another CA refuses the server.
+    let other = pki_other_ca();
+    assert!(
+        segment(&server, Some(client_tls(&other, false)))
+            .await
+            .is_err()
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
+    let pki = pki();
+    let server = tls_server(&pki, true).await;
+    assert_eq!(segment(&server, Some(client_tls(&pki, true))).await, Ok(4));
+    assert!(
+        segment(&server, Some(client_tls(&pki, false)))
+            .await
+            .is_err(),
+        "a client without a certificate is refused"
+    );
+    server.shutdown().await;
+}
+
+fn pki_other_ca() -> Pki {
+    pki()
+}
