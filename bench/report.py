@@ -70,7 +70,7 @@ def main() -> None:
         f"{verdict(start['idle_rss_kb'] < 150 * 1024)} |"
     )
     lines.append(
-        f"| RSS over a {soak['secs'] / 60:.0f}-minute load run ({soak['calls']:,} calls, "
+        f"| RSS over a {round(soak['secs'] / 60)}-minute load run of mixed calls ({soak['calls']:,} calls, "
         f"{soak['failed']} failed), after its first minute | flat ±10 % | "
         f"{soak['rss_kb_settled_min'] / 1024:.0f}–{soak['rss_kb_settled_max'] / 1024:.0f} MB "
         f"(±{rss_spread:.1f} % of the mean; {soak['rss_kb_first'] / 1024:.0f} MB at the start) | "

@@ -3,7 +3,7 @@
 mod common;
 
 use common::TestServer;
-use textanalysis::grpc::pb::{SegmentRequest, SegmentResponse};
+use textanalysis::grpc::pb::{AnalyzeRequest, SegmentOptions, SegmentRequest, SegmentResponse};
 use textanalysis::server::{SERVICE_NAME, ServerOptions};
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
@@ -222,4 +222,33 @@ async fn work_beyond_the_queue_is_shed_with_resource_exhausted() {
     // One runs and two wait at any moment: of twelve sent together, some are shed.
     assert!(ok >= 1 && shed >= 1, "ok {ok}, shed {shed}");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_cannot_hold_the_drain_past_the_grace_period() {
+    let server = TestServer::with_options(ServerOptions {
+        grace_period: std::time::Duration::from_millis(500),
+        ..Default::default()
+    })
+    .await;
+    let text = long_text();
+    // An endless stream of long documents whose answers are never read: flow control stops
+    // the server's writes, and the call stays open.
+    let requests = tokio_stream::iter((0u64..).map(move |i| AnalyzeRequest {
+        id: i.to_string(),
+        text: text.clone(),
+        segment: Some(SegmentOptions::default()),
+        ..Default::default()
+    }));
+    let stuck = server.client().analyze_stream(requests).await.unwrap();
+    server.wait_for_in_flight(1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    server.shutdown().await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the drain took {:?}",
+        started.elapsed()
+    );
+    drop(stuck);
 }
