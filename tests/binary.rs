@@ -468,24 +468,16 @@ fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
 #[test]
 fn tls_from_files_and_the_health_check_over_tls() {
     let dir = temp_dir("tls");
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
-        .unwrap()
-        .signed_by(&key, &ca, &ca_key)
-        .unwrap();
+    let pki = common::pki();
     let write = |name: &str, pem: String| {
         let path = dir.join(name);
         std::fs::write(&path, pem).unwrap();
         path.to_str().unwrap().to_owned()
     };
     let (ca, cert, key) = (
-        write("ca.pem", ca.pem()),
-        write("cert.pem", cert.pem()),
-        write("key.pem", key.serialize_pem()),
+        write("ca.pem", pki.ca),
+        write("cert.pem", pki.server.0),
+        write("key.pem", pki.server.1),
     );
     let running = Running::start(&["--tls-cert", &cert, "--tls-key", &key], &[]);
     let addr = running.addr.to_string();

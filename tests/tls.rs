@@ -2,39 +2,11 @@
 
 mod common;
 
-use common::TestServer;
-use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+use common::{Pki, TestServer, pki};
 use textanalysis::grpc::pb::SegmentRequest;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::server::ServerOptions;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity, ServerTlsConfig};
-
-/// A CA, a server certificate for `localhost` and a client certificate, all PEM.
-struct Pki {
-    ca: String,
-    server: (String, String),
-    client: (String, String),
-}
-
-fn pki() -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf = |name: &str| {
-        let key = KeyPair::generate().unwrap();
-        let cert = CertificateParams::new(vec![name.to_owned()])
-            .unwrap()
-            .signed_by(&key, &ca, &ca_key)
-            .unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
-    Pki {
-        ca: ca.pem(),
-        server: leaf("localhost"),
-        client: leaf("client.textanalysis.test"),
-    }
-}
 
 async fn tls_server(pki: &Pki, mutual: bool) -> TestServer {
     let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(&pki.server.0, &pki.server.1));
@@ -86,7 +58,7 @@ async fn tls_serves_clients_that_trust_the_ca_and_refuses_plaintext() {
         "plaintext is refused"
     );
     // A client that trusts another CA refuses the server.
-    let other = pki_other_ca();
+    let other = common::pki();
     assert!(
         segment(&server, Some(client_tls(&other, false)))
             .await
@@ -107,8 +79,4 @@ async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
         "a client without a certificate is refused"
     );
     server.shutdown().await;
-}
-
-fn pki_other_ca() -> Pki {
-    pki()
 }

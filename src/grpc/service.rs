@@ -226,7 +226,7 @@ impl TextAnalysis for TextAnalysisService {
             while documents.peek().is_some() {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
-                let chars = part.iter().map(|d| d.text.len()).sum();
+                let chars = part.iter().map(|d| d.text.chars().count()).sum();
                 shares.push(self.pool.run(chars, deadline, move |analyzer| {
                     Ok(part
                         .into_iter()
