@@ -29,7 +29,7 @@ pub struct Cli {
 impl Cli {
     /// The command to run, `serve` by default.
     pub fn into_command(self) -> Command {
-        self.command.unwrap_or(Command::Serve(self.serve))
+        self.command.unwrap_or(Command::Serve(Box::new(self.serve)))
     }
 }
 
@@ -37,7 +37,7 @@ impl Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the gRPC API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Ask a running server whether it is SERVING; exit 0 if so, 1 otherwise (for container
     /// health checks, no shell or grpcurl needed).
     Health(HealthArgs),
@@ -71,6 +71,26 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub user_dicts: Vec<PathBuf>,
+
+    /// An IDF table in jieba's `word idf` format for TF-IDF keywords, replacing the built-in
+    /// one (Python jieba's `set_idf_path`).
+    #[arg(long, env = "TEXTANALYSIS_IDF")]
+    pub idf: Option<PathBuf>,
+
+    /// Stop words, one a line, never returned as keywords; added to jieba's built-in English
+    /// ones (Python jieba's `set_stop_words`).
+    #[arg(long, env = "TEXTANALYSIS_STOP_WORDS")]
+    pub stop_words: Option<PathBuf>,
+
+    /// A directory where words added or removed at run time (Admin/AddWords, RemoveWords) are
+    /// kept, so they survive restarts; created if missing. Without it, word edits are refused.
+    #[arg(long, env = "TEXTANALYSIS_STATE_DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// A file of admin tokens, one a line. Only with it is the Admin service (reload, word
+    /// edits) on, and then each admin call needs `authorization: Bearer <admin token>`.
+    #[arg(long, env = "TEXTANALYSIS_ADMIN_TOKEN_FILE")]
+    pub admin_token_file: Option<PathBuf>,
 
     /// A directory of classification models (`*.model`), each named by its file name; a
     /// `sentiment.model` there replaces the built-in one.
@@ -168,6 +188,8 @@ impl ServeArgs {
     pub fn analyzer_config(&self) -> AnalyzerConfig {
         AnalyzerConfig {
             user_dicts: self.user_dicts.clone(),
+            idf: self.idf.clone(),
+            stop_words: self.stop_words.clone(),
             models_dir: self.models_dir.clone(),
             default_model: self.default_model.clone(),
         }
@@ -189,6 +211,10 @@ impl ServeArgs {
         };
         Ok(ServerOptions {
             auth: BearerTokens::load(self.auth_token_file.as_deref(), self.auth_tokens.as_deref())?,
+            admin: match &self.admin_token_file {
+                Some(file) => BearerTokens::load(Some(file), None)?,
+                None => None,
+            },
             tls,
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),

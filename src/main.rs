@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use textanalysis::config::{Cli, Command, ServeArgs};
-use textanalysis::core::Analyzer;
+use textanalysis::core::LiveAnalyzer;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
 /// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         }
     };
     match command {
-        Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Serve(args) => runtime.block_on(serve(*args)),
         Command::Health(args) => match runtime.block_on(health::check(&args)) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -54,8 +54,13 @@ fn report(result: Result<(), commands::CommandError>) -> ExitCode {
 async fn serve(args: ServeArgs) -> ExitCode {
     let _logs = telemetry::init(args.log_format);
     let config = args.analyzer_config();
-    let analyzer = match tokio::task::spawn_blocking(move || Analyzer::new(&config)).await {
-        Ok(Ok(analyzer)) => Arc::new(analyzer),
+    let state_dir = args.state_dir.clone();
+    let live = match tokio::task::spawn_blocking(move || {
+        LiveAnalyzer::start(config, state_dir.as_deref())
+    })
+    .await
+    {
+        Ok(Ok(live)) => Arc::new(live),
         Ok(Err(e)) => {
             tracing::error!(error = %e, "cannot load the analyzer");
             eprintln!("textanalysis: {e}");
@@ -80,7 +85,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    options.metrics.describe(&analyzer, args.user_dicts.len());
+    options.metrics.describe(&live.current());
+    #[cfg(unix)]
+    match server::reload_on_hangup(Arc::clone(&live), Arc::clone(&options.metrics)) {
+        Ok(reloads) => drop(tokio::spawn(reloads)),
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload with Admin/Reload"),
+    }
     if let Some(metrics_addr) = args.metrics_addr {
         match tokio::net::TcpListener::bind(metrics_addr).await {
             Ok(metrics_listener) => {
@@ -100,7 +110,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
     let addr = listener.local_addr().map_or(args.addr, |a| a);
     tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving");
-    match server::run(listener, analyzer, options, server::shutdown_signal()).await {
+    match server::run(listener, live, options, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ server::ServeError::Tls(_)) => {
             eprintln!("textanalysis: {e}");

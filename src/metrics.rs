@@ -43,6 +43,24 @@ struct ModelLabels {
     default: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileLabels {
+    kind: String,
+    path: String,
+    content_hash: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EditLabels {
+    edit: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ChangeLabels {
+    change: &'static str,
+    result: &'static str,
+}
+
 type Histograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
 
 /// The server's metrics.
@@ -54,6 +72,11 @@ pub struct Metrics {
     text_chars: Family<MethodLabels, Counter>,
     shed: Counter,
     in_flight: Gauge,
+    models: Family<ModelLabels, Gauge>,
+    generation: Gauge,
+    dictionary_files: Family<FileLabels, Gauge>,
+    word_edits: Family<EditLabels, Gauge>,
+    changes: Family<ChangeLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -106,6 +129,37 @@ impl Metrics {
             "The server's version",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
         );
+        let models = Family::<ModelLabels, Gauge>::default();
+        registry.register(
+            "model",
+            "The classification models the server has loaded (value 1 each)",
+            models.clone(),
+        );
+        let generation = Gauge::default();
+        registry.register(
+            "dictionary_generation",
+            "Counts the analyzers swapped in since start-up (reloads and word edits); 1 at start",
+            generation.clone(),
+        );
+        let dictionary_files = Family::<FileLabels, Gauge>::default();
+        registry.register(
+            "dictionary_file_entries",
+            "The dictionary, IDF and stop-word files in use, by kind, path and content hash: \
+             their entries",
+            dictionary_files.clone(),
+        );
+        let word_edits = Family::<EditLabels, Gauge>::default();
+        registry.register(
+            "dictionary_word_edits",
+            "Words added or removed at run time and in force",
+            word_edits.clone(),
+        );
+        let changes = Family::<ChangeLabels, Counter>::default();
+        registry.register(
+            "dictionary_changes",
+            "Reloads and word edits, by kind and result (error: the old analyzer kept serving)",
+            changes.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             calls,
@@ -113,18 +167,21 @@ impl Metrics {
             text_chars,
             shed,
             in_flight,
+            models,
+            generation,
+            dictionary_files,
+            word_edits,
+            changes,
         }
     }
 
-    /// Records what the analyzer serves: each model (name, labels, content hash) and the
-    /// dictionaries, as info metrics.
-    pub fn describe(&self, analyzer: &Analyzer, user_dicts: usize) {
-        let Ok(mut registry) = self.registry.lock() else {
-            return;
-        };
+    /// Records what `analyzer` serves (each model; the dictionary's files, run-time edits and
+    /// generation), replacing what an earlier analyzer served. Called at start-up and after
+    /// every swap.
+    pub fn describe(&self, analyzer: &Analyzer) {
         let models = analyzer.models();
         let default = models.default_name().map(str::to_owned);
-        let family = Family::<ModelLabels, Gauge>::default();
+        self.models.clear();
         for model in models.iter() {
             let labels = ModelLabels {
                 name: model.name.clone(),
@@ -132,21 +189,41 @@ impl Metrics {
                 content_hash: model.content_hash.clone(),
                 default: (Some(&model.name) == default.as_ref()).to_string(),
             };
-            family.get_or_create(&labels).set(1);
+            self.models.get_or_create(&labels).set(1);
         }
-        registry.register(
-            "model",
-            "The classification models the server has loaded (value 1 each)",
-            family,
-        );
-        registry.register(
-            "dictionary",
-            "The dictionaries: jieba's built-in one and how many user dictionaries",
-            Info::new(vec![
-                ("builtin", "jieba-0.42.1".to_owned()),
-                ("user_dicts", user_dicts.to_string()),
-            ]),
-        );
+        let identity = analyzer.identity();
+        self.generation
+            .set(i64::try_from(identity.generation).unwrap_or(i64::MAX));
+        self.dictionary_files.clear();
+        for file in &identity.files {
+            let labels = FileLabels {
+                kind: format!("{:?}", file.kind),
+                path: file.path.display().to_string(),
+                content_hash: file.content_hash.clone(),
+            };
+            self.dictionary_files
+                .get_or_create(&labels)
+                .set(i64::try_from(file.entries).unwrap_or(i64::MAX));
+        }
+        for (edit, count) in [
+            ("added", identity.added_words),
+            ("removed", identity.removed_words),
+        ] {
+            self.word_edits
+                .get_or_create(&EditLabels { edit })
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// Counts one dictionary change (`reload`, `add_words`, `remove_words`) and whether it
+    /// took effect.
+    pub(crate) fn record_change(&self, change: &'static str, ok: bool) {
+        self.changes
+            .get_or_create(&ChangeLabels {
+                change,
+                result: if ok { "ok" } else { "error" },
+            })
+            .inc();
     }
 
     /// Counts one answered call.

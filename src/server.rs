@@ -9,14 +9,23 @@ use tonic::transport::Server;
 use tonic_health::ServingStatus;
 use tower::ServiceBuilder;
 
-use crate::core::Analyzer;
+use crate::core::LiveAnalyzer;
+use crate::grpc::pb::admin_server::AdminServer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
-use crate::grpc::{self, Activity, Limits, TextAnalysisService, WorkPool, pb};
+use crate::grpc::{self, Activity, AdminService, Limits, TextAnalysisService, WorkPool, pb};
 use crate::metrics::Metrics;
 use crate::transport;
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
+
+/// The services reflection lists when the Admin service is off.
+const ADVERTISED_WITHOUT_ADMIN: [&str; 4] = [
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1.ServerReflection",
+    "grpc.reflection.v1alpha.ServerReflection",
+    SERVICE_NAME,
+];
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -42,6 +51,9 @@ pub struct ServerOptions {
     pub tls: Option<tonic::transport::ServerTlsConfig>,
     /// Bearer tokens every call but health checks must carry; `None` leaves the server open.
     pub auth: Option<crate::grpc::BearerTokens>,
+    /// Admin tokens: with them the `Admin` service is served and requires one; `None` leaves
+    /// it off (UNIMPLEMENTED).
+    pub admin: Option<crate::grpc::BearerTokens>,
     /// A handle on the server's activity (calls in flight) for the caller to watch;
     /// keep a clone before handing the options over.
     pub activity: Activity,
@@ -58,6 +70,7 @@ impl Default for ServerOptions {
             max_connection_age: Some(Duration::from_secs(30 * 60)),
             grace_period: Duration::from_secs(10),
             auth: None,
+            admin: None,
             tls: None,
             metrics: Arc::new(Metrics::new()),
             activity: Activity::default(),
@@ -92,10 +105,12 @@ pub enum ServeError {
 
 /// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING, the
 /// listener closes and every connection gets GOAWAY (clients open new calls elsewhere), calls in
-/// flight finish, and whatever is still open after the grace period is closed. The analyzer is already built, so health is SERVING from the first call.
+/// flight finish, and whatever is still open after the grace period is closed. The analyzer is
+/// already built, so health is SERVING from the first call. The `Admin` service (reload, word
+/// edits of `live`) is served only when `options.admin` holds tokens.
 pub async fn run(
     listener: TcpListener,
-    analyzer: Arc<Analyzer>,
+    live: Arc<LiveAnalyzer>,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
@@ -106,8 +121,12 @@ pub async fn run(
 
     let activity = options.activity.clone();
     let metrics = Arc::clone(&options.metrics);
+    let admin = options
+        .admin
+        .is_some()
+        .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
     let pool = WorkPool::new(
-        analyzer,
+        live,
         options.workers,
         options.max_queued,
         Arc::clone(&metrics),
@@ -133,6 +152,13 @@ pub async fn run(
         v1 = v1.register_encoded_file_descriptor_set(set);
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
     }
+    // Every service in the descriptors is listed, but for Admin when it is off.
+    if admin.is_none() {
+        for name in ADVERTISED_WITHOUT_ADMIN {
+            v1 = v1.with_service_name(name);
+            v1alpha = v1alpha.with_service_name(name);
+        }
+    }
     let reflection_v1 = v1.build_v1()?;
     let reflection_v1alpha = v1alpha.build_v1alpha()?;
 
@@ -155,13 +181,17 @@ pub async fn run(
         .layer(
             ServiceBuilder::new()
                 .map_response(grpc::client_fault_codes)
-                .layer(grpc::AuthLayer(options.auth.clone()))
+                .layer(grpc::AuthLayer {
+                    clients: options.auth.clone(),
+                    admin: options.admin.clone(),
+                })
                 .layer(grpc::TrackCallsLayer(activity.clone())),
         )
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(analysis)
+        .add_optional_service(admin)
         .serve_with_incoming_shutdown(transport::incoming(listener), async {
             let _ = stop_rx.await;
         });
@@ -203,6 +233,24 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Installs a SIGHUP handler at once and returns the task that reloads the dictionaries on every
+/// SIGHUP (as `Admin/Reload` does; a failed reload is logged and counted, and the analyzer
+/// serving before keeps serving). Not on Windows, which has no SIGHUP.
+#[cfg(unix)]
+pub fn reload_on_hangup(
+    live: Arc<LiveAnalyzer>,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP received: reloading the dictionaries");
+            grpc::reload(Arc::clone(&live), Arc::clone(&metrics)).await;
+        }
+    })
 }
 
 /// Completes on SIGTERM (what container runtimes send) or SIGINT (Ctrl-C).

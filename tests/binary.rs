@@ -505,3 +505,110 @@ fn tls_from_files_and_the_health_check_over_tls() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("TLS"));
 }
+
+/// An Admin call with the admin token.
+fn as_admin<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+async fn segment_words(addr: SocketAddr, text: &str) -> Vec<String> {
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    common::segment_words(channel, text).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
+    use textanalysis::grpc::pb::admin_client::AdminClient;
+    use textanalysis::grpc::pb::{AddWordsRequest, ListModelsRequest, WordEntry};
+
+    let dir = temp_dir("durable");
+    let _ = std::fs::remove_file(dir.join("word-edits.state"));
+    let token_file = dir.join("admin.tokens");
+    std::fs::write(&token_file, "# operators\nadmin-token-1\n").unwrap();
+    let user_dict = dir.join("user.dict");
+    std::fs::write(&user_dict, "云原生 5 nz\n").unwrap();
+    let state = dir.join("state");
+    let args = [
+        "--admin-token-file",
+        token_file.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--user-dict",
+        user_dict.to_str().unwrap(),
+    ];
+    let text = "服务网格和数据编织";
+
+    let mut running = Running::start(&args, &[]);
+    let before = segment_words(running.addr, text).await;
+    assert!(!before.contains(&"数据编织".to_owned()), "{before:?}");
+    let mut admin = AdminClient::connect(format!("http://{}", running.addr))
+        .await
+        .unwrap();
+    let request = AddWordsRequest {
+        words: vec![WordEntry {
+            word: "数据编织".into(),
+            freq: Some(50),
+            tag: "nz".into(),
+        }],
+    };
+    admin
+        .add_words(as_admin(request, "admin-token-1"))
+        .await
+        .unwrap();
+    // SIGKILL the moment the call returns: no chance to flush anything.
+    running.child.kill().unwrap();
+    let (code, _) = running.wait();
+    assert_ne!(code, 0);
+
+    let mut running = Running::start(&args, &[]);
+    let after = segment_words(running.addr, text).await;
+    assert!(after.contains(&"数据编织".to_owned()), "{after:?}");
+
+    // SIGHUP: the edited user dictionary is read again, the runtime edit stays.
+    std::fs::write(&user_dict, "云原生 5 nz\n服务网格 5 nz\n").unwrap();
+    running.signal("HUP");
+    running.wait_for_log("\"generation\":2");
+    let reloaded = segment_words(running.addr, text).await;
+    assert_eq!(reloaded, ["服务网格", "和", "数据编织"]);
+    let mut client = TextAnalysisClient::connect(format!("http://{}", running.addr))
+        .await
+        .unwrap();
+    let info = client
+        .list_models(ListModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .dictionary
+        .unwrap();
+    assert_eq!((info.generation, info.added_words), (2, 1));
+    assert_eq!(info.files[0].entries, 2);
+
+    // A SIGHUP with a broken file: logged, and the old analyzer keeps serving.
+    std::fs::write(&user_dict, "坏 行 有 四\n").unwrap();
+    running.signal("HUP");
+    let refused = running.wait_for_log("dictionary change refused");
+    assert!(refused.contains("user.dict:1"), "{refused}");
+    assert_eq!(segment_words(running.addr, text).await, reloaded);
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0);
+
+    // A damaged state file stops start-up with a clear error rather than losing the edits.
+    let file = state.join("word-edits.state");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, saved.replace("数据编织", "数据编制")).unwrap();
+    let output = textanalysis(&[&["--addr", "127.0.0.1:0"][..], &args].concat())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("checksum mismatch"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -327,3 +327,77 @@ async fn errors_print_the_field_that_is_wrong() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_calls_from_grpcurl_as_the_readme_shows() {
+    let state = std::env::temp_dir().join(format!("textanalysis-grpcurl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let live = textanalysis::core::LiveAnalyzer::start(Default::default(), Some(&state)).unwrap();
+    let server = std::sync::Arc::new(
+        TestServer::with_live(
+            std::sync::Arc::new(live),
+            textanalysis::server::ServerOptions {
+                admin: textanalysis::grpc::BearerTokens::load(None, Some("admin-token")).unwrap(),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    let s = std::sync::Arc::clone(&server);
+    tokio::task::spawn_blocking(move || {
+        let server = &*s;
+        let token = ["-H", "authorization: Bearer admin-token"];
+        let services = stdout(&grpcurl(server, &["--", "list"], None));
+        assert!(services.contains("textanalysis.v1.Admin"), "{services}");
+        let add =
+            r#"{"words": [{"word": "云原生", "tag": "nz"}, {"word": "数据编织", "freq": 50}]}"#;
+        let args = [
+            &token[..],
+            &["-d", add, "--", "textanalysis.v1.Admin/AddWords"],
+        ]
+        .concat();
+        let added = ok_json(grpcurl(server, &args, None));
+        assert_eq!(added["dictionary"]["generation"], "2", "{added}");
+        assert_eq!(added["dictionary"]["addedWords"], 2, "{added}");
+        let remove = r#"{"words": ["清华大学"]}"#;
+        let args = [
+            &token[..],
+            &["-d", remove, "--", "textanalysis.v1.Admin/RemoveWords"],
+        ]
+        .concat();
+        ok_json(grpcurl(server, &args, None));
+        let args = [&token[..], &["--", "textanalysis.v1.Admin/Reload"]].concat();
+        let reloaded = ok_json(grpcurl(server, &args, None));
+        assert_eq!(reloaded["dictionary"]["generation"], "4", "{reloaded}");
+        assert_eq!(reloaded["dictionary"]["removedWords"], 1, "{reloaded}");
+        let segment = r#"{"text": "清华大学的云原生和数据编织"}"#;
+        let tokens = ok_json(grpcurl(
+            server,
+            &["-d", segment, "--", "textanalysis.v1.TextAnalysis/Segment"],
+            None,
+        ));
+        let words: Vec<&str> = tokens["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["word"].as_str().unwrap())
+            .collect();
+        assert!(
+            words.contains(&"云原生") && words.contains(&"数据编织"),
+            "{words:?}"
+        );
+        assert!(!words.contains(&"清华大学"), "{words:?}");
+        // Without the token: PERMISSION_DENIED, printed by grpcurl.
+        let refused = grpcurl(server, &["--", "textanalysis.v1.Admin/Reload"], None);
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("PermissionDenied"),
+            "{}",
+            String::from_utf8_lossy(&refused.stderr)
+        );
+    })
+    .await
+    .unwrap();
+    std::sync::Arc::into_inner(server).unwrap().shutdown().await;
+    std::fs::remove_dir_all(&state).unwrap();
+}

@@ -23,7 +23,7 @@ async fn scrape(addr: std::net::SocketAddr, path: &str) -> String {
 #[tokio::test]
 async fn metrics_count_calls_by_method_and_code() {
     let metrics = Arc::new(Metrics::new());
-    metrics.describe(&common::analyzer(), 0);
+    metrics.describe(&common::analyzer());
     let server = TestServer::with_options(ServerOptions {
         metrics: Arc::clone(&metrics),
         ..Default::default()
@@ -65,7 +65,8 @@ async fn metrics_count_calls_by_method_and_code() {
         "textanalysis_in_flight_calls 0",
         r#"textanalysis_build_info{version=""#,
         r#"textanalysis_model{name="sentiment",labels="neg,pos""#,
-        r#"textanalysis_dictionary_info{builtin="jieba-0.42.1",user_dicts="0"} 1"#,
+        "textanalysis_dictionary_generation 1",
+        r#"textanalysis_dictionary_word_edits{edit="added"} 0"#,
     ] {
         assert!(page.contains(expected), "missing {expected} in:\n{page}");
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
-use textanalysis::core::{Analyzer, AnalyzerConfig};
+use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer};
 use textanalysis::grpc::pb::text_analysis_server::TextAnalysis;
 use textanalysis::grpc::pb::{
     AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest, SegmentRequest,
@@ -26,7 +26,8 @@ fn setup() -> &'static (tokio::runtime::Runtime, TextAnalysisService) {
             .expect("a runtime");
         let analyzer = Arc::new(Analyzer::new(&AnalyzerConfig::default()).expect("built-in data"));
         let metrics = Arc::new(Metrics::new());
-        let pool = WorkPool::new(analyzer, 1, 16, Arc::clone(&metrics));
+        let live = Arc::new(LiveAnalyzer::with_analyzer(analyzer, AnalyzerConfig::default()));
+        let pool = WorkPool::new(live, 1, 16, Arc::clone(&metrics));
         (runtime, TextAnalysisService::new(pool, Limits::default(), metrics))
     })
 }

@@ -342,7 +342,7 @@ async fn over_grpc(args: &Args, plan: &Arc<Plan>) -> anyhow::Result<Tally> {
 
 /// Runs the plan in this process: `threads` threads segmenting with one shared jieba-rs.
 fn in_process(plan: &Arc<Plan>, threads: usize) -> Tally {
-    let jieba = Arc::new(jieba_rs::Jieba::new());
+    let jieba = Arc::new(textanalysis::core::builtin_jieba());
     let threads: Vec<_> = (0..threads)
         .map(|t| {
             let (jieba, plan) = (Arc::clone(&jieba), Arc::clone(plan));

@@ -1,6 +1,7 @@
 //! [`Analyzer`]: the dictionary, HMM, IDF table and stop words, built once and shared.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use jieba_rs::Jieba;
@@ -9,9 +10,11 @@ use super::classify::{
     self, Classification, ClassifyError, ClassifyOptions, Counts, Evaluation, Example, Model,
     ModelSet, NamedModel, Progress, TrainConfig,
 };
+use super::error::content_lines;
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
 use super::posseg::{self, PosHmm};
-use super::{IdfTable, LoadError, StopWords, user_dict};
+use super::word_edits::WordEdits;
+use super::{IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
 
 /// How a text is cut into words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -214,11 +217,41 @@ const BUILTIN_MODEL: Option<&[u8]> = Some(include_bytes!("../../models/sentiment
 #[cfg(not(builtin_model))]
 const BUILTIN_MODEL: Option<&[u8]> = None;
 
+/// jieba's dictionary (see `data/jieba/README.md`), embedded in the binary.
+const BUILTIN_DICT: &str = include_str!("../../data/jieba/dict.txt");
+
+/// Names the built-in dictionary in [`DictionaryIdentity`].
+pub const BUILTIN_DICT_NAME: &str = "jieba dict.txt (as in jieba-rs 0.11.0)";
+
+/// The SHA-256 of the built-in dictionary, in hex (a unit test keeps it true).
+pub const BUILTIN_DICT_SHA256: &str =
+    "139519822fe8ab9e10d9d07e68ea0451045380aedaf54ecc51e2a28c6b42a13f";
+
+/// A jieba-rs segmenter with the built-in dictionary and nothing else, as every analyzer's
+/// starts out (also what the benchmarks compare the server with).
+pub fn builtin_jieba() -> Jieba {
+    jieba_with_dict(BUILTIN_DICT)
+}
+
+fn jieba_with_dict(dict: &str) -> Jieba {
+    let mut jieba = Jieba::empty();
+    // The built-in dictionary is well-formed (a unit test loads it), and so is any selection of
+    // its lines, so loading cannot fail.
+    let _ = jieba.load_dict(&mut dict.as_bytes());
+    jieba
+}
+
 /// Files that extend or replace the built-in data.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
     /// User dictionaries in jieba's `word [freq] [tag]` format, applied in order.
     pub user_dicts: Vec<PathBuf>,
+    /// An IDF table in jieba's `word idf` format, replacing the built-in one (as Python
+    /// jieba's `set_idf_path`).
+    pub idf: Option<PathBuf>,
+    /// Stop words, one a line, added to the built-in ones (as Python jieba's
+    /// `set_stop_words`).
+    pub stop_words: Option<PathBuf>,
     /// A directory of `*.model` files, each one model named by its file stem; a file named
     /// `sentiment.model` replaces the built-in model.
     pub models_dir: Option<PathBuf>,
@@ -226,27 +259,70 @@ pub struct AnalyzerConfig {
     pub default_model: Option<String>,
 }
 
-/// The analysis engine: segmenter, IDF table and stop words. Build it once and share it
-/// (`Arc<Analyzer>`); every method takes `&self` and is safe to call from many threads.
+/// What kind of file an analyzer read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A user dictionary (`--user-dict`).
+    UserDict,
+    /// An IDF table (`--idf`).
+    Idf,
+    /// A stop-word list (`--stop-words`).
+    StopWords,
+}
+
+/// A dictionary, IDF or stop-word file as it was when read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// What the file is.
+    pub kind: SourceKind,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The SHA-256 of its bytes, in hex.
+    pub content_hash: String,
+    /// How many entries (lines that are not blank) it holds.
+    pub entries: usize,
+}
+
+/// Everything an analyzer is built from except the run-time word edits: the files' contents as
+/// they were when read, so that a word edit rebuilds the segmenter without reading them again
+/// (only a reload does).
 #[derive(Debug)]
-pub struct Analyzer {
-    jieba: Jieba,
-    pos_hmm: PosHmm,
+pub struct Sources {
+    files: Vec<SourceFile>,
+    user_dicts: Vec<Vec<user_dict::Entry>>,
     idf: IdfTable,
     stop_words: StopWords,
     models: ModelSet,
+    pos_hmm: PosHmm,
 }
 
-impl Analyzer {
-    /// Builds an analyzer from the built-in dictionary, HMM, IDF table and stop words, plus the
-    /// files `config` names. A file that cannot be read or parsed is an error naming it.
-    pub fn new(config: &AnalyzerConfig) -> Result<Self, LoadError> {
-        let mut jieba = Jieba::new();
+impl Sources {
+    /// Reads the files `config` names. A file that cannot be read or parsed is an error naming
+    /// it (and the line at fault).
+    pub fn load(config: &AnalyzerConfig) -> Result<Self, LoadError> {
+        let mut files = Vec::new();
+        let mut read = |kind, path: &PathBuf| -> Result<String, LoadError> {
+            let text = read_text(path)?;
+            files.push(SourceFile {
+                kind,
+                path: path.clone(),
+                content_hash: sha256_hex(text.as_bytes()),
+                entries: content_lines(&text).count(),
+            });
+            Ok(text)
+        };
+        let mut user_dicts = Vec::new();
         for path in &config.user_dicts {
-            for entry in user_dict::load(path)? {
-                jieba.add_word(&entry.word, entry.freq, entry.tag.as_deref());
-            }
+            user_dicts.push(user_dict::parse(&read(SourceKind::UserDict, path)?, path)?);
         }
+        let idf = match &config.idf {
+            Some(path) => IdfTable::parse(&read(SourceKind::Idf, path)?, path)?,
+            None => IdfTable::builtin(),
+        };
+        let stop_words = match &config.stop_words {
+            Some(path) => StopWords::with_file_text(&read(SourceKind::StopWords, path)?),
+            None => StopWords::builtin(),
+        };
         let mut models = ModelSet::default();
         if let Some(bytes) = BUILTIN_MODEL {
             models
@@ -271,26 +347,123 @@ impl Analyzer {
             }
         }
         Ok(Self {
-            jieba,
-            pos_hmm: PosHmm::builtin(),
-            idf: IdfTable::builtin(),
-            stop_words: StopWords::builtin(),
+            files,
+            user_dicts,
+            idf,
+            stop_words,
             models,
+            pos_hmm: PosHmm::builtin(),
         })
+    }
+}
+
+/// Which dictionary an analyzer serves: shown by `ListModels` and the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictionaryIdentity {
+    /// Counts the analyzers swapped in since start-up (the first is 1).
+    pub generation: u64,
+    /// The files read, in the order applied.
+    pub files: Vec<SourceFile>,
+    /// Words added at run time.
+    pub added_words: usize,
+    /// Words removed at run time.
+    pub removed_words: usize,
+}
+
+/// The analysis engine: segmenter, IDF table and stop words. Build it once and share it
+/// (`Arc<Analyzer>`); every method takes `&self` and is safe to call from many threads.
+#[derive(Debug)]
+pub struct Analyzer {
+    jieba: Jieba,
+    sources: Arc<Sources>,
+    identity: DictionaryIdentity,
+}
+
+impl Analyzer {
+    /// Builds an analyzer from the built-in dictionary, HMM, IDF table and stop words, plus the
+    /// files `config` names. A file that cannot be read or parsed is an error naming it.
+    pub fn new(config: &AnalyzerConfig) -> Result<Self, LoadError> {
+        Ok(Self::build(
+            Arc::new(Sources::load(config)?),
+            &WordEdits::default(),
+            1,
+        ))
+    }
+
+    /// Builds an analyzer from files already read and the run-time word edits: the segmenter's
+    /// dictionary is jieba's less the removed words, then each user dictionary (less the
+    /// removed words), then the added words. The same sources and edits always give the same
+    /// analyzer, however the edits came about.
+    pub fn build(sources: Arc<Sources>, edits: &WordEdits, generation: u64) -> Self {
+        let mut jieba = if edits.removed_count() == 0 {
+            builtin_jieba()
+        } else {
+            let kept: String = BUILTIN_DICT
+                .split_inclusive('\n')
+                .filter(|line| {
+                    line.split_ascii_whitespace()
+                        .next()
+                        .is_none_or(|word| !edits.is_removed(word))
+                })
+                .collect();
+            jieba_with_dict(&kept)
+        };
+        for entry in sources.user_dicts.iter().flatten() {
+            if !edits.is_removed(&entry.word) {
+                jieba.add_word(&entry.word, entry.freq, entry.tag.as_deref());
+            }
+        }
+        for entry in edits.added() {
+            let freq = entry.freq.map(|f| usize::try_from(f).unwrap_or(usize::MAX));
+            jieba.add_word(&entry.word, freq, entry.tag.as_deref());
+        }
+        let identity = DictionaryIdentity {
+            generation,
+            files: sources.files.clone(),
+            added_words: edits.added_count(),
+            removed_words: edits.removed_count(),
+        };
+        Self {
+            jieba,
+            sources,
+            identity,
+        }
+    }
+
+    /// The files this analyzer was built from, to build another with other word edits.
+    pub fn sources(&self) -> &Arc<Sources> {
+        &self.sources
+    }
+
+    /// Which dictionary this analyzer serves.
+    pub fn identity(&self) -> &DictionaryIdentity {
+        &self.identity
+    }
+
+    /// Whether the segmenter's dictionary holds `word`.
+    pub fn has_word(&self, word: &str) -> bool {
+        self.jieba.has_word(word)
     }
 
     /// The loaded classification models.
     pub fn models(&self) -> &ModelSet {
-        &self.models
+        &self.sources.models
     }
 
     /// The model called `name` (the default for an empty name).
     pub fn model(&self, name: &str) -> Result<&NamedModel, ClassifyError> {
-        self.models
+        self.sources
+            .models
             .get(name)
             .ok_or_else(|| ClassifyError::UnknownModel {
                 requested: name.to_owned(),
-                available: self.models.names().into_iter().map(String::from).collect(),
+                available: self
+                    .sources
+                    .models
+                    .names()
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
             })
     }
 
@@ -396,8 +569,8 @@ impl Analyzer {
         Ok(keywords::extract(
             &tokens,
             options,
-            &self.idf,
-            &self.stop_words,
+            &self.sources.idf,
+            &self.sources.stop_words,
         ))
     }
 
@@ -432,7 +605,14 @@ impl Analyzer {
             .keywords
             .as_ref()
             .zip(keyword_source)
-            .map(|(k, source)| keywords::extract(reuse(source), k, &self.idf, &self.stop_words));
+            .map(|(k, source)| {
+                keywords::extract(
+                    reuse(source),
+                    k,
+                    &self.sources.idf,
+                    &self.sources.stop_words,
+                )
+            });
         let classification = model
             .map(|(model, top_k)| classify_tokens(model, reuse(TokenSource::Plain), text, top_k));
         let tokens = options
@@ -471,7 +651,7 @@ impl Analyzer {
 
     /// Precise-mode tokens with part-of-speech tags, as `jieba.posseg.cut`.
     fn tag<'a>(&'a self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
-        posseg::tag(&self.jieba, &self.pos_hmm, text, hmm)
+        posseg::tag(&self.jieba, &self.sources.pos_hmm, text, hmm)
     }
 }
 

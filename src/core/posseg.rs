@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn unknown_run_is_cut_by_the_joint_model() {
-        let jieba = Jieba::new();
+        let jieba = crate::core::builtin_jieba();
         let hmm = PosHmm::builtin();
         let text = "韩冰是一个好人";
         let tokens = tag(&jieba, &hmm, text, true);
@@ -438,7 +438,7 @@ mod tests {
 
     #[test]
     fn digits_next_to_an_unknown_character_are_cut_as_python_does() {
-        let jieba = Jieba::new();
+        let jieba = crate::core::builtin_jieba();
         let hmm = PosHmm::builtin();
         let tokens = tag(&jieba, &hmm, "超1500个行业", true);
         let got: Vec<_> = tokens.iter().map(|t| (t.word, t.pos.unwrap())).collect();

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::error::{LoadError, content_lines, read_text};
+use super::error::{LoadError, content_lines};
 
 /// One user-dictionary entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,12 +13,8 @@ pub(crate) struct Entry {
     pub(crate) tag: Option<String>,
 }
 
-/// Reads a user dictionary: one entry a line, `word`, `word freq`, `word tag` or
-/// `word freq tag`, separated by spaces. Blank lines are skipped.
-pub(crate) fn load(path: &Path) -> Result<Vec<Entry>, LoadError> {
-    parse(&read_text(path)?, path)
-}
-
+/// Parses a user dictionary read from `path`: one entry a line, `word`, `word freq`,
+/// `word tag` or `word freq tag`, separated by spaces. Blank lines are skipped.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Entry>, LoadError> {
     content_lines(text)
         .map(|(line, content)| {

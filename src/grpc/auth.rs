@@ -1,5 +1,6 @@
 //! Optional bearer-token authentication: every call but health checks must carry
-//! `authorization: Bearer <token>` with one of the configured tokens.
+//! `authorization: Bearer <token>` with one of the configured client tokens, and every `Admin`
+//! call one of the admin tokens (client tokens do not open it, nor admin tokens the rest).
 //!
 //! Tokens are kept only as SHA-256 digests, and a presented token's digest is compared with
 //! every one of them in constant time, so neither the comparison's time nor its early exit
@@ -20,6 +21,8 @@ use crate::core::LoadError;
 
 /// Calls under this prefix need no token: probes must reach health without secrets.
 const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
+/// Calls under this prefix need an admin token.
+const ADMIN_PREFIX: &str = "/textanalysis.v1.Admin/";
 
 /// The accepted tokens, as digests.
 #[derive(Clone)]
@@ -95,7 +98,12 @@ fn digest(bytes: &[u8]) -> [u8; 32] {
 
 /// A layer refusing calls without an accepted token (when tokens are configured).
 #[derive(Debug, Clone)]
-pub(crate) struct AuthLayer(pub(crate) Option<BearerTokens>);
+pub(crate) struct AuthLayer {
+    /// Tokens for every call but health and Admin; `None`: those calls are open.
+    pub(crate) clients: Option<BearerTokens>,
+    /// Tokens for Admin calls; `None`: Admin is not served (UNIMPLEMENTED), so nothing to check.
+    pub(crate) admin: Option<BearerTokens>,
+}
 
 impl<S> tower::Layer<S> for AuthLayer {
     type Service = Auth<S>;
@@ -103,7 +111,7 @@ impl<S> tower::Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Self::Service {
         Auth {
             inner,
-            tokens: self.0.clone(),
+            tokens: self.clone(),
         }
     }
 }
@@ -112,7 +120,7 @@ impl<S> tower::Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub(crate) struct Auth<S> {
     inner: S,
-    tokens: Option<BearerTokens>,
+    tokens: AuthLayer,
 }
 
 impl<S, B> Service<Request<B>> for Auth<S>
@@ -128,20 +136,32 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let allowed = match &self.tokens {
-            None => true,
-            Some(tokens) => {
-                request.uri().path().starts_with(OPEN_PREFIX)
-                    || tokens.accepts(request.headers().get("authorization").map(|v| v.as_bytes()))
+        let path = request.uri().path();
+        let presented = || request.headers().get("authorization").map(|v| v.as_bytes());
+        let refused = if path.starts_with(OPEN_PREFIX) {
+            None
+        } else if path.starts_with(ADMIN_PREFIX) {
+            match &self.tokens.admin {
+                Some(admin) if !admin.accepts(presented()) => {
+                    Some(tonic::Status::permission_denied(
+                        "Admin calls need an admin token (`authorization: Bearer <admin token>`)",
+                    ))
+                }
+                _ => None,
+            }
+        } else {
+            match &self.tokens.clients {
+                Some(clients) if !clients.accepts(presented()) => {
+                    Some(tonic::Status::unauthenticated(
+                        "missing or unknown bearer token (send `authorization: Bearer <token>`)",
+                    ))
+                }
+                _ => None,
             }
         };
-        if allowed {
-            futures_util::future::Either::Left(self.inner.call(request))
-        } else {
-            let refused = tonic::Status::unauthenticated(
-                "missing or unknown bearer token (send `authorization: Bearer <token>`)",
-            );
-            futures_util::future::Either::Right(ready(Ok(refused.into_http())))
+        match refused {
+            None => futures_util::future::Either::Left(self.inner.call(request)),
+            Some(status) => futures_util::future::Either::Right(ready(Ok(status.into_http()))),
         }
     }
 }

@@ -5,9 +5,11 @@ use std::time::{Duration, Instant};
 use tonic::metadata::MetadataMap;
 
 use crate::core::classify::{FORMAT_VERSION, NamedModel};
+use crate::core::word_edits::WordEntry;
 use crate::core::{
-    Analysis, AnalyzeOptions, Classification, ClassifyOptions, Deadline, Keyword, KeywordMethod,
-    KeywordOptions, SegmentMode, SegmentOptions, Token,
+    Analysis, AnalyzeOptions, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, Classification,
+    ClassifyOptions, Deadline, DictionaryIdentity, Keyword, KeywordMethod, KeywordOptions,
+    SegmentMode, SegmentOptions, SourceKind, Token,
 };
 
 use super::error::FieldViolation;
@@ -364,6 +366,44 @@ impl pb::ModelInfo {
             default: is_default,
             source: model.source.clone(),
             training_examples: u32::try_from(model.model.training().examples).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl From<&DictionaryIdentity> for pb::DictionaryInfo {
+    fn from(identity: &DictionaryIdentity) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            generation: identity.generation,
+            builtin: BUILTIN_DICT_NAME.to_owned(),
+            builtin_content_hash: BUILTIN_DICT_SHA256.to_owned(),
+            files: identity
+                .files
+                .iter()
+                .map(|file| pb::DictionaryFile {
+                    kind: match file.kind {
+                        SourceKind::UserDict => pb::DictionaryFileKind::UserDict,
+                        SourceKind::Idf => pb::DictionaryFileKind::Idf,
+                        SourceKind::StopWords => pb::DictionaryFileKind::StopWords,
+                    } as i32,
+                    path: file.path.display().to_string(),
+                    content_hash: file.content_hash.clone(),
+                    entries: count(file.entries),
+                })
+                .collect(),
+            added_words: count(identity.added_words),
+            removed_words: count(identity.removed_words),
+        }
+    }
+}
+
+impl From<pb::WordEntry> for WordEntry {
+    /// An empty tag means none; the entry is validated by the core ([`crate::core::LiveAnalyzer`]).
+    fn from(entry: pb::WordEntry) -> Self {
+        Self {
+            word: entry.word,
+            freq: entry.freq,
+            tag: (!entry.tag.is_empty()).then_some(entry.tag),
         }
     }
 }

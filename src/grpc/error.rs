@@ -4,13 +4,16 @@
 //! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
 //! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, DEADLINE_EXCEEDED when
 //! the call's deadline passes first, UNAVAILABLE while draining, and INTERNAL only for a bug in
-//! the server (a panic in the analysis), never for anything a client sent.
+//! the server (a panic in the analysis), never for anything a client sent. Admin calls add
+//! FAILED_PRECONDITION (a dictionary file the server cannot load; word edits without a state
+//! directory) and UNAVAILABLE (a word edit that could not be saved, so was not applied).
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::pb;
-use crate::core::{AnalysisError, ClassifyError, DeadlineExceeded};
+use crate::core::word_edits::WordViolation;
+use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded};
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,11 @@ pub(crate) enum ApiError {
     DeadlineExceeded,
     /// The server is shutting down and takes no new work.
     Draining,
+    /// The server is not in a state to do what was asked (a file it cannot load, no state
+    /// directory); the operator must act first.
+    FailedPrecondition(String),
+    /// The server could not do it now (saving failed); nothing changed, and a retry may work.
+    Unavailable(String),
     /// The analysis itself failed: a server bug, logged with its cause.
     Internal(String),
 }
@@ -88,6 +96,25 @@ impl From<AnalysisError> for ApiError {
 }
 
 impl ApiError {
+    /// The error of a reload or word edit; `field` names the request field of a bad word.
+    pub(crate) fn from_change(
+        error: ChangeError,
+        field: impl Fn(&WordViolation) -> String,
+    ) -> Self {
+        match error {
+            ChangeError::Invalid(violations) => Self::InvalidArgument(
+                violations
+                    .iter()
+                    .map(|v| FieldViolation::new(field(v), v.reason.clone()))
+                    .collect(),
+            ),
+            e @ (ChangeError::Load(_) | ChangeError::NoStateDir) => {
+                Self::FailedPrecondition(e.to_string())
+            }
+            e @ ChangeError::State(_) => Self::Unavailable(e.to_string()),
+        }
+    }
+
     /// The error of one document in a batch or stream: the code and message the same request
     /// would get alone, and its field violations.
     pub(crate) fn into_document_error(self) -> pb::DocumentError {
@@ -149,6 +176,8 @@ impl From<ApiError> for Status {
             ApiError::Draining => {
                 Status::unavailable("the server is shutting down; retry on another replica")
             }
+            ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ApiError::Unavailable(message) => Status::unavailable(message),
             ApiError::Internal(cause) => Status::internal(format!("analysis failed: {cause}")),
         }
     }

@@ -4,8 +4,9 @@
 //! pool ([`pool`]), and convert results back; [`error`] is the one place that turns failures
 //! into `tonic::Status`. Two layers wrap every call: [`status_codes`] makes tonic's own
 //! rejections say they are the client's fault, and [`track`] counts calls in flight for the
-//! drain.
+//! drain. [`admin`] is the `textanalysis.v1.Admin` service (reload, word edits).
 
+mod admin;
 mod auth;
 mod convert;
 mod error;
@@ -14,6 +15,7 @@ mod service;
 mod status_codes;
 mod track;
 
+pub use admin::{AdminService, reload};
 pub(crate) use auth::AuthLayer;
 pub use auth::BearerTokens;
 pub use convert::Limits;

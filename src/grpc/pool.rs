@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::core::{Analyzer, Deadline};
+use crate::core::{Analyzer, Deadline, LiveAnalyzer};
 use crate::metrics::Metrics;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 /// microseconds, less than handing it to another thread and back would cost.
 #[derive(Debug, Clone)]
 pub struct WorkPool {
-    analyzer: Arc<Analyzer>,
+    live: Arc<LiveAnalyzer>,
     permits: Arc<Semaphore>,
     workers: usize,
     max_queued: usize,
@@ -42,10 +42,10 @@ impl Drop for Queued<'_> {
 }
 
 impl WorkPool {
-    /// A pool of `workers` (at least one) sharing `analyzer`, with room for `max_queued`
-    /// waiting jobs.
+    /// A pool of `workers` (at least one) running work on the analyzer `live` serves, with
+    /// room for `max_queued` waiting jobs.
     pub fn new(
-        analyzer: Arc<Analyzer>,
+        live: Arc<LiveAnalyzer>,
         workers: usize,
         max_queued: usize,
         metrics: Arc<Metrics>,
@@ -53,7 +53,7 @@ impl WorkPool {
         let workers = workers.max(1);
         Self {
             metrics,
-            analyzer,
+            live,
             permits: Arc::new(Semaphore::new(workers)),
             workers,
             max_queued,
@@ -61,9 +61,10 @@ impl WorkPool {
         }
     }
 
-    /// The shared analyzer, for cheap reads that need no worker.
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
+    /// The analyzer serving now, for cheap reads that need no worker, or to run several
+    /// pieces of work on one dictionary generation ([`WorkPool::run_on`]).
+    pub fn analyzer(&self) -> Arc<Analyzer> {
+        self.live.current()
     }
 
     /// The number of analyses that may run at once.
@@ -71,12 +72,29 @@ impl WorkPool {
         self.workers
     }
 
-    /// Runs `work`, which reads `chars` characters of text, with the analyzer: on the calling
+    /// Runs `work`, which reads `chars` characters of text, with the analyzer serving now (see
+    /// [`WorkPool::run_on`]).
+    pub(crate) async fn run<T, F>(
+        &self,
+        chars: usize,
+        deadline: Deadline,
+        work: F,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Analyzer) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.run_on(self.live.current(), chars, deadline, work)
+            .await
+    }
+
+    /// Runs `work`, which reads `chars` characters of text, with `analyzer`: on the calling
     /// task when that is small work, otherwise on a blocking thread once a worker is free.
     /// Work is not started once `deadline` has passed, nor waits for a worker beyond it; work
     /// under way checks it itself (see [`Deadline`]).
-    pub(crate) async fn run<T, F>(
+    pub(crate) async fn run_on<T, F>(
         &self,
+        analyzer: Arc<Analyzer>,
         chars: usize,
         deadline: Deadline,
         work: F,
@@ -89,7 +107,7 @@ impl WorkPool {
             return Err(ApiError::DeadlineExceeded);
         }
         if chars <= INLINE_MAX_CHARS {
-            return work(&self.analyzer);
+            return work(&analyzer);
         }
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
@@ -113,7 +131,6 @@ impl WorkPool {
         if deadline.passed() {
             return Err(ApiError::DeadlineExceeded);
         }
-        let analyzer = Arc::clone(&self.analyzer);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
             work(&analyzer)

@@ -219,7 +219,9 @@ impl TextAnalysis for TextAnalysisService {
                     format!("has {count} documents; at most {MAX_BATCH} are accepted a call"),
                 )]));
             }
-            // One share of the documents per worker, so a batch spreads over every core.
+            // One share of the documents per worker, so a batch spreads over every core; all
+            // on one analyzer, so a reload meanwhile cannot split a batch between dictionaries.
+            let analyzer = self.pool.analyzer();
             let share = count.div_ceil(self.pool.workers()).max(1);
             let mut shares = Vec::new();
             let mut documents = documents.into_iter().peekable();
@@ -227,12 +229,16 @@ impl TextAnalysis for TextAnalysisService {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
                 let chars = part.iter().map(|d| d.text.chars().count()).sum();
-                shares.push(self.pool.run(chars, deadline, move |analyzer| {
-                    Ok(part
-                        .into_iter()
-                        .map(|d| analyze_document(analyzer, &limits, d, deadline))
-                        .collect::<Vec<_>>())
-                }));
+                let analyzer = Arc::clone(&analyzer);
+                shares.push(
+                    self.pool
+                        .run_on(analyzer, chars, deadline, move |analyzer| {
+                            Ok(part
+                                .into_iter()
+                                .map(|d| analyze_document(analyzer, &limits, d, deadline))
+                                .collect::<Vec<_>>())
+                        }),
+                );
             }
             let mut results = Vec::with_capacity(count);
             for share in join_all(shares).await {
@@ -321,7 +327,8 @@ impl TextAnalysis for TextAnalysisService {
         &self,
         _request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
-        let models = self.pool.analyzer().models();
+        let analyzer = self.pool.analyzer();
+        let models = analyzer.models();
         let default = models.default_name();
         Ok(Response::new(pb::ListModelsResponse {
             models: models
@@ -329,6 +336,7 @@ impl TextAnalysis for TextAnalysisService {
                 .map(|m| pb::ModelInfo::new(m, Some(m.name.as_str()) == default))
                 .collect(),
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
+            dictionary: Some(analyzer.identity().into()),
         }))
     }
 }

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use textanalysis::core::{Analyzer, AnalyzerConfig};
+use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer};
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::server::{self, ServerOptions};
 use tokio::sync::oneshot;
@@ -39,14 +39,20 @@ impl TestServer {
         Self::with_analyzer(analyzer(), options).await
     }
 
-    /// Starts a server over `analyzer`.
+    /// Starts a server over `analyzer` (reloads read the default configuration again).
     pub async fn with_analyzer(analyzer: Arc<Analyzer>, options: ServerOptions) -> Self {
+        let live = LiveAnalyzer::with_analyzer(analyzer, AnalyzerConfig::default());
+        Self::with_live(Arc::new(live), options).await
+    }
+
+    /// Starts a server over `live`.
+    pub async fn with_live(live: Arc<LiveAnalyzer>, options: ServerOptions) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let activity = options.activity.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let tls = options.tls.is_some();
-        let task = tokio::spawn(server::run(listener, analyzer, options, async {
+        let task = tokio::spawn(server::run(listener, live, options, async {
             let _ = stopped.await;
         }));
         let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
@@ -88,6 +94,22 @@ impl TestServer {
         self.begin_shutdown();
         self.task.await.unwrap().unwrap();
     }
+}
+
+/// The words of `text` in precise mode, as the server at `channel` cuts it.
+pub async fn segment_words(channel: Channel, text: &str) -> Vec<String> {
+    TextAnalysisClient::new(channel)
+        .segment(textanalysis::grpc::pb::SegmentRequest {
+            text: text.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .tokens
+        .into_iter()
+        .map(|t| t.word)
+        .collect()
 }
 
 /// A CA, a server certificate for `localhost` and a client certificate, all PEM (certificate,

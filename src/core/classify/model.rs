@@ -254,10 +254,7 @@ pub(crate) fn softmax(scores: &mut [f64]) {
 /// A model file's identity in `ListModels`: its stored checksum (the SHA-256 of everything
 /// before it), in hex. Read from the file rather than computed, so loading hashes once.
 pub fn content_hash(bytes: &[u8]) -> String {
-    bytes[bytes.len().saturating_sub(CHECKSUM_LEN)..]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::core::to_hex(&bytes[bytes.len().saturating_sub(CHECKSUM_LEN)..])
 }
 
 #[cfg(test)]
