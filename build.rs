@@ -24,9 +24,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptors.encode_to_vec(),
     )?;
 
+    // Messages and clients, as every client sees them.
     tonic_prost_build::configure()
         .build_client(true)
+        .build_server(false)
+        .compile_fds(descriptors.clone())?;
+    // The servers, with every message taken from the module above except Segment's answer,
+    // which the server encodes straight from the tokens (src/grpc/wire.rs); included into the
+    // same module, so the servers' paths are the usual ones.
+    let server_dir = out_dir.join("server");
+    std::fs::create_dir_all(&server_dir)?;
+    tonic_prost_build::configure()
+        .build_client(false)
         .build_server(true)
+        .out_dir(&server_dir)
+        .extern_path(".textanalysis.v1", "crate::grpc::pb")
+        .extern_path(
+            ".textanalysis.v1.SegmentResponse",
+            "crate::grpc::wire::SegmentResponse",
+        )
         .compile_fds(descriptors)?;
     Ok(())
 }

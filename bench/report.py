@@ -29,7 +29,12 @@ def main() -> None:
     best_python = max(r["rps"] for _, r in python)
     a1, a2 = rows["a long 1 core"], rows["a long 2 cores"]
     b1, b2 = rows["b long 1 core"], rows["b long 2 cores"]
-    half = rows["b short at half saturation"]
+    halves = sorted(
+        (r for label, r in rows.items() if label.startswith("b short at half saturation")),
+        key=lambda r: r["p99_us"],
+    )
+    half = halves[len(halves) // 2]
+    tails = ", ".join(f"{r['p99_us'] / 1000:.2f}" for r in halves)
     start = rows["b startup"]
     soak = rows["b soak"]
     mean = soak["rss_kb_settled_mean"]
@@ -58,7 +63,8 @@ def main() -> None:
     )
     lines.append(
         f"| p99 latency, short texts at half saturation ({half['rate']:,.0f}/s) | < 2 ms | "
-        f"{half['p99_us'] / 1000:.2f} ms (p50 {half['p50_us'] / 1000:.2f} ms) | "
+        f"{half['p99_us'] / 1000:.2f} ms, the median of {len(halves)} runs "
+        f"({tails} ms; p50 {half['p50_us'] / 1000:.2f} ms) | "
         f"{verdict(half['p99_us'] < 2000 and half['failed'] == 0)} |"
     )
     lines.append(

@@ -14,6 +14,7 @@ mod pool;
 mod service;
 mod status_codes;
 mod track;
+pub mod wire;
 
 pub use admin::{AdminService, reload};
 pub(crate) use auth::AuthLayer;
@@ -30,6 +31,7 @@ pub(crate) use track::TrackCallsLayer;
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod pb {
     tonic::include_proto!("textanalysis.v1");
+    include!(concat!(env!("OUT_DIR"), "/server/textanalysis.v1.rs"));
 
     /// The encoded descriptor set of `textanalysis.v1`, with comments, served by reflection.
     pub const FILE_DESCRIPTOR_SET: &[u8] =

@@ -15,6 +15,7 @@ use super::convert::{Job, Limits, MAX_BATCH, Validated, client_deadline};
 use super::error::{ApiError, FieldViolation};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
+use super::wire;
 use crate::core::{Analyzer, Deadline};
 use crate::grpc;
 use crate::metrics::Metrics;
@@ -160,12 +161,15 @@ impl TextAnalysis for TextAnalysisService {
     async fn segment(
         &self,
         request: Request<pb::SegmentRequest>,
-    ) -> Result<Response<pb::SegmentResponse>, Status> {
+    ) -> Result<Response<wire::SegmentResponse>, Status> {
         self.handle(
             "Segment",
             request,
             pb::SegmentRequest::validate,
-            |a, job, deadline| Ok(a.segment(&job.text, &job.options, deadline)?.into()),
+            |a, job, deadline| {
+                let tokens = a.segment(&job.text, &job.options, deadline)?;
+                Ok(wire::SegmentResponse::new(&tokens))
+            },
         )
         .await
     }
