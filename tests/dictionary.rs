@@ -16,6 +16,7 @@ use textanalysis::grpc::pb::{
     AddWordsRequest, AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, ListModelsRequest,
     ReloadRequest, RemoveWordsRequest, SegmentOptions, SegmentRequest, WordEntry,
 };
+use textanalysis::metrics::Metrics;
 use textanalysis::server::ServerOptions;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
@@ -67,15 +68,26 @@ fn admin(server: &TestServer, token: &str) -> Admin {
 
 /// A server over `config` with its state in `state_dir`, and the Admin service on.
 async fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> TestServer {
+    start_counted(config, state_dir).await.0
+}
+
+/// [`start`], with the server's metrics.
+async fn start_counted(
+    config: AnalyzerConfig,
+    state_dir: Option<&Path>,
+) -> (TestServer, Arc<Metrics>) {
     let live = LiveAnalyzer::start(config, state_dir).unwrap();
-    TestServer::with_live(
+    let metrics = Arc::new(Metrics::new());
+    let server = TestServer::with_live(
         Arc::new(live),
         ServerOptions {
             admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
+            metrics: Arc::clone(&metrics),
             ..Default::default()
         },
     )
-    .await
+    .await;
+    (server, metrics)
 }
 
 async fn words(server: &TestServer, text: &str) -> Vec<String> {
@@ -397,7 +409,7 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
     let dir = temp_dir("reload");
     let dict = write(&dir, "user.dict", "云原生 5 nz\n");
     let idf = write(&dir, "idf.txt", "政策 100\n人工智能 1\n发展 1\n");
-    let server = start(
+    let (server, metrics) = start_counted(
         AnalyzerConfig {
             user_dicts: vec![dict.clone()],
             idf: Some(idf.clone()),
@@ -423,6 +435,15 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
     assert!(err.message().contains("idf.txt:2"), "{}", err.message());
     assert_eq!(generation(&server).await, 2);
     assert_eq!(keywords(&server, POLICY).await[0], "政策");
+    let page = metrics.encode(0);
+    for expected in [
+        r#"textanalysis_dictionary_changes_total{change="reload",result="ok"} 1"#,
+        r#"textanalysis_dictionary_changes_total{change="reload",result="error"} 1"#,
+        "textanalysis_dictionary_generation 2",
+        r#"textanalysis_dictionary_file_entries{kind="UserDict""#,
+    ] {
+        assert!(page.contains(expected), "missing {expected} in:\n{page}");
+    }
     server.shutdown().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
