@@ -53,6 +53,8 @@ fn report(result: Result<(), commands::CommandError>) -> ExitCode {
 
 async fn serve(args: ServeArgs) -> ExitCode {
     let _logs = telemetry::init(args.log_format);
+    #[cfg(unix)]
+    let hangups = server::hangups();
     let config = args.analyzer_config();
     let state_dir = args.state_dir.clone();
     let live = match tokio::task::spawn_blocking(move || {
@@ -87,8 +89,10 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     options.metrics.describe(&live.current());
     #[cfg(unix)]
-    match server::reload_on_hangup(Arc::clone(&live), Arc::clone(&options.metrics)) {
-        Ok(reloads) => drop(tokio::spawn(reloads)),
+    match hangups {
+        Ok(hangups) => drop(tokio::spawn(
+            hangups.reload(Arc::clone(&live), Arc::clone(&options.metrics)),
+        )),
         Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload with Admin/Reload"),
     }
     if let Some(metrics_addr) = args.metrics_addr {

@@ -235,22 +235,30 @@ pub async fn run(
     Ok(())
 }
 
-/// Installs a SIGHUP handler at once and returns the task that reloads the dictionaries on every
-/// SIGHUP (as `Admin/Reload` does; a failed reload is logged and counted, and the analyzer
-/// serving before keeps serving). Not on Windows, which has no SIGHUP.
+/// SIGHUPs, caught from the moment [`hangups`] is called (before the analyzer is built, so an
+/// early SIGHUP does not kill the process; it is acted on once the server runs).
 #[cfg(unix)]
-pub fn reload_on_hangup(
-    live: Arc<LiveAnalyzer>,
-    metrics: Arc<Metrics>,
-) -> std::io::Result<impl Future<Output = ()>> {
+#[derive(Debug)]
+pub struct Hangups(tokio::signal::unix::Signal);
+
+/// Starts catching SIGHUP (not on Windows, which has none).
+#[cfg(unix)]
+pub fn hangups() -> std::io::Result<Hangups> {
     use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup())?;
-    Ok(async move {
-        while hangup.recv().await.is_some() {
+    signal(SignalKind::hangup()).map(Hangups)
+}
+
+#[cfg(unix)]
+impl Hangups {
+    /// Reloads the dictionaries on every SIGHUP, as `Admin/Reload` does (a failed reload is
+    /// logged and counted, and the analyzer serving before keeps serving), until the process
+    /// ends.
+    pub async fn reload(mut self, live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>) {
+        while self.0.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the dictionaries");
             grpc::reload(Arc::clone(&live), Arc::clone(&metrics)).await;
         }
-    })
+    }
 }
 
 /// Completes on SIGTERM (what container runtimes send) or SIGINT (Ctrl-C).

@@ -145,16 +145,17 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
 
 /// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and shifts
 /// each piece's offsets to the whole text's.
-fn by_pieces<'a>(
+fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
     text: &'a str,
     deadline: Deadline,
-    cut: impl Fn(&'a str) -> Vec<Token<'a>>,
+    cut: impl Fn(&'a str) -> I,
 ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
     deadline.check()?;
     if text.len() <= PIECE_BYTES {
-        return Ok(cut(text));
+        return Ok(cut(text).into_iter().collect());
     }
-    let mut tokens = Vec::new();
+    // About one token for every five bytes of Chinese text.
+    let mut tokens = Vec::with_capacity(text.len() / 5);
     let mut chars = 0;
     for (bytes, piece) in pieces(text) {
         deadline.check()?;
@@ -549,7 +550,7 @@ impl Analyzer {
                 by_pieces(text, deadline, |piece| convert(self.jieba.cut(piece, hmm)))
             }
             SegmentMode::Full => by_pieces(text, deadline, |piece| {
-                python_full_mode(convert(self.jieba.cut_all(piece)))
+                python_full_mode(convert(self.jieba.cut_all(piece)).collect())
             }),
             SegmentMode::Search => by_pieces(text, deadline, |piece| {
                 convert(self.jieba.cut_for_search(piece, hmm))
@@ -744,16 +745,13 @@ fn python_full_mode(tokens: Vec<Token<'_>>) -> Vec<Token<'_>> {
     out
 }
 
-fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> Vec<Token<'_>> {
-    tokens
-        .into_iter()
-        .map(|t| Token {
-            word: t.word,
-            start: t.start,
-            end: t.end,
-            byte_start: t.byte_start,
-            byte_end: t.byte_end,
-            pos: None,
-        })
-        .collect()
+fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> impl Iterator<Item = Token<'_>> {
+    tokens.into_iter().map(|t| Token {
+        word: t.word,
+        start: t.start,
+        end: t.end,
+        byte_start: t.byte_start,
+        byte_end: t.byte_end,
+        pos: None,
+    })
 }
