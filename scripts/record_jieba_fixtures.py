@@ -9,6 +9,10 @@ Run once (the fixtures are committed):
 Each seed document gets tests/fixtures/jieba-0.42.1/<seed>.json with the precise-mode
 tokens (HMM on and off), full-mode and search-mode tokens, part-of-speech pairs, and the
 TF-IDF and TextRank keywords (top 50) with their weights.
+
+Then, with a custom IDF table and stop-word list (written to tests/fixtures/jieba-0.42.1-custom/
+from the defaults' results, so they change them), each seed's keywords again, as
+`jieba.analyse.set_idf_path` and `set_stop_words` make them: <seed>.json there.
 """
 import json
 import logging
@@ -22,6 +26,7 @@ import jieba.posseg
 EXPECTED_VERSION = "0.42.1"
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / f"jieba-{EXPECTED_VERSION}"
+CUSTOM = ROOT / "tests" / "fixtures" / f"jieba-{EXPECTED_VERSION}-custom"
 
 # Short sentences users try first; recorded alongside the seeds.
 SENTENCES = [
@@ -40,6 +45,12 @@ def record(text):
         "full": jieba.lcut(text, cut_all=True),
         "search": jieba.lcut_for_search(text),
         "pos": [[p.word, p.flag] for p in jieba.posseg.lcut(text)],
+        **keywords(text),
+    }
+
+
+def keywords(text):
+    return {
         "tfidf": [[w, x] for w, x in jieba.analyse.extract_tags(text, topK=50, withWeight=True)],
         "tfidf_nouns": [
             [w, x]
@@ -49,6 +60,29 @@ def record(text):
         ],
         "textrank": [[w, x] for w, x in jieba.analyse.textrank(text, topK=50, withWeight=True)],
     }
+
+
+def record_custom(seeds):
+    """A small IDF table (every seed's default top-20 TF-IDF words, with made-up values, so that
+    most words fall back to its median) and stop words (each seed's default top three), then the
+    keywords Python gives with them."""
+    tops = [jieba.analyse.extract_tags(t, topK=20) for t in seeds.values()]
+    words = sorted({w for top in tops for w in top})
+    CUSTOM.mkdir(parents=True, exist_ok=True)
+    idf = CUSTOM / "idf.txt"
+    idf.write_text(
+        "".join(f"{w} {1.0 + (i * 7919 % 97) / 8:.4f}\n" for i, w in enumerate(words)),
+        encoding="utf-8",
+    )
+    stop = CUSTOM / "stop_words.txt"
+    stop.write_text("".join(f"{w}\n" for w in sorted({w for top in tops for w in top[:3]})), encoding="utf-8")
+    jieba.analyse.set_idf_path(str(idf))
+    jieba.analyse.set_stop_words(str(stop))
+    for name, text in seeds.items():
+        fixture = {"source": f"seeds/{name}.txt", **keywords(text)}
+        (CUSTOM / f"{name}.json").write_text(
+            json.dumps(fixture, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
+        )
 
 
 def main():
@@ -66,6 +100,8 @@ def main():
     (OUT / "sentences.json").write_text(
         json.dumps(sentences, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
     )
+    seeds = {p.stem: p.read_text(encoding="utf-8") for p in sorted((ROOT / "seeds").glob("*.txt"))}
+    record_custom(seeds)
 
 
 if __name__ == "__main__":

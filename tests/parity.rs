@@ -194,12 +194,21 @@ fn pos_tags_match_python_on_han_words() {
 }
 
 fn keywords(text: &str, method: KeywordMethod, allowed_pos: &[&str]) -> Vec<(String, f64)> {
+    keywords_of(analyzer(), text, method, allowed_pos)
+}
+
+fn keywords_of(
+    analyzer: &Analyzer,
+    text: &str,
+    method: KeywordMethod,
+    allowed_pos: &[&str],
+) -> Vec<(String, f64)> {
     let options = KeywordOptions {
         method,
         top_k: 50,
         allowed_pos: allowed_pos.iter().map(|s| s.to_string()).collect(),
     };
-    analyzer()
+    analyzer
         .keywords(text, &options, Deadline::NONE)
         .unwrap()
         .into_iter()
@@ -223,35 +232,84 @@ fn assert_same_keywords(name: &str, ours: &[(String, f64)], theirs: &[(String, f
     }
 }
 
+/// TF-IDF without `allowPOS` reads untagged tokens: exact where they equal Python's, else
+/// compared on Han keywords up to one common factor (see the module documentation). Returns
+/// whether the comparison was exact.
+fn assert_tfidf_matches(
+    name: &str,
+    text: &str,
+    ours: &[(String, f64)],
+    theirs: &[(String, f64)],
+    python_precise: &Value,
+) -> bool {
+    if precise_words(text, true) == strings(python_precise) {
+        assert_same_keywords(name, ours, theirs);
+        return true;
+    }
+    // ASCII runs are cut differently, so the token total differs: compare Han keywords.
+    let han = |k: &[(String, f64)]| -> Vec<(String, f64)> {
+        k.iter()
+            .filter(|(w, _)| w.chars().any(is_han))
+            .cloned()
+            .collect()
+    };
+    let (ours, theirs) = (han(ours), han(theirs));
+    let n = ours.len().min(theirs.len());
+    assert!(n >= 10, "{name}: too few Han keywords to compare");
+    let factor = ours[0].1 / theirs[0].1;
+    let scaled: Vec<(String, f64)> = theirs[..n]
+        .iter()
+        .map(|(w, x)| (w.clone(), x * factor))
+        .collect();
+    assert_same_keywords(name, &ours[..n], &scaled);
+    false
+}
+
 #[test]
 fn tfidf_matches_python_extract_tags() {
     let mut exact = 0;
     for (name, text, fixture) in fixtures() {
         let ours = keywords(&text, KeywordMethod::TfIdf, &[]);
         let theirs = expected_keywords(&fixture["tfidf"]);
-        if precise_words(&text, true) == strings(&fixture["precise"]) {
-            assert_same_keywords(&name, &ours, &theirs);
+        if assert_tfidf_matches(&name, &text, &ours, &theirs, &fixture["precise"]) {
             exact += 1;
-            continue;
         }
-        // ASCII runs are cut differently, so the token total differs: compare Han keywords.
-        let han = |k: &[(String, f64)]| -> Vec<(String, f64)> {
-            k.iter()
-                .filter(|(w, _)| w.chars().any(is_han))
-                .cloned()
-                .collect()
-        };
-        let (ours, theirs) = (han(&ours), han(&theirs));
-        let n = ours.len().min(theirs.len());
-        assert!(n >= 10, "{name}: too few Han keywords to compare");
-        let factor = ours[0].1 / theirs[0].1;
-        let scaled: Vec<(String, f64)> = theirs[..n]
-            .iter()
-            .map(|(w, x)| (w.clone(), x * factor))
-            .collect();
-        assert_same_keywords(&name, &ours[..n], &scaled);
     }
     assert!(exact >= 4, "only {exact} documents compared exactly");
+}
+
+/// `--idf` and `--stop-words` against `jieba.analyse.set_idf_path` and `set_stop_words`: a
+/// small IDF table (most words take its median) and stop words that were top keywords.
+#[test]
+fn custom_idf_and_stop_words_match_python() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = root.join("tests/fixtures/jieba-0.42.1-custom");
+    let custom = Analyzer::new(&AnalyzerConfig {
+        idf: Some(dir.join("idf.txt")),
+        stop_words: Some(dir.join("stop_words.txt")),
+        ..Default::default()
+    })
+    .unwrap();
+    let defaults: Vec<(String, String, Value)> = fixtures()
+        .into_iter()
+        .filter(|(name, _, _)| name.starts_with("seeds/"))
+        .collect();
+    assert_eq!(defaults.len(), 5);
+    for (name, text, default) in defaults {
+        let stem = Path::new(&name).file_stem().unwrap().to_str().unwrap();
+        let fixture: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{stem}.json"))).unwrap(),
+        )
+        .unwrap();
+        let theirs = expected_keywords(&fixture["tfidf"]);
+        assert_ne!(theirs, expected_keywords(&default["tfidf"]), "{name}");
+        let ours = keywords_of(&custom, &text, KeywordMethod::TfIdf, &[]);
+        assert_tfidf_matches(&name, &text, &ours, &theirs, &default["precise"]);
+        let ours = keywords_of(&custom, &text, KeywordMethod::TfIdf, &["n", "ns", "vn"]);
+        assert_same_keywords(&name, &ours, &expected_keywords(&fixture["tfidf_nouns"]));
+        let ours = keywords_of(&custom, &text, KeywordMethod::TextRank, &[]);
+        assert_same_keywords(&name, &ours, &expected_keywords(&fixture["textrank"]));
+    }
 }
 
 #[test]
