@@ -527,7 +527,7 @@ async fn segment_words(addr: SocketAddr, text: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
     use textanalysis::grpc::pb::admin_client::AdminClient;
-    use textanalysis::grpc::pb::{AddWordsRequest, ListModelsRequest, WordEntry};
+    use textanalysis::grpc::pb::{AddWordsRequest, WordEntry};
 
     let dir = temp_dir("durable");
     let _ = std::fs::remove_file(dir.join("word-edits.state"));
@@ -578,16 +578,12 @@ async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
     running.wait_for_log("\"generation\":2");
     let reloaded = segment_words(running.addr, text).await;
     assert_eq!(reloaded, ["服务网格", "和", "数据编织"]);
-    let mut client = TextAnalysisClient::connect(format!("http://{}", running.addr))
-        .await
-        .unwrap();
-    let info = client
-        .list_models(ListModelsRequest {})
-        .await
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", running.addr))
         .unwrap()
-        .into_inner()
-        .dictionary
+        .connect()
+        .await
         .unwrap();
+    let info = common::dictionary_info(channel).await;
     assert_eq!((info.generation, info.added_words), (2, 1));
     assert_eq!(info.files[0].entries, 2);
 

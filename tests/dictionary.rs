@@ -112,14 +112,8 @@ async fn keywords(server: &TestServer, text: &str) -> Vec<String> {
 }
 
 async fn generation(server: &TestServer) -> u64 {
-    server
-        .client()
-        .list_models(ListModelsRequest {})
+    common::dictionary_info(server.channel.clone())
         .await
-        .unwrap()
-        .into_inner()
-        .dictionary
-        .unwrap()
         .generation
 }
 
@@ -153,14 +147,7 @@ async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
     assert_eq!(after[0], before[1]);
 
     // ListModels names both files with their hashes.
-    let info = with_idf
-        .client()
-        .list_models(ListModelsRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .dictionary
-        .unwrap();
+    let info = common::dictionary_info(with_idf.channel.clone()).await;
     assert_eq!(info.generation, 1);
     assert_eq!(info.files.len(), 1);
     assert_eq!(info.files[0].path, idf.display().to_string());

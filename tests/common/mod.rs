@@ -112,6 +112,17 @@ pub async fn segment_words(channel: Channel, text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The dictionary identity `ListModels` reports from the server at `channel`.
+pub async fn dictionary_info(channel: Channel) -> textanalysis::grpc::pb::DictionaryInfo {
+    TextAnalysisClient::new(channel)
+        .list_models(textanalysis::grpc::pb::ListModelsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .dictionary
+        .unwrap()
+}
+
 /// A CA, a server certificate for `localhost` and a client certificate, all PEM (certificate,
 /// key), made at test time: no key is committed.
 pub struct Pki {
