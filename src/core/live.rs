@@ -105,11 +105,6 @@ impl LiveAnalyzer {
         self.current.load_full()
     }
 
-    /// Where word edits are saved, if anywhere.
-    pub fn state_file(&self) -> Option<std::path::PathBuf> {
-        self.state.as_ref().map(StateDir::file)
-    }
-
     /// Reads every file again and swaps in an analyzer built from them and the word edits.
     /// Blocks for the build (a few hundred milliseconds): call it off the async reactor.
     pub fn reload(&self) -> Result<Arc<Analyzer>, ChangeError> {

@@ -79,26 +79,33 @@ fn word_problem(word: &str) -> Option<String> {
     }
 }
 
-fn too_many(count: usize) -> Vec<WordViolation> {
-    vec![WordViolation {
+/// An empty call, or one over [`MAX_EDIT_WORDS`], as a violation of the whole call.
+fn check_count(count: usize) -> Result<(), Vec<WordViolation>> {
+    let reason = if count == 0 {
+        "is empty; name at least one word".to_owned()
+    } else if count > MAX_EDIT_WORDS {
+        format!("has {count} words; at most {MAX_EDIT_WORDS} are accepted a call")
+    } else {
+        return Ok(());
+    };
+    Err(vec![WordViolation {
         index: None,
         part: "",
-        reason: format!("has {count} words; at most {MAX_EDIT_WORDS} are accepted a call"),
-    }]
+        reason,
+    }])
+}
+
+fn none_or(violations: Vec<WordViolation>) -> Result<(), Vec<WordViolation>> {
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
 }
 
 /// Checks words to add; every violation is reported, and nothing of a batch with one is applied.
 pub fn validate_entries(entries: &[WordEntry]) -> Result<(), Vec<WordViolation>> {
-    if entries.is_empty() {
-        return Err(vec![WordViolation {
-            index: None,
-            part: "",
-            reason: "is empty; name at least one word".into(),
-        }]);
-    }
-    if entries.len() > MAX_EDIT_WORDS {
-        return Err(too_many(entries.len()));
-    }
+    check_count(entries.len())?;
     let mut violations = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         let mut violation = |part, reason| {
@@ -140,25 +147,12 @@ pub fn validate_entries(entries: &[WordEntry]) -> Result<(), Vec<WordViolation>>
             }
         }
     }
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(violations)
-    }
+    none_or(violations)
 }
 
 /// Checks words to remove, as [`validate_entries`] checks words to add.
 pub fn validate_words(words: &[String]) -> Result<(), Vec<WordViolation>> {
-    if words.is_empty() {
-        return Err(vec![WordViolation {
-            index: None,
-            part: "",
-            reason: "is empty; name at least one word".into(),
-        }]);
-    }
-    if words.len() > MAX_EDIT_WORDS {
-        return Err(too_many(words.len()));
-    }
+    check_count(words.len())?;
     let violations: Vec<WordViolation> = words
         .iter()
         .enumerate()
@@ -170,11 +164,7 @@ pub fn validate_words(words: &[String]) -> Result<(), Vec<WordViolation>> {
             })
         })
         .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(violations)
-    }
+    none_or(violations)
 }
 
 /// The words added and removed at run time. A word is in at most one of the two sets: adding
