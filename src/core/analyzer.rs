@@ -143,22 +143,23 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
     })
 }
 
-/// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and shifts
-/// each piece's offsets to the whole text's.
-fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
+/// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and hands each
+/// piece's tokens to `visit`, their offsets shifted to the whole text's.
+fn each_piece<'a, I: IntoIterator<Item = Token<'a>>>(
     text: &'a str,
     deadline: Deadline,
     cut: impl Fn(&'a str) -> I,
-) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
-    deadline.check()?;
-    if text.len() <= PIECE_BYTES {
-        return Ok(cut(text).into_iter().collect());
+    mut visit: impl FnMut(&[Token<'a>]),
+) -> Result<(), DeadlineExceeded> {
+    // The empty text has no pieces; its deadline is checked all the same.
+    if text.is_empty() {
+        deadline.check()?;
     }
-    // About one token for every five bytes of Chinese text.
-    let mut tokens = Vec::with_capacity(text.len() / 5);
+    let mut tokens = Vec::new();
     let mut chars = 0;
     for (bytes, piece) in pieces(text) {
         deadline.check()?;
+        tokens.clear();
         tokens.extend(cut(piece).into_iter().map(|t| Token {
             start: t.start + chars,
             end: t.end + chars,
@@ -166,8 +167,22 @@ fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
             byte_end: t.byte_end + bytes,
             ..t
         }));
-        chars += piece.chars().count();
+        visit(&tokens);
+        if bytes + piece.len() < text.len() {
+            chars += piece.chars().count();
+        }
     }
+    Ok(())
+}
+
+/// [`each_piece`], collecting the tokens.
+fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
+    text: &'a str,
+    deadline: Deadline,
+    cut: impl Fn(&'a str) -> I,
+) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
+    let mut tokens = Vec::new();
+    each_piece(text, deadline, cut, |piece| tokens.extend_from_slice(piece))?;
     Ok(tokens)
 }
 
@@ -541,20 +556,46 @@ impl Analyzer {
         options: &SegmentOptions,
         deadline: Deadline,
     ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
+        let mut tokens = Vec::new();
+        self.segment_each(text, options, deadline, |piece| {
+            tokens.extend_from_slice(piece)
+        })?;
+        Ok(tokens)
+    }
+
+    /// [`Analyzer::segment`] without collecting the tokens: `visit` gets them a few thousand
+    /// at a time, in order (a long text is segmented in pieces, see [`PIECE_BYTES`]), so a
+    /// caller that writes them out needs no vector of all of them.
+    pub fn segment_each<'a>(
+        &'a self,
+        text: &'a str,
+        options: &SegmentOptions,
+        deadline: Deadline,
+        visit: impl FnMut(&[Token<'a>]),
+    ) -> Result<(), DeadlineExceeded> {
         let hmm = options.hmm;
         match options.mode {
             SegmentMode::Precise if options.with_pos => {
-                by_pieces(text, deadline, |piece| self.tag(piece, hmm))
+                each_piece(text, deadline, |piece| self.tag(piece, hmm), visit)
             }
-            SegmentMode::Precise => {
-                by_pieces(text, deadline, |piece| convert(self.jieba.cut(piece, hmm)))
-            }
-            SegmentMode::Full => by_pieces(text, deadline, |piece| {
-                python_full_mode(convert(self.jieba.cut_all(piece)).collect())
-            }),
-            SegmentMode::Search => by_pieces(text, deadline, |piece| {
-                convert(self.jieba.cut_for_search(piece, hmm))
-            }),
+            SegmentMode::Precise => each_piece(
+                text,
+                deadline,
+                |piece| convert(self.jieba.cut(piece, hmm)),
+                visit,
+            ),
+            SegmentMode::Full => each_piece(
+                text,
+                deadline,
+                |piece| python_full_mode(convert(self.jieba.cut_all(piece)).collect()),
+                visit,
+            ),
+            SegmentMode::Search => each_piece(
+                text,
+                deadline,
+                |piece| convert(self.jieba.cut_for_search(piece, hmm)),
+                visit,
+            ),
         }
     }
 

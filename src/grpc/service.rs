@@ -167,8 +167,11 @@ impl TextAnalysis for TextAnalysisService {
             request,
             pb::SegmentRequest::validate,
             |a, job, deadline| {
-                let tokens = a.segment(&job.text, &job.options, deadline)?;
-                Ok(wire::SegmentResponse::new(&tokens))
+                let mut response = wire::SegmentResponse::for_text(job.text.len());
+                a.segment_each(&job.text, &job.options, deadline, |tokens| {
+                    response.extend(tokens)
+                })?;
+                Ok(response)
             },
         )
         .await

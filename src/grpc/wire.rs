@@ -5,9 +5,11 @@
 //! word: for a 100 KB document, twenty thousand allocations, copies and frees, then prost's
 //! field-by-field encoding on the async reactor. Those steps were about a third of the server's
 //! time on long documents (BENCHMARKS.md). The server's `Segment` answers with this type
-//! instead (build.rs maps `.textanalysis.v1.SegmentResponse` to it for the server only); its
-//! bytes are exactly what prost writes for the same `pb::SegmentResponse` (a test checks it
-//! byte for byte), so clients decode it with their generated types as ever.
+//! instead (build.rs maps `.textanalysis.v1.SegmentResponse` to it for the server only),
+//! written piece by piece as `Analyzer::segment_each` hands the tokens over, so no vector of
+//! all the tokens is built; its bytes are exactly what prost writes for the same
+//! `pb::SegmentResponse` (a test checks it byte for byte), so clients decode it with their
+//! generated types as ever.
 
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType, skip_field};
@@ -42,14 +44,6 @@ fn varint_len(value: u32) -> usize {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut value: u32) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
 /// An offset as the `uint32` fields carry it (texts are far shorter than 4 GiB).
 fn offset(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -71,40 +65,124 @@ fn uint_len(value: u32) -> usize {
 
 impl SegmentResponse {
     /// Encodes `tokens` as prost would encode `pb::SegmentResponse { tokens }`.
+    #[cfg(test)]
     pub(crate) fn new(tokens: &[Token<'_>]) -> Self {
-        let mut fields = Vec::with_capacity(tokens.len() * 24);
+        let mut response = Self::default();
+        response.extend(tokens);
+        response
+    }
+
+    /// An empty response with room for the answer to a text of `text_bytes` bytes: in precise
+    /// mode a Chinese text's answer is about five times its size (one token for every five
+    /// bytes, about 24 bytes a token), and [`SegmentResponse::extend`] needs room for the
+    /// longest encoding of a piece's tokens on top of what is written, so that it rarely has to
+    /// move what it wrote.
+    pub(crate) fn for_text(text_bytes: usize) -> Self {
+        Self {
+            fields: Vec::with_capacity(text_bytes.saturating_mul(6)),
+        }
+    }
+
+    /// Appends `tokens`, as [`crate::core::Analyzer::segment_each`] hands them over.
+    pub(crate) fn extend(&mut self, tokens: &[Token<'_>]) {
+        // Written through an index into room made for the longest possible encoding, then cut
+        // to what was written: no capacity check per byte, which was most of the time.
+        let bound: usize = tokens
+            .iter()
+            .map(|t| MAX_ENTRY_OVERHEAD + t.word.len() + t.pos.map_or(0, str::len))
+            .sum();
+        let at = self.fields.len();
+        self.fields.resize(at + bound, 0);
+        let mut out = Cursor {
+            bytes: &mut self.fields,
+            at,
+        };
         for token in tokens {
-            let word = token.word;
-            let pos = token.pos.unwrap_or_default();
-            let numbers = [
-                (START, offset(token.start)),
-                (END, offset(token.end)),
-                (BYTE_START, offset(token.byte_start)),
-                (BYTE_END, offset(token.byte_end)),
-            ];
+            out.token(token);
+        }
+        let end = out.at;
+        self.fields.truncate(end);
+    }
+}
+
+/// The most bytes a `tokens` entry takes besides its word and tag: its key and length (1 + 5),
+/// the word's and the tag's keys and lengths (2 × (1 + 5)), and four keyed offsets (4 × (1 + 5)).
+const MAX_ENTRY_OVERHEAD: usize = 6 + 2 * 6 + 4 * 6;
+
+/// A body (all of a `tokens` entry but its key and length) of at most this many bytes has a
+/// one-byte length.
+const ONE_BYTE_LEN: usize = 0x7f;
+
+/// Writes into a buffer known to be large enough.
+struct Cursor<'a> {
+    bytes: &'a mut [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// Writes one `tokens` entry.
+    #[inline]
+    fn token(&mut self, token: &Token<'_>) {
+        let word = token.word;
+        let pos = token.pos.unwrap_or_default();
+        let numbers = [
+            (START, offset(token.start)),
+            (END, offset(token.end)),
+            (BYTE_START, offset(token.byte_start)),
+            (BYTE_END, offset(token.byte_end)),
+        ];
+        self.byte(TOKENS);
+        // Nearly every entry is short enough for a one-byte length: the body is written after
+        // a placeholder byte and its length put there. Longer ones have their length computed
+        // first.
+        let short = word.len() + pos.len() + 2 * 6 + 4 * 6 <= ONE_BYTE_LEN;
+        let len_at = self.at;
+        if short {
+            self.at += 1;
+        } else {
             let len = string_len(word)
                 + numbers.iter().map(|&(_, v)| uint_len(v)).sum::<usize>()
                 + string_len(pos);
-            fields.push(TOKENS);
-            put_varint(&mut fields, offset(len));
-            if !word.is_empty() {
-                fields.push(WORD);
-                put_varint(&mut fields, offset(word.len()));
-                fields.extend_from_slice(word.as_bytes());
-            }
-            for (key, value) in numbers {
-                if value != 0 {
-                    fields.push(key);
-                    put_varint(&mut fields, value);
-                }
-            }
-            if !pos.is_empty() {
-                fields.push(POS);
-                put_varint(&mut fields, offset(pos.len()));
-                fields.extend_from_slice(pos.as_bytes());
+            self.varint(offset(len));
+        }
+        let body_at = self.at;
+        self.string(WORD, word);
+        for (key, value) in numbers {
+            if value != 0 {
+                self.byte(key);
+                self.varint(value);
             }
         }
-        Self { fields }
+        self.string(POS, pos);
+        if short {
+            self.bytes[len_at] = (self.at - body_at) as u8;
+        }
+    }
+
+    #[inline]
+    fn byte(&mut self, byte: u8) {
+        self.bytes[self.at] = byte;
+        self.at += 1;
+    }
+
+    #[inline]
+    fn varint(&mut self, mut value: u32) {
+        while value >= 0x80 {
+            self.byte((value as u8) | 0x80);
+            value >>= 7;
+        }
+        self.byte(value as u8);
+    }
+
+    /// A length-delimited string field, omitted when empty (as proto3 and prost do).
+    #[inline]
+    fn string(&mut self, key: u8, s: &str) {
+        if !s.is_empty() {
+            self.byte(key);
+            self.varint(offset(s.len()));
+            self.bytes[self.at..self.at + s.len()].copy_from_slice(s.as_bytes());
+            self.at += s.len();
+        }
     }
 }
 
@@ -153,8 +231,14 @@ mod tests {
             2_097_152,
             u32::MAX,
         ] {
-            let mut ours = Vec::new();
-            put_varint(&mut ours, value);
+            let mut bytes = [0; 5];
+            let mut cursor = Cursor {
+                bytes: &mut bytes,
+                at: 0,
+            };
+            cursor.varint(value);
+            let len = cursor.at;
+            let ours = bytes[..len].to_vec();
             let mut theirs = Vec::new();
             prost::encoding::encode_varint(u64::from(value), &mut theirs);
             assert_eq!(ours, theirs, "{value}");
@@ -165,8 +249,11 @@ mod tests {
     #[test]
     fn bytes_are_exactly_prosts_for_every_mode_and_with_tags() {
         let analyzer = Analyzer::new(&AnalyzerConfig::default()).unwrap();
+        // Two pieces long (PIECE_BYTES), with a word too long for a one-byte entry length.
         let seed = include_str!("../../seeds/000_0d2741181010ae04.txt");
-        let text = format!("{seed} 空格\u{0}与emoji👍🏽，还有 ASCII words.");
+        let long_word = "x".repeat(300);
+        let text = format!("{seed} 空格\u{0}与emoji👍🏽，还有 ASCII words {long_word}.");
+        assert!(text.len() > crate::core::PIECE_BYTES);
         for (mode, with_pos) in [
             (SegmentMode::Precise, false),
             (SegmentMode::Precise, true),
@@ -178,8 +265,16 @@ mod tests {
                 hmm: true,
                 with_pos,
             };
+            // As the server builds it: piece by piece.
+            let mut ours = SegmentResponse::for_text(text.len());
+            analyzer
+                .segment_each(&text, &options, Deadline::NONE, |tokens| {
+                    ours.extend(tokens)
+                })
+                .unwrap();
             let tokens = analyzer.segment(&text, &options, Deadline::NONE).unwrap();
-            let ours = SegmentResponse::new(&tokens);
+            assert!(tokens.iter().any(|t| t.word == long_word));
+            assert_eq!(ours, SegmentResponse::new(&tokens));
             let theirs = pb::SegmentResponse::from(tokens);
             assert_eq!(ours.encode_to_vec(), theirs.encode_to_vec(), "{mode:?}");
             assert_eq!(
