@@ -11,19 +11,23 @@
 //! ceiling a server can approach.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use prost::bytes::Buf;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ClassifyOptions, ClassifyRequest, ExtractKeywordsRequest, KeywordOptions,
     SegmentOptions, SegmentRequest,
 };
 use tokio::sync::{Mutex, mpsc};
 use tonic::client::Grpc;
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
+use tonic_prost::ProstEncoder;
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Load generator for the textanalysis gRPC service")]
@@ -108,10 +112,38 @@ impl Tally {
     }
 }
 
-/// A response decoded only as far as protobuf validity: its fields are skipped, so the client's
-/// cost stays small next to the server's even for large answers.
-#[derive(Clone, PartialEq, prost::Message)]
-struct Skipped {}
+/// Sends requests as protobuf and drops the answers' bytes unread, as h2load would: whether a
+/// call succeeded comes from its gRPC status, and the client's own cost stays small next to
+/// the server's even for large answers.
+struct DiscardAnswers<M>(PhantomData<M>);
+
+impl<M: prost::Message + Send + 'static> Codec for DiscardAnswers<M> {
+    type Encode = M;
+    type Decode = ();
+    type Encoder = ProstEncoder<M>;
+    type Decoder = Discard;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::new(BufferSettings::default())
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        Discard
+    }
+}
+
+/// See [`DiscardAnswers`].
+struct Discard;
+
+impl Decoder for Discard {
+    type Item = ();
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<()>, tonic::Status> {
+        src.advance(src.remaining());
+        Ok(Some(()))
+    }
+}
 
 async fn unary<M: prost::Message + Send + 'static>(
     grpc: &mut Grpc<Channel>,
@@ -121,11 +153,10 @@ async fn unary<M: prost::Message + Send + 'static>(
     grpc.ready()
         .await
         .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-    let codec = tonic_prost::ProstCodec::<M, Skipped>::default();
     grpc.unary(
         tonic::Request::new(message),
         PathAndQuery::from_static(method),
-        codec,
+        DiscardAnswers(PhantomData),
     )
     .await
     .map(drop)
