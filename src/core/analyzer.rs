@@ -149,30 +149,42 @@ fn each_piece<'a, I: IntoIterator<Item = Token<'a>>>(
     text: &'a str,
     deadline: Deadline,
     cut: impl Fn(&'a str) -> I,
-    mut visit: impl FnMut(&[Token<'a>]),
+    mut visit: impl FnMut(Vec<Token<'a>>),
 ) -> Result<(), DeadlineExceeded> {
     // The empty text has no pieces; its deadline is checked all the same.
     if text.is_empty() {
         deadline.check()?;
     }
-    let mut tokens = Vec::new();
     let mut chars = 0;
     for (bytes, piece) in pieces(text) {
         deadline.check()?;
-        tokens.clear();
-        tokens.extend(cut(piece).into_iter().map(|t| Token {
-            start: t.start + chars,
-            end: t.end + chars,
-            byte_start: t.byte_start + bytes,
-            byte_end: t.byte_end + bytes,
-            ..t
-        }));
-        visit(&tokens);
+        visit(
+            cut(piece)
+                .into_iter()
+                .map(|t| Token {
+                    start: t.start + chars,
+                    end: t.end + chars,
+                    byte_start: t.byte_start + bytes,
+                    byte_end: t.byte_end + bytes,
+                    ..t
+                })
+                .collect(),
+        );
         if bytes + piece.len() < text.len() {
             chars += piece.chars().count();
         }
     }
     Ok(())
+}
+
+/// Collects the tokens of the pieces [`each_piece`] hands over; the first is kept, not copied,
+/// so a text of one piece costs no more than its tokens.
+fn collect_into<'a>(all: &mut Vec<Token<'a>>, piece: Vec<Token<'a>>) {
+    if all.is_empty() {
+        *all = piece;
+    } else {
+        all.extend(piece);
+    }
 }
 
 /// [`each_piece`], collecting the tokens.
@@ -182,7 +194,9 @@ fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
     cut: impl Fn(&'a str) -> I,
 ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
     let mut tokens = Vec::new();
-    each_piece(text, deadline, cut, |piece| tokens.extend_from_slice(piece))?;
+    each_piece(text, deadline, cut, |piece| {
+        collect_into(&mut tokens, piece)
+    })?;
     Ok(tokens)
 }
 
@@ -558,7 +572,7 @@ impl Analyzer {
     ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
         let mut tokens = Vec::new();
         self.segment_each(text, options, deadline, |piece| {
-            tokens.extend_from_slice(piece)
+            collect_into(&mut tokens, piece)
         })?;
         Ok(tokens)
     }
@@ -571,7 +585,7 @@ impl Analyzer {
         text: &'a str,
         options: &SegmentOptions,
         deadline: Deadline,
-        visit: impl FnMut(&[Token<'a>]),
+        visit: impl FnMut(Vec<Token<'a>>),
     ) -> Result<(), DeadlineExceeded> {
         let hmm = options.hmm;
         match options.mode {

@@ -169,7 +169,7 @@ impl TextAnalysis for TextAnalysisService {
             |a, job, deadline| {
                 let mut response = wire::SegmentResponse::for_text(job.text.len());
                 a.segment_each(&job.text, &job.options, deadline, |tokens| {
-                    response.extend(tokens)
+                    response.extend(&tokens)
                 })?;
                 Ok(response)
             },

@@ -269,7 +269,7 @@ mod tests {
             let mut ours = SegmentResponse::for_text(text.len());
             analyzer
                 .segment_each(&text, &options, Deadline::NONE, |tokens| {
-                    ours.extend(tokens)
+                    ours.extend(&tokens)
                 })
                 .unwrap();
             let tokens = analyzer.segment(&text, &options, Deadline::NONE).unwrap();
