@@ -27,8 +27,21 @@ def main() -> None:
     ours, python = curve("b"), curve("c")
     best_ours = max(r["rps"] for _, r in ours)
     best_python = max(r["rps"] for _, r in python)
-    a1, a2 = rows["a long 1 core"], rows["a long 2 cores"]
-    b1, b2 = rows["b long 1 core"], rows["b long 2 cores"]
+    def pairs(cores):
+        """The long-document (a, b) pairs run one after the other, by their ratio."""
+        found = []
+        for run in range(1, 10):
+            a, b = rows.get(f"a long {cores} {run}"), rows.get(f"b long {cores} {run}")
+            if a and b:
+                found.append((b["mb_per_s"] / a["mb_per_s"], a, b))
+        return sorted(found, key=lambda p: p[0])
+
+    long_rows = {}
+    for cores in ("1 core", "2 cores"):
+        found = pairs(cores)
+        ratio, a, b = found[len(found) // 2]
+        tail = ", ".join(f"{p[0]:.2f}" for p in found)
+        long_rows[cores] = (ratio, a, b, tail, len(found))
     halves = sorted(
         (r for label, r in rows.items() if label.startswith("b short at half saturation")),
         key=lambda r: r["p99_us"],
@@ -51,16 +64,13 @@ def main() -> None:
         f"| short texts, requests/s, (b) ÷ (c), one core each | ≥ 15× | "
         f"{ratio:.1f}× ({best_ours:,.0f}/s ÷ {best_python:,.0f}/s) | {verdict(ratio >= 15)} |"
     )
-    ratio = b1["mb_per_s"] / a1["mb_per_s"]
-    lines.append(
-        f"| long document, MB/s, (b) ÷ (a), one core | ≥ 0.85× | "
-        f"{ratio:.2f}× ({b1['mb_per_s']:.2f} ÷ {a1['mb_per_s']:.2f} MB/s) | {verdict(ratio >= 0.85)} |"
-    )
-    ratio = b2["mb_per_s"] / a2["mb_per_s"]
-    lines.append(
-        f"| long document, MB/s, (b) ÷ (a), two cores | ≥ 0.85× | "
-        f"{ratio:.2f}× ({b2['mb_per_s']:.2f} ÷ {a2['mb_per_s']:.2f} MB/s) | {verdict(ratio >= 0.85)} |"
-    )
+    for cores, name in (("1 core", "one core"), ("2 cores", "two cores")):
+        ratio, a, b, tail, n = long_rows[cores]
+        lines.append(
+            f"| long document, MB/s, (b) ÷ (a), {name} | ≥ 0.85× | "
+            f"{ratio:.2f}× ({b['mb_per_s']:.2f} ÷ {a['mb_per_s']:.2f} MB/s), the median of {n} "
+            f"pairs run back to back ({tail}) | {verdict(ratio >= 0.85)} |"
+        )
     lines.append(
         f"| p99 latency, short texts at half saturation ({half['rate']:,.0f}/s) | < 2 ms | "
         f"{half['p99_us'] / 1000:.2f} ms, the median of {len(halves)} runs "
@@ -95,16 +105,15 @@ def main() -> None:
         f"| (a) jieba-rs in-process | – | {rows['a short 1 core']['rps']:,.0f} | | | |"
     )
     lines.append("")
-    lines.append("| Long document (97 KB) | MB/s | documents/s |")
+    lines.append("| Long document (97 KB; (a) and (b) from the median pair) | MB/s | documents/s |")
     lines.append("|---|---|---|")
-    for label, name in (
-        ("a long 1 core", "(a) jieba-rs in-process, one thread"),
-        ("b long 1 core", "(b) textanalysis, one core"),
-        ("c long 1 core", "(c) Python grpcio + jieba, one core"),
-        ("a long 2 cores", "(a) jieba-rs in-process, two threads"),
-        ("b long 2 cores", "(b) textanalysis, two cores"),
+    for name, r in (
+        ("(a) jieba-rs in-process, one thread", long_rows["1 core"][1]),
+        ("(b) textanalysis, one core", long_rows["1 core"][2]),
+        ("(c) Python grpcio + jieba, one core", rows["c long 1 core"]),
+        ("(a) jieba-rs in-process, two threads", long_rows["2 cores"][1]),
+        ("(b) textanalysis, two cores", long_rows["2 cores"][2]),
     ):
-        r = rows[label]
         lines.append(f"| {name} | {r['mb_per_s']:.2f} | {r['rps']:.1f} |")
     table = "\n".join(lines) + "\n"
     (out / "tables.md").write_text(table)
