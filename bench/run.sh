@@ -8,7 +8,7 @@
 # target/bench), writes target/bench/results.json, target/bench/tables.md and
 # target/bench/throughput.svg, and prints the tables.
 #
-#   bash bench/run.sh                      # about 15 minutes with the 5-minute soak
+#   bash bench/run.sh                      # about 16 minutes with the 5-minute soak
 #   BENCH_SECS=3 BENCH_SOAK_SECS=30 bash bench/run.sh   # a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
