@@ -1,12 +1,13 @@
 //! Logging through `tracing`, filtered by `RUST_LOG` (default `info`), as text or JSON.
 //!
 //! Log lines are written to standard error by a thread of their own, in batches: a call only
-//! appends its line to a shared buffer, and the log thread writes out whatever has gathered
-//! every [`FLUSH_EVERY`]. A slow log reader never stalls a call (past [`MAX_BUFFERED`] bytes
-//! waiting, lines are dropped and counted), and the calls never wake the log thread: with a
-//! line per call, a queue that woke its writer for each line (tracing-appender's) cost the
-//! serving core a thread switch per call and doubled the p99 latency of short calls at half
-//! load (BENCHMARKS.md).
+//! appends its line to a shared buffer, and the log thread, woken by the first line of a batch,
+//! writes out what has gathered [`FLUSH_EVERY`] later. A slow log reader never stalls a call
+//! (past [`MAX_BUFFERED`] bytes waiting, lines are dropped and counted), and under load the
+//! log thread wakes once a batch, not once a line: with a line per call, a queue that woke its
+//! writer for each line (tracing-appender's) cost the serving core a thread switch per call
+//! and doubled the p99 latency of short calls at half load (BENCHMARKS.md). An idle server's
+//! log thread sleeps.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,8 +47,8 @@ pub fn init(format: LogFormat) -> Logs {
 struct Shared {
     /// Lines waiting to be written, and whether the log thread should write them and stop.
     state: Mutex<State>,
-    /// Wakes the log thread early to stop.
-    stop: Condvar,
+    /// Wakes the log thread: for the first line after it wrote the last batch out, and to stop.
+    wake: Condvar,
     /// Lines dropped since the log thread last said so.
     dropped: AtomicU64,
 }
@@ -95,21 +96,25 @@ impl Logs {
 impl Drop for Logs {
     fn drop(&mut self) {
         self.shared.state().stopping = true;
-        self.shared.stop.notify_one();
+        self.shared.wake.notify_one();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
     }
 }
 
-/// The log thread: every [`FLUSH_EVERY`], or when told to stop, writes out what gathered.
+/// The log thread: sleeps until a line arrives, lets more gather for [`FLUSH_EVERY`] (less
+/// when told to stop), and writes them out.
 fn write_out(shared: &Shared, mut out: impl Write) {
     let mut batch = Vec::new();
     loop {
         let stopping = {
-            let state = shared.state();
+            let state = shared
+                .wake
+                .wait_while(shared.state(), |s| s.lines.is_empty() && !s.stopping)
+                .unwrap_or_else(PoisonError::into_inner);
             let (mut state, _) = shared
-                .stop
+                .wake
                 .wait_timeout_while(state, FLUSH_EVERY, |s| !s.stopping)
                 .unwrap_or_else(PoisonError::into_inner);
             std::mem::swap(&mut batch, &mut state.lines);
@@ -143,7 +148,12 @@ impl Write for LogWriter {
             drop(state);
             self.0.dropped.fetch_add(1, Ordering::Relaxed);
         } else {
+            let first = state.lines.is_empty();
             state.lines.extend_from_slice(line);
+            drop(state);
+            if first {
+                self.0.wake.notify_one();
+            }
         }
         Ok(line.len())
     }
