@@ -1,12 +1,11 @@
 //! The `train` and `eval` subcommands.
 
 use std::io::Write;
-use std::path::Path;
 use std::time::Instant;
 
 use crate::config::{EvalArgs, TrainArgs};
-use crate::core::classify::{self, FeatureSpec, Model, TrainConfig};
-use crate::core::{Analyzer, AnalyzerConfig, LoadError};
+use crate::core::classify::{self, FeatureSpec, Model, TrainConfig, TrainError};
+use crate::core::{Analyzer, AnalyzerConfig, LoadError, write_atomically};
 
 /// Why a command failed; every variant is the user's input or environment at fault.
 #[derive(Debug, thiserror::Error)]
@@ -14,6 +13,9 @@ pub enum CommandError {
     /// An input file could not be loaded.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The settings or the examples cannot train a model.
+    #[error(transparent)]
+    Train(#[from] TrainError),
     /// The input has no usable example.
     #[error("{0}: no examples")]
     NoExamples(String),
@@ -27,8 +29,7 @@ pub enum CommandError {
     },
 }
 
-/// Trains a model and writes it atomically (temporary file, then rename), reporting progress on
-/// `log`.
+/// Trains a model and writes it atomically ([`write_atomically`]), reporting progress on `log`.
 pub fn train(args: &TrainArgs, log: &mut impl Write) -> Result<Model, CommandError> {
     let started = Instant::now();
     let read = classify::read_examples(&args.input, args.skip_bad_lines)?;
@@ -52,7 +53,7 @@ pub fn train(args: &TrainArgs, log: &mut impl Write) -> Result<Model, CommandErr
             buckets: args.buckets,
             word_ngrams: args.word_ngrams,
             min_char_ngram: args.min_char_ngram,
-            max_char_ngram: args.max_char_ngram.max(args.min_char_ngram),
+            max_char_ngram: args.max_char_ngram,
         },
         epochs: args.epochs,
         learning_rate: args.learning_rate,
@@ -69,9 +70,12 @@ pub fn train(args: &TrainArgs, log: &mut impl Write) -> Result<Model, CommandErr
             p.accuracy,
             started.elapsed().as_secs_f64()
         );
-    });
+    })?;
     let bytes = model.to_bytes();
-    write_atomically(&args.output, &bytes)?;
+    write_atomically(&args.output, &bytes).map_err(|source| CommandError::Write {
+        path: args.output.display().to_string(),
+        source,
+    })?;
     let _ = writeln!(
         log,
         "wrote {} ({} labels: {}; {} bytes; content hash {}) in {:.1} s",
@@ -113,18 +117,4 @@ pub fn eval(args: &EvalArgs, out: &mut impl Write) -> Result<(), CommandError> {
     }
     let _ = write!(out, "{evaluation}");
     Ok(())
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), CommandError> {
-    let error = |source| CommandError::Write {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut temp = path.as_os_str().to_owned();
-    temp.push(".tmp");
-    let temp = std::path::PathBuf::from(temp);
-    let mut file = std::fs::File::create(&temp).map_err(error)?;
-    file.write_all(bytes).map_err(error)?;
-    file.sync_all().map_err(error)?;
-    std::fs::rename(&temp, path).map_err(error)
 }

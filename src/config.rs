@@ -4,14 +4,26 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::core::classify::{FeatureSpec, TrainConfig};
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
+use crate::core::classify::{FeatureSpec, TrainConfig};
 use crate::core::{AnalyzerConfig, LoadError, read_text};
-use crate::grpc::{BearerTokens, Limits};
-use crate::server::ServerOptions;
+use crate::grpc::{BearerTokens, Limits, TokenError};
+use crate::server::Settings;
+use crate::telemetry::LogFormat;
+
+/// Why the serving configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A certificate or key file cannot be read.
+    #[error(transparent)]
+    Read(#[from] LoadError),
+    /// The client or admin tokens cannot be used.
+    #[error(transparent)]
+    Tokens(#[from] TokenError),
+}
 
 /// textanalysis: a gRPC service for Chinese text analysis (segmentation, part-of-speech tags,
 /// keywords). With no subcommand it serves.
@@ -27,6 +39,30 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// Parses the command line and the `TEXTANALYSIS_*` variables, or exits with a usage error
+    /// (code 2). A bad value that came from a variable is reported under the variable's name.
+    pub fn parse_or_exit() -> Self {
+        Self::try_parse().unwrap_or_else(|e| {
+            let args: Vec<String> = std::env::args().collect();
+            match variable_at_fault(&e, &args) {
+                Some(variable) => Self::command()
+                    .error(
+                        ErrorKind::ValueValidation,
+                        format!(
+                            "{variable}: {}",
+                            e.to_string()
+                                .lines()
+                                .next()
+                                .unwrap_or_default()
+                                .trim_start_matches("error: ")
+                        ),
+                    )
+                    .exit(),
+                None => e.exit(),
+            }
+        })
+    }
+
     /// The command to run, `serve` by default.
     pub fn into_command(self) -> Command {
         self.command.unwrap_or(Command::Serve(Box::new(self.serve)))
@@ -47,13 +83,30 @@ pub enum Command {
     Eval(EvalArgs),
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Text,
-    /// One JSON object a line.
-    Json,
+/// The environment variable that supplied the value `error` rejects, if the value came from one
+/// (its flag is not among `args`, and the variable is set).
+fn variable_at_fault(error: &clap::Error, args: &[String]) -> Option<String> {
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let flag = arg.split_whitespace().next()?;
+    if args
+        .iter()
+        .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    {
+        return None;
+    }
+    let long = flag.strip_prefix("--")?;
+    let command = Cli::command();
+    let serve = command.find_subcommand("serve");
+    let variable = command
+        .get_arguments()
+        .chain(serve.into_iter().flat_map(|s| s.get_arguments()))
+        .find(|a| a.get_long() == Some(long))?
+        .get_env()?
+        .to_str()?
+        .to_owned();
+    std::env::var_os(&variable).map(|_| variable)
 }
 
 /// Options of `serve`.
@@ -195,9 +248,8 @@ impl ServeArgs {
         }
     }
 
-    /// How the server runs; reads the token and certificate files.
-    pub fn server_options(&self) -> Result<ServerOptions, LoadError> {
-        let defaults = ServerOptions::default();
+    /// How the server runs; reads and checks the token and certificate files.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => {
                 let identity = Identity::from_pem(read_text(cert)?, read_text(key)?);
@@ -209,7 +261,7 @@ impl ServeArgs {
             }
             _ => None,
         };
-        Ok(ServerOptions {
+        Ok(Settings {
             auth: BearerTokens::load(self.auth_token_file.as_deref(), self.auth_tokens.as_deref())?,
             admin: match &self.admin_token_file {
                 Some(file) => BearerTokens::load(Some(file), None)?,
@@ -222,13 +274,12 @@ impl ServeArgs {
                     .then(|| Duration::from_secs(self.default_timeout_secs)),
             },
             max_message_bytes: saturate(self.max_message_bytes),
-            workers: self.workers.map_or(defaults.workers, saturate),
+            workers: self.workers.map_or(Settings::default().workers, saturate),
             grace_period: Duration::from_secs(self.shutdown_grace_secs),
             max_queued: saturate(self.max_queued),
             max_concurrent_streams: self.max_concurrent_streams,
             max_connection_age: (self.max_connection_age_secs > 0)
                 .then(|| Duration::from_secs(self.max_connection_age_secs)),
-            ..defaults
         })
     }
 }
@@ -240,13 +291,14 @@ fn saturate(n: u64) -> usize {
 /// Options of `health`.
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
-    /// The server to ask.
+    /// The server to ask, as HOST:PORT; the host may be a name (`textanalysis:50051`, as
+    /// compose and Kubernetes address replicas) or an address.
     #[arg(
         long,
         env = "TEXTANALYSIS_HEALTH_ADDR",
         default_value = "127.0.0.1:50051"
     )]
-    pub addr: SocketAddr,
+    pub addr: String,
 
     /// The service to ask about; empty means the whole server.
     #[arg(long, default_value = "")]

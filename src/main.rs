@@ -1,12 +1,13 @@
-//! The `textanalysis` binary: parse the configuration, start logging, build the analyzer, bind
-//! and serve until SIGTERM or SIGINT. Everything else lives in the library.
+//! The `textanalysis` binary: parse the configuration, start logging, read and check every
+//! file, build the analyzer, bind and serve until SIGTERM or SIGINT. Everything else lives in
+//! the library.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::Parser;
 use textanalysis::config::{Cli, Command, ServeArgs};
 use textanalysis::core::LiveAnalyzer;
+use textanalysis::server::Server;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
 /// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
@@ -18,7 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const CONFIG_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
-    let command = Cli::parse().into_command();
+    let command = Cli::parse_or_exit().into_command();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -51,10 +52,21 @@ fn report(result: Result<(), commands::CommandError>) -> ExitCode {
     }
 }
 
+/// Logs why serving could not start (one line) and gives the exit code.
+fn failed(error: impl std::fmt::Display, code: u8) -> ExitCode {
+    tracing::error!(error = %error, "cannot start");
+    ExitCode::from(code)
+}
+
 async fn serve(args: ServeArgs) -> ExitCode {
     let _logs = telemetry::init(args.log_format);
     #[cfg(unix)]
     let hangups = server::hangups();
+    // Everything is read and checked before a port is bound.
+    let settings = match args.settings() {
+        Ok(settings) => settings,
+        Err(e) => return failed(e, CONFIG_ERROR),
+    };
     let config = args.analyzer_config();
     let state_dir = args.state_dir.clone();
     let live = match tokio::task::spawn_blocking(move || {
@@ -63,63 +75,43 @@ async fn serve(args: ServeArgs) -> ExitCode {
     .await
     {
         Ok(Ok(live)) => Arc::new(live),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot load the analyzer");
-            eprintln!("textanalysis: {e}");
-            return ExitCode::from(CONFIG_ERROR);
-        }
-        Err(e) => {
-            eprintln!("textanalysis: building the analyzer failed: {e}");
-            return ExitCode::FAILURE;
-        }
+        Ok(Err(e)) => return failed(e, CONFIG_ERROR),
+        Err(e) => return failed(format!("building the analyzer failed: {e}"), 1),
     };
-    let options = match args.server_options() {
-        Ok(options) => options,
-        Err(e) => {
-            eprintln!("textanalysis: {e}");
-            return ExitCode::from(CONFIG_ERROR);
-        }
+    let server = match Server::new(live, settings) {
+        Ok(server) => server,
+        Err(e) => return failed(e, CONFIG_ERROR),
     };
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(listener) => listener,
-        Err(e) => {
-            eprintln!("textanalysis: cannot listen on {}: {e}", args.addr);
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return failed(format!("cannot listen on {}: {e}", args.addr), 1),
     };
-    options.metrics.describe(&live.current());
-    #[cfg(unix)]
-    match hangups {
-        Ok(hangups) => drop(tokio::spawn(
-            hangups.reload(Arc::clone(&live), Arc::clone(&options.metrics)),
-        )),
-        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload with Admin/Reload"),
-    }
     if let Some(metrics_addr) = args.metrics_addr {
         match tokio::net::TcpListener::bind(metrics_addr).await {
             Ok(metrics_listener) => {
                 let addr = metrics_listener.local_addr().map_or(metrics_addr, |a| a);
                 tracing::info!(%addr, "metrics at /metrics");
-                tokio::spawn(metrics::serve(
-                    metrics_listener,
-                    Arc::clone(&options.metrics),
-                    options.activity.clone(),
-                ));
+                tokio::spawn(metrics::serve(metrics_listener, server.metrics()));
             }
             Err(e) => {
-                eprintln!("textanalysis: cannot listen for metrics on {metrics_addr}: {e}");
-                return ExitCode::FAILURE;
+                return failed(
+                    format!("cannot listen for metrics on {metrics_addr}: {e}"),
+                    1,
+                );
             }
         }
     }
+    #[cfg(unix)]
+    match hangups {
+        Ok(hangups) => drop(tokio::spawn(
+            hangups.reload(server.live(), server.metrics()),
+        )),
+        Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload with Admin/Reload"),
+    }
     let addr = listener.local_addr().map_or(args.addr, |a| a);
     tracing::info!(%addr, version = env!("CARGO_PKG_VERSION"), "serving");
-    match server::run(listener, live, options, server::shutdown_signal()).await {
+    match server.run(listener, server::shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e @ server::ServeError::Tls(_)) => {
-            eprintln!("textanalysis: {e}");
-            ExitCode::from(CONFIG_ERROR)
-        }
         Err(e) => {
             tracing::error!(error = %e, "server stopped");
             ExitCode::FAILURE

@@ -22,7 +22,6 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
 use crate::core::Analyzer;
-use crate::grpc::Activity;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -217,7 +216,7 @@ impl Metrics {
 
     /// Counts one dictionary change (`reload`, `add_words`, `remove_words`) and whether it
     /// took effect.
-    pub(crate) fn record_change(&self, change: &'static str, ok: bool) {
+    pub fn record_change(&self, change: &'static str, ok: bool) {
         self.changes
             .get_or_create(&ChangeLabels {
                 change,
@@ -226,19 +225,13 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts one answered call.
-    pub(crate) fn record_call(
-        &self,
-        method: &str,
-        code: tonic::Code,
-        latency: Duration,
-        text_chars: usize,
-    ) {
+    /// Counts one answered call; `code` is its gRPC status code's name (`Ok`, `InvalidArgument`).
+    pub fn record_call(&self, method: &str, code: &str, latency: Duration, text_chars: usize) {
         let method = method.to_owned();
         self.calls
             .get_or_create(&CallLabels {
                 method: method.clone(),
-                code: format!("{code:?}"),
+                code: code.to_owned(),
             })
             .inc();
         let by_method = MethodLabels { method };
@@ -251,14 +244,22 @@ impl Metrics {
     }
 
     /// Counts one call shed for lack of capacity.
-    pub(crate) fn record_shed(&self) {
+    pub fn record_shed(&self) {
         self.shed.inc();
     }
 
-    /// The metrics in Prometheus's text format, with `in_flight` calls.
-    pub fn encode(&self, in_flight: usize) -> String {
-        self.in_flight
-            .set(i64::try_from(in_flight).unwrap_or(i64::MAX));
+    /// A call arrived: one more in flight (the layer that tracks calls reports both ends).
+    pub fn call_entered(&self) {
+        self.in_flight.inc();
+    }
+
+    /// A call's answer was handed over: one fewer in flight.
+    pub fn call_left(&self) {
+        self.in_flight.dec();
+    }
+
+    /// The metrics in Prometheus's text format.
+    pub fn encode(&self) -> String {
         let mut text = String::new();
         if let Ok(registry) = self.registry.lock() {
             // Writing into a String cannot fail.
@@ -269,19 +270,19 @@ impl Metrics {
 }
 
 /// Serves `GET /metrics` on `listener` until the process ends.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, activity: Activity) {
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
-        let (metrics, activity) = (Arc::clone(&metrics), activity.clone());
+        let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
             let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let response =
                     if request.method() == Method::GET && request.uri().path() == "/metrics" {
                         Response::builder()
                             .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                            .body(Full::new(Bytes::from(metrics.encode(activity.in_flight()))))
+                            .body(Full::new(Bytes::from(metrics.encode())))
                     } else {
                         Response::builder()
                             .status(StatusCode::NOT_FOUND)

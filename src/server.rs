@@ -5,14 +5,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tonic::transport::Server;
+use tonic::transport::{Server as TonicServer, ServerTlsConfig};
 use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tonic_reflection::server::Builder as ReflectionBuilder;
 use tower::ServiceBuilder;
 
 use crate::core::LiveAnalyzer;
+use crate::dictionary_changes::{self, Change};
 use crate::grpc::pb::admin_server::AdminServer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
-use crate::grpc::{self, Activity, AdminService, Limits, TextAnalysisService, WorkPool, pb};
+use crate::grpc::{
+    self, Activity, AdminService, BearerTokens, Limits, TextAnalysisService, WorkPool, pb,
+};
 use crate::metrics::Metrics;
 use crate::transport;
 
@@ -27,9 +32,9 @@ const ADVERTISED_WITHOUT_ADMIN: [&str; 4] = [
     SERVICE_NAME,
 ];
 
-/// How the server runs.
+/// How the server runs: plain settings, read and checked before anything is bound.
 #[derive(Debug, Clone)]
-pub struct ServerOptions {
+pub struct Settings {
     /// Limits on each request's content.
     pub limits: Limits,
     /// The largest request message accepted, in bytes; larger ones get RESOURCE_EXHAUSTED.
@@ -45,21 +50,16 @@ pub struct ServerOptions {
     pub max_connection_age: Option<Duration>,
     /// How long calls in flight may take to finish once a drain starts.
     pub grace_period: Duration,
-    /// Where calls are counted; serve them with [`crate::metrics::serve`].
-    pub metrics: Arc<Metrics>,
     /// TLS (and, with a client CA, mutual TLS); `None` serves plaintext.
-    pub tls: Option<tonic::transport::ServerTlsConfig>,
+    pub tls: Option<ServerTlsConfig>,
     /// Bearer tokens every call but health checks must carry; `None` leaves the server open.
-    pub auth: Option<crate::grpc::BearerTokens>,
+    pub auth: Option<BearerTokens>,
     /// Admin tokens: with them the `Admin` service is served and requires one; `None` leaves
     /// it off (UNIMPLEMENTED).
-    pub admin: Option<crate::grpc::BearerTokens>,
-    /// A handle on the server's activity (calls in flight) for the caller to watch;
-    /// keep a clone before handing the options over.
-    pub activity: Activity,
+    pub admin: Option<BearerTokens>,
 }
 
-impl Default for ServerOptions {
+impl Default for Settings {
     fn default() -> Self {
         Self {
             limits: Limits::default(),
@@ -72,8 +72,6 @@ impl Default for ServerOptions {
             auth: None,
             admin: None,
             tls: None,
-            metrics: Arc::new(Metrics::new()),
-            activity: Activity::default(),
         }
     }
 }
@@ -89,7 +87,7 @@ const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// `Watch` stream, for one, never ends by itself.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
-/// Why serving stopped with an error.
+/// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     /// The transport failed (accepting connections, HTTP/2).
@@ -103,41 +101,171 @@ pub enum ServeError {
     Reflection(#[from] tonic_reflection::server::Error),
 }
 
-/// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING, the
-/// listener closes and every connection gets GOAWAY (clients open new calls elsewhere), calls in
-/// flight finish, and whatever is still open after the grace period is closed. The analyzer is
-/// already built, so health is SERVING from the first call. The `Admin` service (reload, word
-/// edits of `live`) is served only when `options.admin` holds tokens.
+/// A server ready to run: its settings checked (TLS included), its metrics and activity
+/// handles made, nothing bound yet.
+#[derive(Debug)]
+pub struct Server {
+    live: Arc<LiveAnalyzer>,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    activity: Activity,
+}
+
+impl Server {
+    /// A server of `live`'s analyzer with `settings`. Fails if the TLS identity or client CA
+    /// is unusable, so that configuration is refused before any port is bound.
+    pub fn new(live: Arc<LiveAnalyzer>, settings: Settings) -> Result<Self, ServeError> {
+        if let Some(tls) = settings.tls.clone() {
+            TonicServer::builder()
+                .tls_config(tls)
+                .map_err(ServeError::Tls)?;
+        }
+        let metrics = Arc::new(Metrics::new());
+        metrics.describe(&live.current());
+        let activity = Activity::new(Arc::clone(&metrics));
+        Ok(Self {
+            live,
+            settings,
+            metrics,
+            activity,
+        })
+    }
+
+    /// Where calls are counted; serve them with [`crate::metrics::serve`].
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// The calls in flight, to watch from outside.
+    pub fn activity(&self) -> Activity {
+        self.activity.clone()
+    }
+
+    /// The analyzer in service.
+    pub fn live(&self) -> Arc<LiveAnalyzer> {
+        Arc::clone(&self.live)
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING,
+    /// the listener closes and every connection gets GOAWAY (clients open new calls elsewhere),
+    /// calls in flight finish, and whatever is still open after the grace period is closed. The
+    /// analyzer is already built, so health is SERVING from the first call. The `Admin` service
+    /// (reload, word edits) is served only when the settings hold admin tokens.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ServeError> {
+        let Self {
+            live,
+            settings,
+            metrics,
+            activity,
+        } = self;
+        let (health, health_service) = tonic_health::server::health_reporter();
+        health
+            .set_service_status(SERVICE_NAME, ServingStatus::Serving)
+            .await;
+        let admin = settings
+            .admin
+            .is_some()
+            .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
+        let (v1, v1alpha) = reflection(admin.is_some());
+        let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
+        let pool = WorkPool::new(
+            live,
+            settings.workers,
+            settings.max_queued,
+            Arc::clone(&metrics),
+        );
+        let analysis =
+            TextAnalysisServer::new(TextAnalysisService::new(pool, settings.limits, metrics))
+                .max_decoding_message_size(settings.max_message_bytes)
+                .max_encoding_message_size(usize::MAX);
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        // tonic's builder leaves hyper's HTTP/2 protections off; set them explicitly.
+        let mut builder = TonicServer::builder()
+            .max_concurrent_streams(settings.max_concurrent_streams)
+            .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
+            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
+        if let Some(tls) = settings.tls.clone() {
+            builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
+        }
+        if let Some(age) = settings.max_connection_age {
+            builder = builder
+                .max_connection_age(age)
+                .max_connection_age_grace(settings.grace_period);
+        }
+        let serve = builder
+            .layer(
+                ServiceBuilder::new()
+                    .map_response(grpc::client_fault_codes)
+                    .layer(grpc::AuthLayer {
+                        clients: settings.auth.clone(),
+                        admin: settings.admin.clone(),
+                    })
+                    .layer(grpc::TrackCallsLayer(activity.clone())),
+            )
+            .add_service(health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(analysis)
+            .add_optional_service(admin)
+            .serve_with_incoming_shutdown(transport::incoming(listener), async {
+                let _ = stop_rx.await;
+            });
+        tokio::pin!(serve);
+
+        tokio::select! {
+            result = &mut serve => return result.map_err(ServeError::from),
+            () = shutdown => {}
+        }
+        tracing::info!(grace_secs = settings.grace_period.as_secs_f64(), "draining");
+        let deadline = tokio::time::Instant::now() + settings.grace_period;
+        not_serving(&health).await;
+        // Stop accepting and send GOAWAY on every connection at once: clients and balancers in
+        // front (nginx, Envoy) open new calls elsewhere, while the calls this server has already
+        // taken run to completion. Refusing calls with an application-level UNAVAILABLE instead
+        // would reach the clients of a balancer as failures.
+        let _ = stop_tx.send(());
+        // The transport finishes once every connection is closed; open health Watch streams and
+        // slow readers can hold one open, so after the calls in flight are answered the
+        // connections get a moment to write them out, and whatever is left is dropped.
+        let calls_done = async {
+            activity.idle().await;
+            tokio::time::sleep(CLOSE_GRACE).await;
+        };
+        tokio::select! {
+            result = serve => result.map_err(ServeError::from)?,
+            () = calls_done => {
+                tracing::info!("calls answered; closing the connections still open (health watches)")
+            }
+            () = tokio::time::sleep_until(deadline) => tracing::warn!(
+                in_flight = activity.in_flight(),
+                "grace period over with calls in flight; closing their connections"
+            ),
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// [`Server::new`] and [`Server::run`] in one, for callers that need no handle.
 pub async fn run(
     listener: TcpListener,
     live: Arc<LiveAnalyzer>,
-    options: ServerOptions,
+    settings: Settings,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_service_status(SERVICE_NAME, ServingStatus::Serving)
-        .await;
+    Server::new(live, settings)?.run(listener, shutdown).await
+}
 
-    let activity = options.activity.clone();
-    let metrics = Arc::clone(&options.metrics);
-    let admin = options
-        .admin
-        .is_some()
-        .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
-    let pool = WorkPool::new(
-        live,
-        options.workers,
-        options.max_queued,
-        Arc::clone(&metrics),
-    );
-    let service = TextAnalysisService::new(pool, options.limits, metrics);
-    let analysis = TextAnalysisServer::new(service)
-        .max_decoding_message_size(options.max_message_bytes)
-        .max_encoding_message_size(usize::MAX);
-
-    // Both reflection versions describe every service, each other included, and the
-    // google.rpc error details, so grpcurl of any age lists everything and prints BadRequest.
+/// The builders of both reflection versions. Each describes every service, each other
+/// included, and the google.rpc error details, so grpcurl of any age lists everything and prints
+/// BadRequest; every service in the descriptors is listed but Admin when it is off.
+fn reflection(admin_on: bool) -> (ReflectionBuilder<'static>, ReflectionBuilder<'static>) {
     let descriptor_sets = [
         pb::FILE_DESCRIPTOR_SET,
         tonic_health::pb::FILE_DESCRIPTOR_SET,
@@ -145,94 +273,29 @@ pub async fn run(
         tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
         tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
     ];
-    let mut v1 = tonic_reflection::server::Builder::configure().include_reflection_service(false);
-    let mut v1alpha =
-        tonic_reflection::server::Builder::configure().include_reflection_service(false);
+    let mut v1 = ReflectionBuilder::configure().include_reflection_service(false);
+    let mut v1alpha = ReflectionBuilder::configure().include_reflection_service(false);
     for set in descriptor_sets {
         v1 = v1.register_encoded_file_descriptor_set(set);
         v1alpha = v1alpha.register_encoded_file_descriptor_set(set);
     }
-    // Every service in the descriptors is listed, but for Admin when it is off.
-    if admin.is_none() {
+    if !admin_on {
         for name in ADVERTISED_WITHOUT_ADMIN {
             v1 = v1.with_service_name(name);
             v1alpha = v1alpha.with_service_name(name);
         }
     }
-    let reflection_v1 = v1.build_v1()?;
-    let reflection_v1alpha = v1alpha.build_v1alpha()?;
+    (v1, v1alpha)
+}
 
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    // tonic's builder leaves hyper's HTTP/2 protections off; set them explicitly.
-    let mut builder = Server::builder()
-        .max_concurrent_streams(options.max_concurrent_streams)
-        .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
-        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
-        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
-    if let Some(tls) = options.tls.clone() {
-        builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
-    }
-    if let Some(age) = options.max_connection_age {
-        builder = builder
-            .max_connection_age(age)
-            .max_connection_age_grace(options.grace_period);
-    }
-    let serve = builder
-        .layer(
-            ServiceBuilder::new()
-                .map_response(grpc::client_fault_codes)
-                .layer(grpc::AuthLayer {
-                    clients: options.auth.clone(),
-                    admin: options.admin.clone(),
-                })
-                .layer(grpc::TrackCallsLayer(activity.clone())),
-        )
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(analysis)
-        .add_optional_service(admin)
-        .serve_with_incoming_shutdown(transport::incoming(listener), async {
-            let _ = stop_rx.await;
-        });
-    tokio::pin!(serve);
-
-    tokio::select! {
-        result = &mut serve => return result.map_err(ServeError::from),
-        () = shutdown => {}
-    }
-    tracing::info!(grace_secs = options.grace_period.as_secs_f64(), "draining");
-    let deadline = tokio::time::Instant::now() + options.grace_period;
+/// Health turns NOT_SERVING, for the whole server and the analysis service.
+async fn not_serving(health: &HealthReporter) {
     health
         .set_service_status("", ServingStatus::NotServing)
         .await;
     health
         .set_service_status(SERVICE_NAME, ServingStatus::NotServing)
         .await;
-    // Stop accepting and send GOAWAY on every connection at once: clients and balancers in
-    // front (nginx, Envoy) open new calls elsewhere, while the calls this server has already
-    // taken run to completion. Refusing calls with an application-level UNAVAILABLE instead
-    // would reach the clients of a balancer as failures.
-    let _ = stop_tx.send(());
-    // The transport finishes once every connection is closed; open health Watch streams and
-    // slow readers can hold one open, so after the calls in flight are answered the
-    // connections get a moment to write them out, and whatever is left is dropped.
-    let calls_done = async {
-        activity.idle().await;
-        tokio::time::sleep(CLOSE_GRACE).await;
-    };
-    tokio::select! {
-        result = serve => result.map_err(ServeError::from)?,
-        () = calls_done => {
-            tracing::info!("calls answered; closing the connections still open (health watches)")
-        }
-        () = tokio::time::sleep_until(deadline) => tracing::warn!(
-            in_flight = activity.in_flight(),
-            "grace period over with calls in flight; closing their connections"
-        ),
-    }
-    tracing::info!("stopped");
-    Ok(())
 }
 
 /// SIGHUPs, caught from the moment [`hangups`] is called (before the analyzer is built, so an
@@ -256,7 +319,8 @@ impl Hangups {
     pub async fn reload(mut self, live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>) {
         while self.0.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the dictionaries");
-            grpc::reload(Arc::clone(&live), Arc::clone(&metrics)).await;
+            // The outcome is logged and counted by `apply`; the old analyzer serves on failure.
+            let _ = dictionary_changes::apply(&live, &metrics, Change::Reload).await;
         }
     }
 }

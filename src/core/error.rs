@@ -44,26 +44,3 @@ pub enum LoadError {
         reason: String,
     },
 }
-
-/// Reads a whole file as UTF-8 text, naming the file in any error.
-pub fn read_text(path: &std::path::Path) -> Result<String, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    String::from_utf8(bytes).map_err(|e| LoadError::NotUtf8 {
-        path: path.to_path_buf(),
-        offset: e.utf8_error().valid_up_to(),
-    })
-}
-
-/// The non-empty lines of a text file with their 1-based numbers, trimmed, with a leading byte
-/// order mark removed.
-pub(crate) fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.strip_prefix('\u{feff}')
-        .unwrap_or(text)
-        .lines()
-        .enumerate()
-        .map(|(i, line)| (i + 1, line.trim()))
-        .filter(|(_, line)| !line.is_empty())
-}

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use super::error::{LoadError, content_lines};
+use super::LoadError;
+use super::files::content_lines;
 
 /// jieba's own IDF table (see `data/jieba/README.md`), embedded in the binary.
 const BUILTIN_IDF: &str = include_str!("../../data/jieba/idf.txt");

@@ -7,28 +7,40 @@
 
 mod analyzer;
 pub mod classify;
+mod deadline;
 mod error;
+mod files;
+mod full_mode;
 mod idf;
 mod keywords;
 mod live;
+mod options;
+mod pieces;
 mod posseg;
+mod sources;
 mod stop_words;
+mod token;
+mod training;
 mod user_dict;
 pub mod word_edits;
 
-pub use analyzer::{
-    Analysis, AnalysisError, AnalyzeOptions, Analyzer, AnalyzerConfig, BUILTIN_DICT_NAME,
-    BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, Deadline, DeadlineExceeded, DictionaryIdentity,
-    PIECE_BYTES, SegmentMode, SegmentOptions, SourceFile, SourceKind, Sources, Token,
-    builtin_jieba,
-};
+pub use analyzer::{Analysis, AnalysisError, Analyzer};
 pub use classify::{Classification, ClassifyError, ClassifyOptions};
+pub use deadline::{Deadline, DeadlineExceeded};
 pub use error::LoadError;
-pub use error::read_text;
+pub use files::{read_text, write_atomically};
 pub use idf::IdfTable;
 pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions};
 pub use live::{ChangeError, LiveAnalyzer, StartError};
+pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
+pub use pieces::PIECE_BYTES;
+pub use posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
+pub use sources::{
+    AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,
+    SourceFile, SourceKind, Sources, builtin_jieba,
+};
 pub use stop_words::StopWords;
+pub use token::Token;
 
 /// Bytes in lower-case hex.
 pub(crate) fn to_hex(bytes: &[u8]) -> String {

@@ -13,6 +13,19 @@ use jieba_rs::Jieba;
 
 use super::Token;
 
+/// The longest part-of-speech tag accepted from outside (jieba's own are 1 to 4 letters).
+pub const MAX_POS_TAG_CHARS: usize = 16;
+
+/// What a part-of-speech tag looks like, for messages about one that does not.
+pub const POS_TAG_RULE: &str =
+    "a part-of-speech tag is 1 to 16 ASCII letters or digits, such as `n` or `vn`";
+
+/// Whether `tag` is acceptable as a part-of-speech tag: 1 to [`MAX_POS_TAG_CHARS`] ASCII
+/// letters or digits (the one rule for keyword filters and added words alike).
+pub fn is_pos_tag(tag: &str) -> bool {
+    (1..=MAX_POS_TAG_CHARS).contains(&tag.len()) && tag.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// The exported model (see `scripts/export_posseg_hmm.py` for the format).
 const BUILTIN_MODEL: &str = include_str!("../../data/jieba/posseg_hmm.txt");
 
@@ -155,65 +168,13 @@ impl PosHmm {
                 // Python would fail here (max of nothing); keep every state instead.
                 prev.clone_from(&present);
             }
-            expected.iter_mut().for_each(|e| *e = false);
-            for &x in &prev {
-                for &(y, _) in &self.trans[usize::from(x)] {
-                    expected[usize::from(y)] = true;
-                }
-            }
-            let mut candidates: Vec<State> = self
-                .states_of(ch)
-                .iter()
-                .copied()
-                .filter(|&y| expected[usize::from(y)])
-                .collect();
-            if candidates.is_empty() {
-                candidates = (0..n_states as State)
-                    .filter(|&y| expected[usize::from(y)])
-                    .collect();
-                if candidates.is_empty() {
-                    candidates.clone_from(&self.all_states);
-                }
-            }
-            // For each candidate, the best predecessor: walk each previous state's (sparse)
-            // transitions once instead of pairing every candidate with every previous state.
-            // `prev` ascends, so `>=` lets the greatest state win ties, as Python's max over
-            // (probability, state) tuples does.
-            // The emission is added before comparing, as in Python: a huge negative one
-            // (MIN_FLOAT) can round different sums to the same value, which makes ties.
-            let mut best: Vec<Option<(f64, State)>> = vec![None; n_states];
-            let mut emit = vec![f64::NAN; n_states];
-            candidates
-                .iter()
-                .for_each(|&y| emit[usize::from(y)] = self.emit_p(y, ch));
-            for &y0 in &prev {
-                let from = prob[usize::from(y0)];
-                for &(y, t) in &self.trans[usize::from(y0)] {
-                    let e = emit[usize::from(y)];
-                    if !e.is_nan() {
-                        let p = from + t + e;
-                        let slot = &mut best[usize::from(y)];
-                        if slot.is_none_or(|(bp, _)| p >= bp) {
-                            *slot = Some((p, y0));
-                        }
-                    }
-                }
-            }
-            // With no transition into a candidate, every predecessor scores -inf and Python
-            // keeps the greatest one.
-            let fallback = prev.iter().copied().max().unwrap_or(0);
-            let mut next = vec![f64::NAN; n_states];
-            let mut step = Vec::with_capacity(candidates.len());
-            for &y in &candidates {
-                let (p, y0) = best[usize::from(y)].unwrap_or((f64::NEG_INFINITY, fallback));
-                next[usize::from(y)] = p;
-                step.push((y, y0));
-            }
+            let candidates = self.candidates(ch, &prev, &mut expected);
+            let (next, step) = self.advance(ch, &prev, &prob, &candidates);
             present = step.iter().map(|&(y, _)| y).collect();
             prob = next;
             back.push(step);
         }
-        let mut state = present
+        let last = present
             .iter()
             .copied()
             .fold(None, |best: Option<State>, y| match best {
@@ -224,17 +185,83 @@ impl PosHmm {
                 None => Some(y),
             })
             .unwrap_or(0);
-        let mut route = vec![0; chars.len()];
-        for t in (0..chars.len()).rev() {
-            route[t] = state;
-            if t > 0 {
-                state = back[t]
-                    .iter()
-                    .find(|&&(y, _)| y == state)
-                    .map_or(0, |&(_, y0)| y0);
+        backtrack(&back, last)
+    }
+
+    /// The states `ch` may take after the states `prev`: those the model gives `ch` that some
+    /// state of `prev` leads to, else any state one leads to, else every state. `expected` is
+    /// scratch room, one flag a state.
+    fn candidates(&self, ch: char, prev: &[State], expected: &mut [bool]) -> Vec<State> {
+        expected.iter_mut().for_each(|e| *e = false);
+        for &x in prev {
+            for &(y, _) in &self.trans[usize::from(x)] {
+                expected[usize::from(y)] = true;
             }
         }
-        route
+        let candidates: Vec<State> = self
+            .states_of(ch)
+            .iter()
+            .copied()
+            .filter(|&y| expected[usize::from(y)])
+            .collect();
+        if !candidates.is_empty() {
+            return candidates;
+        }
+        let reachable: Vec<State> = (0..expected.len() as State)
+            .filter(|&y| expected[usize::from(y)])
+            .collect();
+        if reachable.is_empty() {
+            self.all_states.clone()
+        } else {
+            reachable
+        }
+    }
+
+    /// One step of the Viterbi: for each candidate state of `ch`, its probability and best
+    /// predecessor among `prev` (whose probabilities are `prob`).
+    fn advance(
+        &self,
+        ch: char,
+        prev: &[State],
+        prob: &[f64],
+        candidates: &[State],
+    ) -> (Vec<f64>, Vec<(State, State)>) {
+        let n_states = self.states.len();
+        // For each candidate, the best predecessor: walk each previous state's (sparse)
+        // transitions once instead of pairing every candidate with every previous state.
+        // `prev` ascends, so `>=` lets the greatest state win ties, as Python's max over
+        // (probability, state) tuples does.
+        // The emission is added before comparing, as in Python: a huge negative one
+        // (MIN_FLOAT) can round different sums to the same value, which makes ties.
+        let mut best: Vec<Option<(f64, State)>> = vec![None; n_states];
+        let mut emit = vec![f64::NAN; n_states];
+        candidates
+            .iter()
+            .for_each(|&y| emit[usize::from(y)] = self.emit_p(y, ch));
+        for &y0 in prev {
+            let from = prob[usize::from(y0)];
+            for &(y, t) in &self.trans[usize::from(y0)] {
+                let e = emit[usize::from(y)];
+                if !e.is_nan() {
+                    let p = from + t + e;
+                    let slot = &mut best[usize::from(y)];
+                    if slot.is_none_or(|(bp, _)| p >= bp) {
+                        *slot = Some((p, y0));
+                    }
+                }
+            }
+        }
+        // With no transition into a candidate, every predecessor scores -inf and Python
+        // keeps the greatest one.
+        let fallback = prev.iter().copied().max().unwrap_or(0);
+        let mut next = vec![f64::NAN; n_states];
+        let mut step = Vec::with_capacity(candidates.len());
+        for &y in candidates {
+            let (p, y0) = best[usize::from(y)].unwrap_or((f64::NEG_INFINITY, fallback));
+            next[usize::from(y)] = p;
+            step.push((y, y0));
+        }
+        (next, step)
     }
 
     /// Cuts a run of Han characters that the dictionary does not know into tagged words
@@ -408,6 +435,23 @@ pub(crate) fn tag<'a>(
         i = j;
     }
     out
+}
+
+/// The states of a run, from its last state `last` back through each step's best
+/// predecessors (`back[t]` holds step t's (state, predecessor) pairs).
+fn backtrack(back: &[Vec<(State, State)>], last: State) -> Vec<State> {
+    let mut state = last;
+    let mut route = vec![0; back.len()];
+    for t in (0..back.len()).rev() {
+        route[t] = state;
+        if t > 0 {
+            state = back[t]
+                .iter()
+                .find(|&&(y, _)| y == state)
+                .map_or(0, |&(_, y0)| y0);
+        }
+    }
+    route
 }
 
 #[cfg(test)]

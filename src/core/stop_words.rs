@@ -1,6 +1,6 @@
 //! Words that are never keywords.
 
-use super::error::content_lines;
+use super::files::content_lines;
 use std::collections::HashSet;
 
 /// Python jieba 0.42.1's `STOP_WORDS` (jieba/analyse/tfidf.py): 31 English function words.

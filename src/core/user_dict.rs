@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use super::error::{LoadError, content_lines};
+use super::LoadError;
+use super::files::content_lines;
 
 /// One user-dictionary entry.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,23 +12,22 @@
 //! sha256  <64 hex digits>
 //! ```
 //!
-//! It is replaced atomically (a temporary file in the same directory, fsync, rename, fsync of the
-//! directory), so a crash leaves either the old file or the new one; a file that is torn or
+//! It is replaced atomically ([`write_atomically`]: a temporary file in the same directory,
+//! fsync, rename, fsync of the directory), so a crash leaves either the old file or the new one; a file that is torn or
 //! altered anyway fails its checksum and is refused as a whole, never half applied.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use super::files::write_atomically;
+use super::posseg::{POS_TAG_RULE, is_pos_tag};
 use super::sha256_hex;
 
 /// The longest word accepted, in characters (jieba's dictionary's longest is 16).
 pub const MAX_WORD_CHARS: usize = 64;
 /// The highest frequency accepted (jieba's dictionary's highest, `的`, is 318,825).
 pub const MAX_WORD_FREQ: u64 = 100_000_000;
-/// The longest part-of-speech tag accepted, in characters (jieba's are 1–4 letters).
-pub const MAX_TAG_CHARS: usize = 8;
 /// The most words one edit call may carry.
 pub const MAX_EDIT_WORDS: usize = 1000;
 
@@ -131,20 +130,10 @@ pub fn validate_entries(entries: &[WordEntry]) -> Result<(), Vec<WordViolation>>
             ),
             _ => {}
         }
-        if let Some(tag) = &entry.tag {
-            let ok = !tag.is_empty()
-                && tag.chars().count() <= MAX_TAG_CHARS
-                && tag.chars().all(|c| c.is_ascii_alphanumeric());
-            if !ok {
-                violation(
-                    "tag",
-                    format!(
-                        "`{}` is not a part-of-speech tag (1 to {MAX_TAG_CHARS} ASCII letters or \
-                         digits, such as `n` or `nz`)",
-                        tag.escape_debug()
-                    ),
-                );
-            }
+        if let Some(tag) = &entry.tag
+            && !is_pos_tag(tag)
+        {
+            violation("tag", format!("`{}`: {POS_TAG_RULE}", tag.escape_debug()));
         }
     }
     none_or(violations)
@@ -349,21 +338,8 @@ impl StateDir {
     /// cut leaves the new file in place.
     pub fn save(&self, edits: &WordEdits) -> Result<(), StateError> {
         let path = self.file();
-        let temporary = self.dir.join(format!("{FILE_NAME}.tmp"));
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| StateError::Io { path, source }
-        };
-        let mut file = std::fs::File::create(&temporary).map_err(io(&temporary))?;
-        file.write_all(edits.encode().as_bytes())
-            .map_err(io(&temporary))?;
-        file.sync_all().map_err(io(&temporary))?;
-        drop(file);
-        std::fs::rename(&temporary, &path).map_err(io(&path))?;
-        // The rename itself is durable only once the directory is.
-        std::fs::File::open(&self.dir)
-            .and_then(|dir| dir.sync_all())
-            .map_err(io(&self.dir))
+        write_atomically(&path, edits.encode().as_bytes())
+            .map_err(|source| StateError::Io { path, source })
     }
 }
 

@@ -17,12 +17,27 @@ use tonic::body::Body;
 use tonic::codegen::Service;
 use tonic::codegen::http::{Request, Response};
 
+use super::error::ApiError;
 use crate::core::LoadError;
 
 /// Calls under this prefix need no token: probes must reach health without secrets.
 const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
 /// Calls under this prefix need an admin token.
 const ADMIN_PREFIX: &str = "/textanalysis.v1.Admin/";
+
+/// Why the configured tokens cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token file cannot be read.
+    #[error(transparent)]
+    Read(#[from] LoadError),
+    /// The token file holds no token.
+    #[error("{0}: holds no token (one a line)")]
+    Empty(String),
+    /// A token holds whitespace (its length is given, never the token).
+    #[error("an auth token holds whitespace ({0} characters long); tokens are single words")]
+    Whitespace(usize),
+}
 
 /// The accepted tokens, as digests.
 #[derive(Clone)]
@@ -40,7 +55,7 @@ impl BearerTokens {
     /// Tokens from `file` (one a line; blank lines and lines starting with `#` are skipped)
     /// and from `list` (comma-separated, as `TEXTANALYSIS_AUTH_TOKENS` holds them). `None` when
     /// neither names a token, so authentication stays off.
-    pub fn load(file: Option<&Path>, list: Option<&str>) -> Result<Option<Self>, LoadError> {
+    pub fn load(file: Option<&Path>, list: Option<&str>) -> Result<Option<Self>, TokenError> {
         let mut tokens: Vec<String> = Vec::new();
         if let Some(path) = file {
             let text = crate::core::read_text(path)?;
@@ -51,10 +66,7 @@ impl BearerTokens {
                 .map(str::to_owned)
                 .collect();
             if from_file.is_empty() {
-                return Err(LoadError::Config(format!(
-                    "{}: holds no token (one a line)",
-                    path.display()
-                )));
+                return Err(TokenError::Empty(path.display().to_string()));
             }
             tokens.extend(from_file);
         }
@@ -67,19 +79,17 @@ impl BearerTokens {
             );
         }
         if let Some(bad) = tokens.iter().find(|t| t.chars().any(char::is_whitespace)) {
-            return Err(LoadError::Config(format!(
-                "an auth token holds whitespace ({} characters long); tokens are single words",
-                bad.chars().count()
-            )));
+            return Err(TokenError::Whitespace(bad.chars().count()));
         }
         Ok((!tokens.is_empty()).then(|| Self {
             digests: Arc::new(tokens.iter().map(|t| digest(t.as_bytes())).collect()),
         }))
     }
 
-    /// Whether an `authorization` header value carries an accepted token.
+    /// Whether an `authorization` header value carries an accepted token. The scheme is
+    /// matched without regard to case (RFC 7235).
     fn accepts(&self, authorization: Option<&[u8]>) -> bool {
-        let Some(token) = authorization.and_then(|v| v.strip_prefix(b"Bearer ")) else {
+        let Some(token) = authorization.and_then(bearer_token) else {
             return false;
         };
         let presented = digest(token);
@@ -90,6 +100,13 @@ impl BearerTokens {
             })
             .into()
     }
+}
+
+/// The token of a `Bearer <token>` header value, the scheme in any case.
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    const SCHEME: &[u8] = b"bearer ";
+    let (scheme, token) = value.split_at_checked(SCHEME.len())?;
+    scheme.eq_ignore_ascii_case(SCHEME).then_some(token)
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -137,31 +154,34 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let path = request.uri().path();
-        let presented = || request.headers().get("authorization").map(|v| v.as_bytes());
+        // Two `authorization` headers are refused, whatever they hold: which one counts would
+        // otherwise depend on the order a proxy kept them in.
+        let presented = || {
+            let mut values = request.headers().get_all("authorization").iter();
+            match (values.next(), values.next()) {
+                (Some(value), None) => Some(value.as_bytes()),
+                _ => None,
+            }
+        };
         let refused = if path.starts_with(OPEN_PREFIX) {
             None
         } else if path.starts_with(ADMIN_PREFIX) {
             match &self.tokens.admin {
-                Some(admin) if !admin.accepts(presented()) => {
-                    Some(tonic::Status::permission_denied(
-                        "Admin calls need an admin token (`authorization: Bearer <admin token>`)",
-                    ))
-                }
+                Some(admin) if !admin.accepts(presented()) => Some(ApiError::PermissionDenied),
                 _ => None,
             }
         } else {
             match &self.tokens.clients {
-                Some(clients) if !clients.accepts(presented()) => {
-                    Some(tonic::Status::unauthenticated(
-                        "missing or unknown bearer token (send `authorization: Bearer <token>`)",
-                    ))
-                }
+                Some(clients) if !clients.accepts(presented()) => Some(ApiError::Unauthenticated),
                 _ => None,
             }
         };
         match refused {
             None => futures_util::future::Either::Left(self.inner.call(request)),
-            Some(status) => futures_util::future::Either::Right(ready(Ok(status.into_http()))),
+            Some(error) => futures_util::future::Either::Right(ready(Ok(tonic::Status::from(
+                error,
+            )
+            .into_http()))),
         }
     }
 }
@@ -178,7 +198,10 @@ mod tests {
         assert!(tokens.accepts(Some(b"Bearer alpha-token")));
         assert!(tokens.accepts(Some(b"Bearer beta-token")));
         assert!(!tokens.accepts(Some(b"Bearer alpha-toke")));
+        assert!(tokens.accepts(Some(b"bearer alpha-token")));
+        assert!(tokens.accepts(Some(b"BEARER beta-token")));
         assert!(!tokens.accepts(Some(b"alpha-token")));
+        assert!(!tokens.accepts(Some(b"Bearer")));
         assert!(!tokens.accepts(Some(b"Basic alpha-token")));
         assert!(!tokens.accepts(None));
         assert!(BearerTokens::load(None, Some(" , ")).unwrap().is_none());

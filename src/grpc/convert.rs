@@ -9,11 +9,12 @@ use crate::core::word_edits::WordEntry;
 use crate::core::{
     Analysis, AnalyzeOptions, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, Classification,
     ClassifyOptions, Deadline, DictionaryIdentity, Keyword, KeywordMethod, KeywordOptions,
-    SegmentMode, SegmentOptions, SourceKind, Token,
+    POS_TAG_RULE, SegmentMode, SegmentOptions, SourceKind, Token, is_pos_tag,
 };
 
 use super::error::FieldViolation;
 use super::pb;
+use super::wire::offset;
 
 /// The most keywords one request may ask for.
 pub(crate) const MAX_TOP_K: u32 = 1000;
@@ -23,8 +24,6 @@ pub(crate) const DEFAULT_TOP_K: u32 = 20;
 pub(crate) const MAX_BATCH: usize = 1000;
 /// The most part-of-speech tags in `allowed_pos`.
 pub(crate) const MAX_ALLOWED_POS: usize = 64;
-/// The longest part-of-speech tag accepted in `allowed_pos`.
-const MAX_POS_TAG_CHARS: usize = 16;
 
 /// Limits on what one request may ask of the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,14 +201,8 @@ impl Violations {
             );
         }
         for (i, tag) in allowed_pos.iter().enumerate() {
-            let valid = !tag.is_empty()
-                && tag.len() <= MAX_POS_TAG_CHARS
-                && tag.chars().all(|c| c.is_ascii_alphanumeric());
-            if !valid {
-                self.add(
-                    &format!("{prefix}allowed_pos[{i}]"),
-                    "a part-of-speech tag is 1 to 16 ASCII letters or digits, e.g. \"n\" or \"vn\"",
-                );
+            if !is_pos_tag(tag) {
+                self.add(&format!("{prefix}allowed_pos[{i}]"), POS_TAG_RULE);
             }
         }
         KeywordOptions {
@@ -299,11 +292,37 @@ impl pb::ClassifyRequest {
     }
 }
 
-/// Offsets fit in `u32` because the message size limit keeps texts far below 4 GiB.
-fn offset(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
+/// A request about one text, whose length is logged whether or not the request is valid.
+pub(crate) trait TextRequest {
+    /// The text to analyse.
+    fn text(&self) -> &str;
 }
 
+impl TextRequest for pb::SegmentRequest {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TextRequest for pb::ExtractKeywordsRequest {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TextRequest for pb::AnalyzeRequest {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl TextRequest for pb::ClassifyRequest {
+    fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Offsets fit in `u32` because the message size limit keeps texts far below 4 GiB.
 impl From<&Token<'_>> for pb::Token {
     fn from(t: &Token<'_>) -> Self {
         Self {

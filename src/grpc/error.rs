@@ -3,10 +3,13 @@
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
 //! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
 //! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, DEADLINE_EXCEEDED when
-//! the call's deadline passes first, UNAVAILABLE while draining, and INTERNAL only for a bug in
-//! the server (a panic in the analysis), never for anything a client sent. Admin calls add
-//! FAILED_PRECONDITION (a dictionary file the server cannot load; word edits without a state
-//! directory) and UNAVAILABLE (a word edit that could not be saved, so was not applied).
+//! the call's deadline passes first, UNAUTHENTICATED and PERMISSION_DENIED for missing or wrong
+//! tokens (see `auth`), and INTERNAL only for a bug in the server (a panic in the analysis),
+//! never for anything a client sent. Admin calls add FAILED_PRECONDITION (a dictionary file the
+//! server cannot load; word edits without a state directory) and UNAVAILABLE (a word edit that
+//! could not be saved, so was not applied). A draining server refuses nothing: it sends GOAWAY
+//! (see `server`), so no status here means "shutting down". tonic's own rejections are
+//! re-coded in `status_codes`.
 
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
@@ -49,8 +52,10 @@ pub(crate) enum ApiError {
     Overloaded,
     /// The call's deadline (the client's `grpc-timeout` or the server's default) passed.
     DeadlineExceeded,
-    /// The server is shutting down and takes no new work.
-    Draining,
+    /// The call carries no accepted client token.
+    Unauthenticated,
+    /// An Admin call carries no accepted admin token.
+    PermissionDenied,
     /// The server is not in a state to do what was asked (a file it cannot load, no state
     /// directory); the operator must act first.
     FailedPrecondition(String),
@@ -173,9 +178,12 @@ impl From<ApiError> for Status {
                 "the call's deadline passed before its analysis finished (the client's \
                  grpc-timeout, or the server's --default-timeout-secs)",
             ),
-            ApiError::Draining => {
-                Status::unavailable("the server is shutting down; retry on another replica")
-            }
+            ApiError::Unauthenticated => Status::unauthenticated(
+                "missing or unknown bearer token (send `authorization: Bearer <token>`)",
+            ),
+            ApiError::PermissionDenied => Status::permission_denied(
+                "Admin calls need an admin token (`authorization: Bearer <admin token>`)",
+            ),
             ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
             ApiError::Unavailable(message) => Status::unavailable(message),
             ApiError::Internal(cause) => Status::internal(format!("analysis failed: {cause}")),

@@ -1,4 +1,4 @@
-//! The gRPC face of the core: `textanalysis.v1.TextAnalysis`.
+//! The gRPC face of the core: `textanalysis.v1.TextAnalysis` and `textanalysis.v1.Admin`.
 //!
 //! Handlers only validate and convert requests ([`convert`]), run the core on the bounded work
 //! pool ([`pool`]), and convert results back; [`error`] is the one place that turns failures
@@ -16,13 +16,13 @@ mod status_codes;
 mod track;
 pub mod wire;
 
-pub use admin::{AdminService, reload};
+pub use admin::AdminService;
 pub(crate) use auth::AuthLayer;
-pub use auth::BearerTokens;
+pub use auth::{BearerTokens, TokenError};
 pub use convert::Limits;
 pub use pool::{INLINE_MAX_CHARS, WorkPool};
 pub use service::TextAnalysisService;
-pub(crate) use status_codes::{client_fault, client_fault_codes};
+pub(crate) use status_codes::client_fault_codes;
 pub use track::Activity;
 pub(crate) use track::TrackCallsLayer;
 

@@ -125,7 +125,8 @@ impl WorkPool {
                         .map_err(|_| ApiError::DeadlineExceeded)?,
                     None => acquire.await,
                 };
-                acquired.map_err(|_| ApiError::Draining)?
+                // The semaphore is never closed, so this cannot fail.
+                acquired.map_err(|e| ApiError::Internal(e.to_string()))?
             }
         };
         if deadline.passed() {

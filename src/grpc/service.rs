@@ -11,13 +11,13 @@ use futures_util::future::join_all;
 use futures_util::{Stream, StreamExt};
 use tonic::Streaming;
 
-use super::convert::{Job, Limits, MAX_BATCH, Validated, client_deadline};
+use super::convert::{Job, Limits, MAX_BATCH, TextRequest, Validated, client_deadline};
 use super::error::{ApiError, FieldViolation};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
+use super::status_codes::client_fault;
 use super::wire;
 use crate::core::{Analyzer, Deadline};
-use crate::grpc;
 use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.TextAnalysis` service.
@@ -48,15 +48,15 @@ impl TextAnalysisService {
         analyse: fn(&Analyzer, &Job<Opts>, Deadline) -> Result<Resp, ApiError>,
     ) -> Result<Response<Resp>, Status>
     where
+        Req: TextRequest,
         Opts: Send + 'static,
         Resp: Send + 'static,
     {
         let started = Instant::now();
         let deadline = self.limits.deadline(request.metadata(), started);
-        let mut text_chars = 0;
+        let text_chars = request.get_ref().text().chars().count();
         let result = async {
             let job = validate(request.into_inner(), &self.limits)?;
-            text_chars = job.text.chars().count();
             let work = self.pool.run(text_chars, deadline, move |analyzer| {
                 analyse(analyzer, &job, deadline)
             });
@@ -94,7 +94,7 @@ fn log_call(
 ) {
     let code = error.map_or(tonic::Code::Ok, Status::code);
     let latency = started.elapsed();
-    metrics.record_call(method, code, latency, text_chars);
+    metrics.record_call(method, &format!("{code:?}"), latency, text_chars);
     let latency_ms = latency.as_secs_f64() * 1e3;
     if matches!(code, tonic::Code::Internal) {
         tracing::error!(
@@ -293,7 +293,7 @@ impl TextAnalysis for TextAnalysisService {
             .map(move |message| {
                 let (pool, log) = (pool.clone(), Arc::clone(&log));
                 async move {
-                    let request = message.map_err(grpc::client_fault)?;
+                    let request = message.map_err(client_fault)?;
                     let chars = request.text.chars().count();
                     if let Ok(mut log) = log.lock() {
                         log.documents += 1;
@@ -334,16 +334,19 @@ impl TextAnalysis for TextAnalysisService {
         &self,
         _request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
+        let started = Instant::now();
         let analyzer = self.pool.analyzer();
         let models = analyzer.models();
         let default = models.default_name();
-        Ok(Response::new(pb::ListModelsResponse {
+        let response = pb::ListModelsResponse {
             models: models
                 .iter()
                 .map(|m| pb::ModelInfo::new(m, Some(m.name.as_str()) == default))
                 .collect(),
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
             dictionary: Some(analyzer.identity().into()),
-        }))
+        };
+        log_call(&self.metrics, "ListModels", None, started, 0, 0);
+        Ok(Response::new(response))
     }
 }

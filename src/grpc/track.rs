@@ -1,6 +1,6 @@
-//! Calls in flight, for the drain. A TextAnalysis call is counted as in flight from its arrival
-//! until hyper has taken its whole response body, so the drain never closes a connection between
-//! a handler's return and its response being written.
+//! Calls in flight, for the drain and the `in_flight_calls` gauge. A TextAnalysis call is counted
+//! as in flight from its arrival until hyper has taken its whole response body, so the drain
+//! never closes a connection between a handler's return and its response being written.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -14,22 +14,37 @@ use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::codegen::{Bytes, Service};
 
+use crate::metrics::Metrics;
+
 /// The path prefix of the calls that count; health and reflection streams never hold a drain.
 const TRACKED_PREFIX: &str = "/textanalysis.v1.TextAnalysis/";
 
-/// What the server is doing, shared between the handlers and whoever runs the server: the
-/// number of calls in flight.
-#[derive(Debug, Clone, Default)]
+/// What the server is doing, shared between the tracking layer and whoever runs the server: the
+/// number of calls in flight, also kept in the metrics' gauge.
+#[derive(Debug, Clone)]
 pub struct Activity(Arc<ActivityState>);
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ActivityState {
     in_flight: AtomicUsize,
     /// Woken when the last call in flight finishes.
     idle: Notify,
+    /// Woken whenever a call arrives.
+    entered: Notify,
+    metrics: Arc<Metrics>,
 }
 
 impl Activity {
+    /// No call in flight yet; calls are also counted in `metrics`.
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self(Arc::new(ActivityState {
+            in_flight: AtomicUsize::new(0),
+            idle: Notify::new(),
+            entered: Notify::new(),
+            metrics,
+        }))
+    }
+
     /// Calls accepted and not yet answered (queued for a worker or running).
     pub fn in_flight(&self) -> usize {
         self.0.in_flight.load(Ordering::SeqCst)
@@ -46,9 +61,22 @@ impl Activity {
         }
     }
 
+    /// Completes once at least `n` calls are in flight.
+    pub async fn at_least(&self, n: usize) {
+        loop {
+            let entered = self.0.entered.notified();
+            if self.in_flight() >= n {
+                return;
+            }
+            entered.await;
+        }
+    }
+
     /// Counts a call as in flight until the returned guard is dropped.
     pub(crate) fn enter(&self) -> InFlight {
+        self.0.metrics.call_entered();
         self.0.in_flight.fetch_add(1, Ordering::SeqCst);
+        self.0.entered.notify_waiters();
         InFlight(self.clone())
     }
 }
@@ -59,6 +87,7 @@ pub(crate) struct InFlight(Activity);
 impl Drop for InFlight {
     fn drop(&mut self) {
         let state = &self.0.0;
+        state.metrics.call_left();
         if state.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
             state.idle.notify_waiters();
         }

@@ -45,7 +45,7 @@ fn varint_len(value: u32) -> usize {
 }
 
 /// An offset as the `uint32` fields carry it (texts are far shorter than 4 GiB).
-fn offset(n: usize) -> u32 {
+pub(super) fn offset(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 

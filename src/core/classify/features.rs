@@ -30,8 +30,8 @@ impl Default for FeatureSpec {
 /// A sparse feature vector: bucket indices with their values.
 pub(crate) type Sparse = Vec<(u32, f32)>;
 
-/// The feature hash, fixed for all time: a model's buckets depend on it. Bytes are folded
-/// eight at a time and characters one code point at a time, each with a multiply-xorshift
+/// The feature hash, fixed for all time: a model's buckets depend on it. Bytes are folded one
+/// at a time (FNV-1a) and characters and counts one value at a time with a multiply-xorshift
 /// mix: fast enough for the hundreds of features of every text.
 #[derive(Clone, Copy)]
 struct Hash(u64);

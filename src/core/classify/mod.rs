@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 pub use eval::{Evaluation, LabelScores};
 pub use features::FeatureSpec;
 pub use model::{FORMAT_VERSION, Header, Model, ModelError, TrainingRecord, content_hash};
-pub use train::{Example, Examples, Progress, TrainConfig, read_examples};
+pub use train::{Example, Examples, Progress, TrainConfig, TrainError, read_examples};
 
 pub(crate) use features::Counts;
 pub(crate) use train::train;

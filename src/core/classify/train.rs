@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::features::{Counts, FeatureSpec, Sparse};
 use super::model::{Header, Model, TrainingRecord, softmax};
-use crate::core::error::{LoadError, read_text};
+use crate::core::{LoadError, read_text};
 
 /// One labelled text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,27 +146,87 @@ impl SplitMix {
     }
 }
 
-/// Trains a multinomial logistic regression on the texts' features with AdaGrad and L2
-/// regularisation on the weights each example touches, and keeps the average of all steps'
-/// weights. Labels are sorted, so the same
-/// examples and settings always give the same model, byte for byte.
-pub(crate) fn train(
-    data: &[(Counts, String)],
-    config: &TrainConfig,
-    mut progress: impl FnMut(Progress),
-) -> Model {
+/// Why a model cannot be trained.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TrainError {
+    /// The learning rate is not a positive number.
+    #[error("the learning rate must be a positive finite number, not {0}")]
+    LearningRate(f32),
+    /// The L2 strength is negative or not a number.
+    #[error("the L2 strength must be zero or a positive finite number, not {0}")]
+    L2(f32),
+    /// The character n-gram range is empty.
+    #[error(
+        "the longest character n-gram ({max}) is shorter than the shortest ({min}); \
+         raise --max-char-ngram or lower --min-char-ngram"
+    )]
+    CharNgrams {
+        /// The shortest.
+        min: u8,
+        /// The longest.
+        max: u8,
+    },
+    /// There is nothing to learn from.
+    #[error("no examples")]
+    NoExamples,
+    /// Every example has the same label: a model would always answer it with probability 1.
+    #[error("every example is labelled `{0}`; a classifier needs at least two labels")]
+    OneLabel(String),
+    /// Extracting the examples' features failed (a thread panicked): a bug.
+    #[error("extracting features failed: {0}")]
+    Features(String),
+}
+
+impl TrainConfig {
+    /// Checks the settings before any work: a positive learning rate, a non-negative L2
+    /// strength, and a character n-gram range that is not empty.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(TrainError::LearningRate(self.learning_rate));
+        }
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(TrainError::L2(self.l2));
+        }
+        let (min, max) = (self.features.min_char_ngram, self.features.max_char_ngram);
+        if min > 0 && max < min {
+            return Err(TrainError::CharNgrams { min, max });
+        }
+        Ok(())
+    }
+}
+
+/// The labels, sorted, and each example's label as an index into them; at least two labels.
+fn labels_and_targets(data: &[(Counts, String)]) -> Result<(Vec<String>, Vec<usize>), TrainError> {
     let labels: Vec<String> = data
         .iter()
         .map(|(_, l)| l.clone())
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let targets: Vec<usize> = data
+    match labels.as_slice() {
+        [] => return Err(TrainError::NoExamples),
+        [only] => return Err(TrainError::OneLabel(only.clone())),
+        _ => {}
+    }
+    let targets = data
         .iter()
         .map(|(_, l)| labels.binary_search(l).unwrap_or(0))
         .collect();
-    let n_labels = labels.len();
-    let mut model = Model::zeros(Header {
+    Ok((labels, targets))
+}
+
+/// Trains a multinomial logistic regression on the texts' features with AdaGrad and L2
+/// regularisation on the weights each example touches, and keeps the average of all steps'
+/// weights. Labels are sorted, so the same examples and settings always give the same model,
+/// byte for byte.
+pub(crate) fn train(
+    data: &[(Counts, String)],
+    config: &TrainConfig,
+    mut progress: impl FnMut(Progress),
+) -> Result<Model, TrainError> {
+    config.validate()?;
+    let (labels, targets) = labels_and_targets(data)?;
+    let model = Model::zeros(Header {
         labels,
         features: config.features,
         training: TrainingRecord {
@@ -177,69 +237,111 @@ pub(crate) fn train(
             seed: config.seed,
         },
     });
-    let buckets = config.features.buckets as usize;
+    let mut sgd = AdaGrad::new(model, config);
     let vectors: Vec<Sparse> = data.iter().map(|(c, _)| c.vector()).collect();
-    let mut grad_sq = vec![1e-8f32; n_labels * buckets];
-    let mut bias_sq = vec![1e-8f32; n_labels];
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix(config.seed);
-    let mut p = vec![0.0f64; n_labels];
-    let lr = config.learning_rate;
-    // Polyak averaging of every step's weights, kept sparse: with `weighted_sum` holding
-    // t × (amount subtracted at step t), the mean of the weights after steps 1..=T is
-    // ((T + 1) × w_T + weighted_sum) / T.
-    let mut step = 0f64;
-    let mut weighted_sum = vec![0f64; n_labels * buckets];
-    let mut bias_sum = vec![0f64; n_labels];
     for epoch in 1..=config.epochs {
         rng.shuffle(&mut order);
         let (mut loss, mut right) = (0.0f64, 0usize);
         for &i in &order {
-            step += 1.0;
-            let x = &vectors[i];
-            let target = targets[i];
-            model.scores(x, &mut p);
-            let best = (0..n_labels)
-                .max_by(|&a, &b| p[a].total_cmp(&p[b]))
-                .unwrap_or(0);
-            right += usize::from(best == target);
-            softmax(&mut p);
-            loss -= p[target].max(1e-12).ln();
-            let (weights, bias) = model.weights_mut();
-            for k in 0..n_labels {
-                let g = (p[k] - f64::from(u8::from(k == target))) as f32;
-                for &(j, v) in x {
-                    let at = j as usize * n_labels + k;
-                    let grad = g * v + config.l2 * weights[at];
-                    grad_sq[at] += grad * grad;
-                    let delta = lr * grad / grad_sq[at].sqrt();
-                    weights[at] -= delta;
-                    weighted_sum[at] += step * f64::from(delta);
-                }
-                bias_sq[k] += g * g;
-                let delta = lr * g / bias_sq[k].sqrt();
-                bias[k] -= delta;
-                bias_sum[k] += step * f64::from(delta);
-            }
+            let (example_loss, correct) = sgd.step(&vectors[i], targets[i]);
+            loss += example_loss;
+            right += usize::from(correct);
         }
         progress(Progress {
             epoch,
             epochs: config.epochs,
-            loss: loss / data.len().max(1) as f64,
-            accuracy: right as f64 / data.len().max(1) as f64,
+            loss: loss / data.len() as f64,
+            accuracy: right as f64 / data.len() as f64,
         });
     }
-    if step > 0.0 {
-        let (weights, bias) = model.weights_mut();
-        for (w, sum) in weights
-            .iter_mut()
-            .chain(bias.iter_mut())
-            .zip(weighted_sum.iter().chain(&bias_sum))
-        {
-            *w = (((step + 1.0) * f64::from(*w) + sum) / step) as f32;
+    Ok(sgd.averaged())
+}
+
+/// The optimiser's state: the model's current weights, AdaGrad's sums of squared gradients,
+/// and what the average of every step's weights needs.
+struct AdaGrad {
+    model: Model,
+    n_labels: usize,
+    learning_rate: f32,
+    l2: f32,
+    grad_sq: Vec<f32>,
+    bias_sq: Vec<f32>,
+    /// Scratch room for the label scores of one example.
+    p: Vec<f64>,
+    /// Polyak averaging of every step's weights, kept sparse: with `weighted_sum` holding
+    /// t × (amount subtracted at step t), the mean of the weights after steps 1..=T is
+    /// ((T + 1) × w_T + weighted_sum) / T.
+    step: f64,
+    weighted_sum: Vec<f64>,
+    bias_sum: Vec<f64>,
+}
+
+impl AdaGrad {
+    fn new(model: Model, config: &TrainConfig) -> Self {
+        let n_labels = model.labels().len();
+        let weights = n_labels * config.features.buckets as usize;
+        Self {
+            model,
+            n_labels,
+            learning_rate: config.learning_rate,
+            l2: config.l2,
+            grad_sq: vec![1e-8; weights],
+            bias_sq: vec![1e-8; n_labels],
+            p: vec![0.0; n_labels],
+            step: 0.0,
+            weighted_sum: vec![0.0; weights],
+            bias_sum: vec![0.0; n_labels],
         }
     }
-    model
+
+    /// One step on example `x` labelled `target`: its loss and whether the model had it right
+    /// before the step.
+    fn step(&mut self, x: &Sparse, target: usize) -> (f64, bool) {
+        self.step += 1.0;
+        let (n_labels, lr, l2, step) = (self.n_labels, self.learning_rate, self.l2, self.step);
+        let p = &mut self.p;
+        self.model.scores(x, p);
+        let best = (0..n_labels)
+            .max_by(|&a, &b| p[a].total_cmp(&p[b]))
+            .unwrap_or(0);
+        softmax(p);
+        let loss = -p[target].max(1e-12).ln();
+        let (weights, bias) = self.model.weights_mut();
+        for k in 0..n_labels {
+            let g = (p[k] - f64::from(u8::from(k == target))) as f32;
+            for &(j, v) in x {
+                let at = j as usize * n_labels + k;
+                let grad = g * v + l2 * weights[at];
+                self.grad_sq[at] += grad * grad;
+                let delta = lr * grad / self.grad_sq[at].sqrt();
+                weights[at] -= delta;
+                self.weighted_sum[at] += step * f64::from(delta);
+            }
+            self.bias_sq[k] += g * g;
+            let delta = lr * g / self.bias_sq[k].sqrt();
+            bias[k] -= delta;
+            self.bias_sum[k] += step * f64::from(delta);
+        }
+        (loss, best == target)
+    }
+
+    /// The model with the average of every step's weights.
+    fn averaged(mut self) -> Model {
+        let step = self.step;
+        if step > 0.0 {
+            let (weights, bias) = self.model.weights_mut();
+            for (w, sum) in weights
+                .iter_mut()
+                .chain(bias.iter_mut())
+                .zip(self.weighted_sum.iter().chain(&self.bias_sum))
+            {
+                *w = (((step + 1.0) * f64::from(*w) + sum) / step) as f32;
+            }
+        }
+        self.model
+    }
 }
 
 #[cfg(test)]
@@ -290,11 +392,54 @@ mod tests {
             epochs: 30,
             ..TrainConfig::default()
         };
-        let model = train(&data, &config, |_| {});
+        let model = train(&data, &config, |_| {}).unwrap();
         for (i, (text, _)) in texts.iter().enumerate() {
             let p = model.probabilities(&model.vector(&[text], text));
             assert!(p[i] > 0.6, "{text}: {p:?}");
         }
-        assert_eq!(model.to_bytes(), train(&data, &config, |_| {}).to_bytes());
+        assert_eq!(
+            model.to_bytes(),
+            train(&data, &config, |_| {}).unwrap().to_bytes()
+        );
+    }
+
+    #[test]
+    fn unusable_settings_and_data_are_refused() {
+        let spec = FeatureSpec::default();
+        let one_label = vec![(spec.counts(&["好"], "好"), "a".to_owned()); 2];
+        let refused = |config: TrainConfig, data: &[(Counts, String)]| {
+            train(data, &config, |_| {}).unwrap_err()
+        };
+        let mut two = one_label.clone();
+        two.push((spec.counts(&["差"], "差"), "b".to_owned()));
+        for rate in [0.0, -0.1, f32::NAN, f32::INFINITY] {
+            let config = TrainConfig {
+                learning_rate: rate,
+                ..TrainConfig::default()
+            };
+            assert!(matches!(refused(config, &two), TrainError::LearningRate(_)));
+        }
+        let config = TrainConfig {
+            l2: -1.0,
+            ..TrainConfig::default()
+        };
+        assert_eq!(refused(config, &two), TrainError::L2(-1.0));
+        let config = TrainConfig {
+            features: FeatureSpec {
+                min_char_ngram: 3,
+                max_char_ngram: 2,
+                ..spec
+            },
+            ..TrainConfig::default()
+        };
+        assert_eq!(
+            refused(config, &two),
+            TrainError::CharNgrams { min: 3, max: 2 }
+        );
+        assert_eq!(
+            refused(TrainConfig::default(), &one_label),
+            TrainError::OneLabel("a".into())
+        );
+        assert_eq!(refused(TrainConfig::default(), &[]), TrainError::NoExamples);
     }
 }

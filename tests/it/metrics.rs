@@ -1,37 +1,16 @@
 //! Prometheus metrics over HTTP: calls by method and code, latency, text, shedding, in-flight
 //! calls, and what the server has loaded.
 
-mod common;
-
-use std::sync::Arc;
-
-use common::TestServer;
-use textanalysis::grpc::pb::{ClassifyRequest, SegmentRequest};
-use textanalysis::metrics::{self, Metrics};
-use textanalysis::server::ServerOptions;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-async fn scrape(addr: std::net::SocketAddr, path: &str) -> String {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
-}
+use crate::common::{TestServer, http_get as scrape};
+use textanalysis::grpc::pb::{ClassifyRequest, ListModelsRequest, SegmentRequest};
+use textanalysis::metrics;
 
 #[tokio::test]
 async fn metrics_count_calls_by_method_and_code() {
-    let metrics = Arc::new(Metrics::new());
-    metrics.describe(&common::analyzer());
-    let server = TestServer::with_options(ServerOptions {
-        metrics: Arc::clone(&metrics),
-        ..Default::default()
-    })
-    .await;
+    let server = TestServer::start().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(metrics::serve(listener, metrics, server.activity.clone()));
+    tokio::spawn(metrics::serve(listener, server.metrics.clone()));
 
     let mut client = server.client();
     for _ in 0..2 {
@@ -52,6 +31,7 @@ async fn metrics_count_calls_by_method_and_code() {
         })
         .await
         .unwrap_err();
+    client.list_models(ListModelsRequest {}).await.unwrap();
 
     let page = scrape(addr, "/metrics").await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
@@ -59,6 +39,9 @@ async fn metrics_count_calls_by_method_and_code() {
         r#"textanalysis_calls_total{method="Segment",code="Ok"} 2"#,
         r#"textanalysis_calls_total{method="Segment",code="InvalidArgument"} 1"#,
         r#"textanalysis_calls_total{method="Classify",code="NotFound"} 1"#,
+        r#"textanalysis_calls_total{method="ListModels",code="Ok"} 1"#,
+        // A refused call's text is counted too.
+        r#"textanalysis_text_chars_total{method="Classify"} 2"#,
         r#"textanalysis_call_duration_seconds_count{method="Segment"} 3"#,
         r#"textanalysis_text_chars_total{method="Segment"} 18"#,
         "textanalysis_shed_total 0",

@@ -1,12 +1,10 @@
 //! Classification: the default model out of the box, named models from a directory, the
 //! retraining guarantee, and bad input.
 
-mod common;
-
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use common::TestServer;
+use crate::common::TestServer;
 use textanalysis::core::classify::{self, Example, TrainConfig};
 use textanalysis::core::{Analyzer, AnalyzerConfig};
 use textanalysis::grpc::pb::{AnalyzeRequest, ClassifyOptions, ClassifyRequest, ListModelsRequest};
@@ -25,11 +23,13 @@ fn examples(name: &str) -> Vec<Example> {
 
 #[test]
 fn retraining_rebuilds_the_committed_model_byte_for_byte() {
-    let analyzer = common::analyzer();
+    let analyzer = crate::common::analyzer();
     let mut epochs = 0;
-    let model = analyzer.train(&examples("train.tsv"), &TrainConfig::default(), |_| {
-        epochs += 1
-    });
+    let model = analyzer
+        .train(&examples("train.tsv"), &TrainConfig::default(), |_| {
+            epochs += 1
+        })
+        .unwrap();
     assert_eq!(epochs, TrainConfig::default().epochs);
     let evaluation = analyzer.evaluate(&model, &examples("dev.tsv"));
     assert!(
@@ -192,9 +192,9 @@ async fn unknown_model_is_not_found_naming_what_exists() {
 }
 
 /// A directory holding one small three-label model, trained here.
-fn models_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("textanalysis-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn models_dir(test: &str) -> tempfile::TempDir {
+    let tmp = crate::common::temp_dir(test);
+    let dir = tmp.path();
     let data = [
         ("sport", "比赛 进球 球队 冠军 足球"),
         ("sport", "篮球 比赛 得分 球员"),
@@ -219,15 +219,18 @@ fn models_dir(test: &str) -> PathBuf {
         learning_rate: 0.5,
         ..TrainConfig::default()
     };
-    let model = common::analyzer().train(&examples, &config, |_| {});
+    let model = crate::common::analyzer()
+        .train(&examples, &config, |_| {})
+        .unwrap();
     std::fs::write(dir.join("topics.model"), model.to_bytes()).unwrap();
     std::fs::write(dir.join("README.txt"), "not a model: ignored").unwrap();
-    dir
+    tmp
 }
 
 #[tokio::test]
 async fn a_models_directory_adds_named_models() {
-    let dir = models_dir("named-models");
+    let tmp = models_dir("named-models");
+    let dir = tmp.path().to_path_buf();
     let analyzer = Analyzer::new(&AnalyzerConfig {
         models_dir: Some(dir.clone()),
         ..Default::default()
@@ -275,12 +278,12 @@ async fn a_models_directory_adds_named_models() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("missing"), "{err}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
 fn damaged_model_files_stop_start_up_naming_the_file() {
-    let dir = models_dir("damaged-models");
+    let tmp = models_dir("damaged-models");
+    let dir = tmp.path().to_path_buf();
     let good = std::fs::read(dir.join("topics.model")).unwrap();
     let mut future = good.clone();
     future[8] = 9;
@@ -308,5 +311,4 @@ fn damaged_model_files_stop_start_up_naming_the_file() {
         assert!(err.contains(name) && err.contains(reason), "{name}: {err}");
         std::fs::remove_file(path).unwrap();
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }

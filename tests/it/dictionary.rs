@@ -1,14 +1,12 @@
 //! Dictionaries that change while serving: custom IDF and stop words, reload, run-time word
 //! edits through the Admin service, and its guard. Real server, generated clients.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::TestServer;
+use crate::common::TestServer;
 use textanalysis::core::{AnalyzerConfig, LiveAnalyzer};
 use textanalysis::grpc::BearerTokens;
 use textanalysis::grpc::pb::admin_client::AdminClient;
@@ -17,7 +15,7 @@ use textanalysis::grpc::pb::{
     ReloadRequest, RemoveWordsRequest, SegmentOptions, SegmentRequest, WordEntry,
 };
 use textanalysis::metrics::Metrics;
-use textanalysis::server::ServerOptions;
+use textanalysis::server::Settings;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -27,13 +25,6 @@ use tonic_types::StatusExt;
 
 const ADMIN_TOKEN: &str = "admin-secret-token";
 const CLIENT_TOKEN: &str = "client-secret-token";
-
-fn temp_dir(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("textanalysis-dict-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -77,21 +68,20 @@ async fn start_counted(
     state_dir: Option<&Path>,
 ) -> (TestServer, Arc<Metrics>) {
     let live = LiveAnalyzer::start(config, state_dir).unwrap();
-    let metrics = Arc::new(Metrics::new());
     let server = TestServer::with_live(
         Arc::new(live),
-        ServerOptions {
+        Settings {
             admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
-            metrics: Arc::clone(&metrics),
             ..Default::default()
         },
     )
     .await;
+    let metrics = Arc::clone(&server.metrics);
     (server, metrics)
 }
 
 async fn words(server: &TestServer, text: &str) -> Vec<String> {
-    common::segment_words(server.channel.clone(), text).await
+    crate::common::segment_words(server.channel.clone(), text).await
 }
 
 async fn keywords(server: &TestServer, text: &str) -> Vec<String> {
@@ -112,7 +102,7 @@ async fn keywords(server: &TestServer, text: &str) -> Vec<String> {
 }
 
 async fn generation(server: &TestServer) -> u64 {
-    common::dictionary_info(server.channel.clone())
+    crate::common::dictionary_info(server.channel.clone())
         .await
         .generation
 }
@@ -121,14 +111,15 @@ const POLICY: &str = "人工智能发展需要政策支持。人工智能产业�
 
 #[tokio::test]
 async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
-    let dir = temp_dir("keywords");
+    let tmp = crate::common::temp_dir("keywords");
+    let dir = tmp.path();
     let builtin = start(AnalyzerConfig::default(), None).await;
     let before = keywords(&builtin, POLICY).await;
     assert_eq!(before[0], "人工智能", "{before:?}");
     assert!(before.contains(&"政策".to_owned()), "{before:?}");
 
     // Median IDF 1 (words missing from the table), 政策 100: 政策 leads.
-    let idf = write(&dir, "idf.txt", "政策 100\n人工智能 1\n发展 1\n");
+    let idf = write(dir, "idf.txt", "政策 100\n人工智能 1\n发展 1\n");
     let idf_config = AnalyzerConfig {
         idf: Some(idf.clone()),
         ..Default::default()
@@ -136,7 +127,7 @@ async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
     let with_idf = start(idf_config, None).await;
     assert_eq!(keywords(&with_idf, POLICY).await[0], "政策");
 
-    let stop = write(&dir, "stop.txt", "人工智能\n");
+    let stop = write(dir, "stop.txt", "人工智能\n");
     let stop_config = AnalyzerConfig {
         stop_words: Some(stop),
         ..Default::default()
@@ -147,7 +138,7 @@ async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
     assert_eq!(after[0], before[1]);
 
     // ListModels names both files with their hashes.
-    let info = common::dictionary_info(with_idf.channel.clone()).await;
+    let info = crate::common::dictionary_info(with_idf.channel.clone()).await;
     assert_eq!(info.generation, 1);
     assert_eq!(info.files.len(), 1);
     assert_eq!(info.files[0].path, idf.display().to_string());
@@ -157,7 +148,6 @@ async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
     for server in [builtin, with_idf, with_stop] {
         server.shutdown().await;
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
@@ -174,7 +164,7 @@ async fn admin_is_unimplemented_without_an_admin_token_and_guarded_with_one() {
     let live = LiveAnalyzer::start(AnalyzerConfig::default(), None).unwrap();
     let on = TestServer::with_live(
         Arc::new(live),
-        ServerOptions {
+        Settings {
             admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
             auth: BearerTokens::load(None, Some(CLIENT_TOKEN)).unwrap(),
             ..Default::default()
@@ -209,8 +199,9 @@ async fn admin_is_unimplemented_without_an_admin_token_and_guarded_with_one() {
 
 #[tokio::test]
 async fn word_edits_change_segmentation_at_once_and_are_saved() {
-    let dir = temp_dir("edits");
-    let server = start(AnalyzerConfig::default(), Some(&dir)).await;
+    let tmp = crate::common::temp_dir("edits");
+    let dir = tmp.path();
+    let server = start(AnalyzerConfig::default(), Some(dir)).await;
     let mut admin = admin(&server, ADMIN_TOKEN);
     let text = "我来到北京清华大学参加云原生大会";
     let before = words(&server, text).await;
@@ -285,10 +276,9 @@ async fn word_edits_change_segmentation_at_once_and_are_saved() {
     let saved = std::fs::read_to_string(dir.join("word-edits.state")).unwrap();
     assert!(saved.contains("add\t云原生\t-\tnz\n") && saved.contains("remove\t清华大学\n"));
     server.shutdown().await;
-    let restarted = start(AnalyzerConfig::default(), Some(&dir)).await;
+    let restarted = start(AnalyzerConfig::default(), Some(dir)).await;
     assert_eq!(words(&restarted, text).await, after_remove);
     restarted.shutdown().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn violations(status: &Status) -> Vec<String> {
@@ -311,8 +301,9 @@ fn entry(word: &str, freq: Option<u64>, tag: &str) -> WordEntry {
 
 #[tokio::test]
 async fn every_rejected_edit_names_its_entry_and_applies_nothing() {
-    let dir = temp_dir("rejected");
-    let server = start(AnalyzerConfig::default(), Some(&dir)).await;
+    let tmp = crate::common::temp_dir("rejected");
+    let dir = tmp.path();
+    let server = start(AnalyzerConfig::default(), Some(dir)).await;
     let mut admin = admin(&server, ADMIN_TOKEN);
 
     let err = admin
@@ -384,7 +375,6 @@ async fn every_rejected_edit_names_its_entry_and_applies_nothing() {
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("--state-dir"), "{}", err.message());
     stateless.shutdown().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 fn admin_of(server: &TestServer) -> Admin {
@@ -393,16 +383,17 @@ fn admin_of(server: &TestServer) -> Admin {
 
 #[tokio::test]
 async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
-    let dir = temp_dir("reload");
-    let dict = write(&dir, "user.dict", "云原生 5 nz\n");
-    let idf = write(&dir, "idf.txt", "政策 100\n人工智能 1\n发展 1\n");
+    let tmp = crate::common::temp_dir("reload");
+    let dir = tmp.path();
+    let dict = write(dir, "user.dict", "云原生 5 nz\n");
+    let idf = write(dir, "idf.txt", "政策 100\n人工智能 1\n发展 1\n");
     let (server, metrics) = start_counted(
         AnalyzerConfig {
             user_dicts: vec![dict.clone()],
             idf: Some(idf.clone()),
             ..Default::default()
         },
-        Some(&dir),
+        Some(dir),
     )
     .await;
     let mut admin = admin_of(&server);
@@ -422,7 +413,7 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
     assert!(err.message().contains("idf.txt:2"), "{}", err.message());
     assert_eq!(generation(&server).await, 2);
     assert_eq!(keywords(&server, POLICY).await[0], "政策");
-    let page = metrics.encode(0);
+    let page = metrics.encode();
     for expected in [
         r#"textanalysis_dictionary_changes_total{change="reload",result="ok"} 1"#,
         r#"textanalysis_dictionary_changes_total{change="reload",result="error"} 1"#,
@@ -432,21 +423,21 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
         assert!(page.contains(expected), "missing {expected} in:\n{page}");
     }
     server.shutdown().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Calls run in a loop from several clients while the analyzer is reloaded and edited again
 /// and again: every call must succeed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
-    let dir = temp_dir("under-load");
-    let dict = write(&dir, "user.dict", "云原生 5 nz\n");
+    let tmp = crate::common::temp_dir("under-load");
+    let dir = tmp.path();
+    let dict = write(dir, "user.dict", "云原生 5 nz\n");
     let server = start(
         AnalyzerConfig {
             user_dicts: vec![dict],
             ..Default::default()
         },
-        Some(&dir),
+        Some(dir),
     )
     .await;
     let long: String = std::fs::read_to_string("seeds/000_0d2741181010ae04.txt")
@@ -456,10 +447,26 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
         .collect();
     let stop = Arc::new(AtomicBool::new(false));
     let (calls, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let answered = Arc::new(tokio::sync::Notify::new());
+    // Each swap happens only once the clients have made a few calls since the last one.
+    let calls_made = |more: usize| {
+        let (calls, answered) = (Arc::clone(&calls), Arc::clone(&answered));
+        let target = calls.load(Ordering::SeqCst) + more;
+        crate::common::within_limit("calls between swaps", async move {
+            loop {
+                let notified = answered.notified();
+                if calls.load(Ordering::SeqCst) >= target {
+                    return;
+                }
+                notified.await;
+            }
+        })
+    };
     let mut clients = Vec::new();
     for i in 0..4 {
         let mut client = server.client();
         let (stop, calls, failures) = (stop.clone(), calls.clone(), failures.clone());
+        let answered = Arc::clone(&answered);
         let text = if i % 2 == 0 {
             "我来到北京清华大学参加云原生大会".to_owned()
         } else {
@@ -475,7 +482,8 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
                         ..Default::default()
                     })
                     .await;
-                calls.fetch_add(1, Ordering::Relaxed);
+                calls.fetch_add(1, Ordering::SeqCst);
+                answered.notify_waiters();
                 if let Err(status) = result {
                     eprintln!("failed during a swap: {status:?}");
                     failures.fetch_add(1, Ordering::Relaxed);
@@ -487,7 +495,7 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
     let mut times = Vec::new();
     const RELOADS: u64 = 6;
     for round in 0..RELOADS {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        calls_made(20).await;
         let started = Instant::now();
         match round % 3 {
             0 => drop(admin.reload(ReloadRequest {}).await.unwrap()),
@@ -510,7 +518,7 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
         }
         times.push(started.elapsed());
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    calls_made(20).await;
     stop.store(true, Ordering::Relaxed);
     for client in clients {
         client.await.unwrap();
@@ -524,5 +532,4 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
     assert!(calls > 4 * RELOADS as usize, "{calls} calls");
     assert_eq!(generation(&server).await, 1 + RELOADS);
     server.shutdown().await;
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,8 +1,6 @@
 //! The `textanalysis` binary as an operator runs it: configuration errors, the `health`
 //! subcommand, SIGTERM drain, and log lines that never contain request text.
 
-mod common;
-
 use std::future::Future;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -109,7 +107,7 @@ impl Drop for Running {
     }
 }
 
-fn health(addr: SocketAddr, service: &str) -> i32 {
+fn health(addr: impl ToString, service: &str) -> i32 {
     textanalysis(&["health", "--addr", &addr.to_string(), "--service", service])
         .status()
         .unwrap()
@@ -119,8 +117,9 @@ fn health(addr: SocketAddr, service: &str) -> i32 {
 
 #[test]
 fn bad_configuration_exits_with_code_2_and_one_line() {
-    let dir = std::env::temp_dir().join(format!("textanalysis-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = crate::common::temp_dir("cli");
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir).unwrap();
     let bad_dict = dir.join("bad.dict");
     std::fs::write(&bad_dict, "好词 5\n坏词 5 n extra\n").unwrap();
     let bad_dict = bad_dict.to_str().unwrap().to_owned();
@@ -135,10 +134,17 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
             "--max-text-chars".into(),
         ),
         (vec!["--log-format", "xml"], vec![], "--log-format".into()),
+        // A bad value from a variable is reported under the variable's name.
         (
             vec![],
             vec![("TEXTANALYSIS_WORKERS", "many")],
-            "--workers".into(),
+            "TEXTANALYSIS_WORKERS".into(),
+        ),
+        (vec!["--workers", "many"], vec![], "--workers".into()),
+        (
+            vec!["--auth-token-file", &missing],
+            vec![],
+            "missing.dict".into(),
         ),
         (vec!["--user-dict", &missing], vec![], "missing.dict".into()),
         (vec!["--user-dict", &bad_dict], vec![], "bad.dict:2".into()),
@@ -153,9 +159,14 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
             .unwrap();
         assert_eq!(output.status.code(), Some(2), "{args:?} {env:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(&expected), "{args:?}: {stderr}");
+        let naming = stderr.lines().filter(|l| l.contains(&expected)).count();
+        assert_eq!(
+            naming, 1,
+            "{args:?} {env:?}: one line naming {expected}:\n{stderr}"
+        );
+        // Nothing was served: configuration is checked before binding.
+        assert!(!stderr.contains("serving"), "{stderr}");
     }
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 #[test]
@@ -165,6 +176,8 @@ fn serves_from_the_environment_and_reports_health() {
     assert_eq!(health(running.addr, ""), 0);
     assert_eq!(health(running.addr, "textanalysis.v1.TextAnalysis"), 0);
     assert_eq!(health(running.addr, "no.such.Service"), 1);
+    // Probes in compose and Kubernetes name the host.
+    assert_eq!(health(format!("localhost:{}", running.addr.port()), ""), 0);
     running.signal("INT");
     let (code, _) = running.wait();
     assert_eq!(code, 0);
@@ -234,15 +247,10 @@ async fn sigterm_drains_calls_in_flight_and_exits_zero() {
     );
 }
 
-fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("textanalysis-{test}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn train_and_eval_from_the_command_line() {
-    let dir = temp_dir("train-cli");
+    let tmp = crate::common::temp_dir("train-cli");
+    let dir = tmp.path();
     let input = dir.join("topics.txt");
     // fastText format, three labels, one of them with a single example.
     std::fs::write(
@@ -348,7 +356,6 @@ fn train_and_eval_from_the_command_line() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.model"), "{stderr}");
-    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// Runs `textanalysis-load` against `addr` for half a second and returns its JSON summary.
@@ -372,7 +379,8 @@ fn the_load_client_counts_only_grpc_ok_as_success() {
     assert!(good["p99_us"].as_u64().unwrap() > 0, "{good}");
 
     // Every call answers HTTP 200 with INVALID_ARGUMENT in its trailers: all count as failed.
-    let dir = temp_dir("load-client");
+    let tmp = crate::common::temp_dir("load-client");
+    let dir = tmp.path();
     let long = dir.join("long.txt");
     std::fs::write(&long, "长".repeat(60)).unwrap();
     let bad = load(server.addr, &["--texts", long.to_str().unwrap()]);
@@ -388,7 +396,8 @@ fn the_load_client_counts_only_grpc_ok_as_success() {
 
 #[test]
 fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
-    let dir = temp_dir("auth");
+    let tmp = crate::common::temp_dir("auth");
+    let dir = tmp.path();
     let file = dir.join("tokens");
     std::fs::write(&file, "# operators\nfile-token-0123456789\n\n").unwrap();
     let mut running = Running::start(
@@ -467,8 +476,9 @@ fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
 
 #[test]
 fn tls_from_files_and_the_health_check_over_tls() {
-    let dir = temp_dir("tls");
-    let pki = common::pki();
+    let tmp = crate::common::temp_dir("tls");
+    let dir = tmp.path();
+    let pki = crate::common::pki();
     let write = |name: &str, pem: String| {
         let path = dir.join(name);
         std::fs::write(&path, pem).unwrap();
@@ -503,7 +513,10 @@ fn tls_from_files_and_the_health_check_over_tls() {
     .output()
     .unwrap();
     assert_eq!(output.status.code(), Some(2), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("TLS"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("TLS"), "{stderr}");
+    // The key is checked before any port is bound.
+    assert!(!stderr.contains("serving"), "{stderr}");
 }
 
 /// An Admin call with the admin token.
@@ -521,7 +534,7 @@ async fn segment_words(addr: SocketAddr, text: &str) -> Vec<String> {
         .connect()
         .await
         .unwrap();
-    common::segment_words(channel, text).await
+    crate::common::segment_words(channel, text).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -529,7 +542,8 @@ async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
     use textanalysis::grpc::pb::admin_client::AdminClient;
     use textanalysis::grpc::pb::{AddWordsRequest, WordEntry};
 
-    let dir = temp_dir("durable");
+    let tmp = crate::common::temp_dir("durable");
+    let dir = tmp.path();
     let _ = std::fs::remove_file(dir.join("word-edits.state"));
     let token_file = dir.join("admin.tokens");
     std::fs::write(&token_file, "# operators\nadmin-token-1\n").unwrap();
@@ -583,7 +597,7 @@ async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
         .connect()
         .await
         .unwrap();
-    let info = common::dictionary_info(channel).await;
+    let info = crate::common::dictionary_info(channel).await;
     assert_eq!((info.generation, info.added_words), (2, 1));
     assert_eq!(info.files[0].entries, 2);
 
@@ -606,5 +620,4 @@ async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("checksum mismatch"), "{stderr}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,15 +1,53 @@
-//! Starts the real server on 127.0.0.1:0 in-process and connects the generated client.
-
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different part of this module
+//! What the tests share: the real server on 127.0.0.1:0 in-process with the generated client,
+//! temporary directories, test texts, and certificates made at test time.
 
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer};
+use textanalysis::grpc::Activity;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
-use textanalysis::server::{self, ServerOptions};
+use textanalysis::metrics::Metrics;
+use textanalysis::server::{self, Server, Settings};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use tonic::transport::Channel;
+
+/// How long any wait in a test may take before the test fails instead of hanging.
+pub const WAIT_LIMIT: Duration = Duration::from_secs(30);
+
+/// Waits for `future`, failing the test if it takes longer than [`WAIT_LIMIT`].
+pub async fn within_limit<T>(what: &str, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(WAIT_LIMIT, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: not done within {WAIT_LIMIT:?}"))
+}
+
+/// A temporary directory for one test, removed when dropped.
+pub fn temp_dir(test: &str) -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix(&format!("textanalysis-{test}-"))
+        .tempdir()
+        .unwrap()
+}
+
+/// A seed document repeated `times`: long enough to be cut into several pieces.
+pub fn long_text(times: usize) -> String {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let one = std::fs::read_to_string(seeds.join("000_0d2741181010ae04.txt")).unwrap();
+    one.repeat(times)
+}
+
+/// `GET path` over HTTP/1.1 from `addr`: the whole response, headers included.
+pub async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
 
 /// The analyzer with built-in data, built once per test binary.
 pub fn analyzer() -> Arc<Analyzer> {
@@ -22,37 +60,39 @@ pub fn analyzer() -> Arc<Analyzer> {
 /// A running server and a channel to it.
 pub struct TestServer {
     pub channel: Channel,
-    pub activity: textanalysis::grpc::Activity,
+    pub activity: Activity,
+    pub metrics: Arc<Metrics>,
     pub addr: std::net::SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), server::ServeError>>,
 }
 
 impl TestServer {
-    /// Starts a server with default options.
+    /// Starts a server with default settings.
     pub async fn start() -> Self {
-        Self::with_options(ServerOptions::default()).await
+        Self::with_options(Settings::default()).await
     }
 
-    /// Starts a server with `options`; it is listening when this returns (no sleeps).
-    pub async fn with_options(options: ServerOptions) -> Self {
-        Self::with_analyzer(analyzer(), options).await
+    /// Starts a server with `settings`; it is listening when this returns (no sleeps).
+    pub async fn with_options(settings: Settings) -> Self {
+        Self::with_analyzer(analyzer(), settings).await
     }
 
     /// Starts a server over `analyzer` (reloads read the default configuration again).
-    pub async fn with_analyzer(analyzer: Arc<Analyzer>, options: ServerOptions) -> Self {
+    pub async fn with_analyzer(analyzer: Arc<Analyzer>, settings: Settings) -> Self {
         let live = LiveAnalyzer::with_analyzer(analyzer, AnalyzerConfig::default());
-        Self::with_live(Arc::new(live), options).await
+        Self::with_live(Arc::new(live), settings).await
     }
 
     /// Starts a server over `live`.
-    pub async fn with_live(live: Arc<LiveAnalyzer>, options: ServerOptions) -> Self {
+    pub async fn with_live(live: Arc<LiveAnalyzer>, settings: Settings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let activity = options.activity.clone();
         let (stop, stopped) = oneshot::channel::<()>();
-        let tls = options.tls.is_some();
-        let task = tokio::spawn(server::run(listener, live, options, async {
+        let tls = settings.tls.is_some();
+        let server = Server::new(live, settings).unwrap();
+        let (activity, metrics) = (server.activity(), server.metrics());
+        let task = tokio::spawn(server.run(listener, async {
             let _ = stopped.await;
         }));
         let endpoint = Channel::from_shared(format!("http://{addr}")).unwrap();
@@ -65,6 +105,7 @@ impl TestServer {
         Self {
             channel,
             activity,
+            metrics,
             addr,
             stop: Some(stop),
             task,
@@ -75,11 +116,10 @@ impl TestServer {
         TextAnalysisClient::new(self.channel.clone()).max_decoding_message_size(usize::MAX)
     }
 
-    /// Waits until `n` calls are in flight (received, queued or running).
+    /// Waits until `n` calls are in flight (received, queued or running); fails the test
+    /// if that does not happen within [`WAIT_LIMIT`].
     pub async fn wait_for_in_flight(&self, n: usize) {
-        while self.activity.in_flight() < n {
-            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-        }
+        within_limit("calls in flight", self.activity.at_least(n)).await;
     }
 
     /// Starts the drain, as SIGTERM does.

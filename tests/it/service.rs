@@ -1,8 +1,6 @@
 //! The TextAnalysis service end to end: real server on 127.0.0.1:0, generated client.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use textanalysis::grpc::pb::{
     self, AnalyzeRequest, ExtractKeywordsRequest, KeywordMethod, KeywordOptions, SegmentMode,
     SegmentOptions, SegmentRequest,
@@ -244,7 +242,7 @@ async fn allowed_pos_restricts_candidates() {
         .into_inner();
     assert_eq!(response.keywords.len(), 10);
     let tagged = textanalysis::core::Analyzer::segment(
-        &common::analyzer(),
+        &crate::common::analyzer(),
         &seed("002_42c0c996b8dd257d.txt"),
         &textanalysis::core::SegmentOptions {
             with_pos: true,
@@ -352,8 +350,9 @@ async fn analyze_equals_the_separate_calls() {
 
 #[tokio::test]
 async fn user_dictionary_changes_segmentation() {
-    let dir = std::env::temp_dir().join(format!("textanalysis-userdict-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = crate::common::temp_dir("userdict");
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("user.dict");
     std::fs::write(&path, "杭研大厦 nt\n").unwrap();
     let analyzer = textanalysis::core::Analyzer::new(&textanalysis::core::AnalyzerConfig {
@@ -375,5 +374,4 @@ async fn user_dictionary_changes_segmentation() {
     let last = response.tokens.last().unwrap();
     assert_eq!((last.word.as_str(), last.pos.as_str()), ("杭研大厦", "nt"));
     server.shutdown().await;
-    std::fs::remove_dir_all(dir).unwrap();
 }

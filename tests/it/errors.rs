@@ -1,15 +1,13 @@
 //! Bad input gets a clear status with the offending field named, never a panic or INTERNAL,
 //! and the server keeps serving afterwards.
 
-mod common;
-
-use common::TestServer;
+use crate::common::{TestServer, long_text};
 use std::time::{Duration, Instant};
 use textanalysis::grpc::Limits;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, SegmentOptions, SegmentRequest,
 };
-use textanalysis::server::ServerOptions;
+use textanalysis::server::Settings;
 use tonic::Code;
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic_health::pb::HealthCheckRequest;
@@ -39,7 +37,7 @@ async fn assert_serving(server: &TestServer) {
 
 #[tokio::test]
 async fn bad_fields_are_invalid_argument_naming_each_field() {
-    let server = TestServer::with_options(ServerOptions {
+    let server = TestServer::with_options(Settings {
         limits: Limits {
             max_text_chars: 10,
             ..Default::default()
@@ -128,7 +126,7 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
 
 #[tokio::test]
 async fn oversized_message_is_resource_exhausted() {
-    let server = TestServer::with_options(ServerOptions {
+    let server = TestServer::with_options(Settings {
         max_message_bytes: 1024,
         ..Default::default()
     })
@@ -264,13 +262,6 @@ async fn hostile_but_valid_text_is_analysed() {
     server.shutdown().await;
 }
 
-/// A long text that takes a worker a good while to tag.
-fn long_text() -> String {
-    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
-    let one = std::fs::read_to_string(seeds.join("000_0d2741181010ae04.txt")).unwrap();
-    one.repeat(20)
-}
-
 fn tagging(text: &str) -> SegmentRequest {
     SegmentRequest {
         text: text.to_owned(),
@@ -321,13 +312,13 @@ async fn call_with_grpc_timeout(
 
 #[tokio::test]
 async fn deadlines_end_calls_with_deadline_exceeded_and_free_the_worker() {
-    let server = TestServer::with_options(ServerOptions {
+    let server = TestServer::with_options(Settings {
         workers: 1,
         ..Default::default()
     })
     .await;
     let mut client = server.client();
-    let text = long_text();
+    let text = long_text(20);
     let started = Instant::now();
     client.segment(tagging(&text)).await.unwrap();
     let full = started.elapsed();
@@ -360,7 +351,7 @@ async fn deadlines_end_calls_with_deadline_exceeded_and_free_the_worker() {
 
 #[tokio::test]
 async fn the_server_default_timeout_applies_without_a_client_deadline() {
-    let server = TestServer::with_options(ServerOptions {
+    let server = TestServer::with_options(Settings {
         limits: Limits {
             default_timeout: Some(Duration::from_millis(5)),
             ..Default::default()
@@ -369,7 +360,7 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
     })
     .await;
     let mut client = server.client();
-    let status = client.segment(tagging(&long_text())).await.unwrap_err();
+    let status = client.segment(tagging(&long_text(20))).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     // Short work finishes well within it.
     client.segment(tagging("我来到北京清华大学")).await.unwrap();
@@ -377,7 +368,7 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
     let results = client
         .analyze_batch(textanalysis::grpc::pb::AnalyzeBatchRequest {
             documents: vec![AnalyzeRequest {
-                text: long_text(),
+                text: long_text(20),
                 segment: Some(SegmentOptions {
                     with_pos: true,
                     ..Default::default()

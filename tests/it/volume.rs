@@ -1,9 +1,7 @@
 //! Batch and streaming analysis: order, ids, per-document errors, and equality with single
 //! calls.
 
-mod common;
-
-use common::TestServer;
+use crate::common::TestServer;
 use textanalysis::grpc::pb::{
     AnalyzeBatchRequest, AnalyzeRequest, ClassifyOptions, KeywordOptions, SegmentOptions,
 };

@@ -1,0 +1,172 @@
+//! What an analyzer is built from: the built-in data (jieba's dictionary, the default model),
+//! the files an operator names ([`AnalyzerConfig`]), and what they held when read ([`Sources`]).
+
+use std::path::PathBuf;
+
+use jieba_rs::Jieba;
+
+use super::classify::ModelSet;
+use super::files::content_lines;
+use super::posseg::PosHmm;
+use super::{IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
+
+/// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
+pub const BUILTIN_MODEL_NAME: &str = "sentiment";
+
+#[cfg(builtin_model)]
+const BUILTIN_MODEL: Option<&[u8]> = Some(include_bytes!("../../models/sentiment.model"));
+#[cfg(not(builtin_model))]
+const BUILTIN_MODEL: Option<&[u8]> = None;
+
+/// jieba's dictionary (see `data/jieba/README.md`), embedded in the binary.
+pub(crate) const BUILTIN_DICT: &str = include_str!("../../data/jieba/dict.txt");
+
+/// Names the built-in dictionary in [`DictionaryIdentity`].
+pub const BUILTIN_DICT_NAME: &str = "jieba dict.txt (as in jieba-rs 0.11.0)";
+
+/// The SHA-256 of the built-in dictionary, in hex (a unit test keeps it true).
+pub const BUILTIN_DICT_SHA256: &str =
+    "139519822fe8ab9e10d9d07e68ea0451045380aedaf54ecc51e2a28c6b42a13f";
+
+/// A jieba-rs segmenter with the built-in dictionary and nothing else, as every analyzer's
+/// starts out (also what the benchmarks compare the server with).
+pub fn builtin_jieba() -> Jieba {
+    jieba_with_dict(BUILTIN_DICT)
+}
+
+pub(crate) fn jieba_with_dict(dict: &str) -> Jieba {
+    let mut jieba = Jieba::empty();
+    // The built-in dictionary is well-formed (a unit test loads it), and so is any selection of
+    // its lines, so loading cannot fail.
+    let _ = jieba.load_dict(&mut dict.as_bytes());
+    jieba
+}
+
+/// Files that extend or replace the built-in data.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzerConfig {
+    /// User dictionaries in jieba's `word [freq] [tag]` format, applied in order.
+    pub user_dicts: Vec<PathBuf>,
+    /// An IDF table in jieba's `word idf` format, replacing the built-in one (as Python
+    /// jieba's `set_idf_path`).
+    pub idf: Option<PathBuf>,
+    /// Stop words, one a line, added to the built-in ones (as Python jieba's
+    /// `set_stop_words`).
+    pub stop_words: Option<PathBuf>,
+    /// A directory of `*.model` files, each one model named by its file stem; a file named
+    /// `sentiment.model` replaces the built-in model.
+    pub models_dir: Option<PathBuf>,
+    /// The model used when a request names none; `sentiment` when not set.
+    pub default_model: Option<String>,
+}
+
+/// What kind of file an analyzer read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceKind {
+    /// A user dictionary (`--user-dict`).
+    UserDict,
+    /// An IDF table (`--idf`).
+    Idf,
+    /// A stop-word list (`--stop-words`).
+    StopWords,
+}
+
+/// A dictionary, IDF or stop-word file as it was when read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// What the file is.
+    pub kind: SourceKind,
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The SHA-256 of its bytes, in hex.
+    pub content_hash: String,
+    /// How many entries (lines that are not blank) it holds.
+    pub entries: usize,
+}
+
+/// Everything an analyzer is built from except the run-time word edits: the files' contents as
+/// they were when read, so that a word edit rebuilds the segmenter without reading them again
+/// (only a reload does).
+#[derive(Debug)]
+pub struct Sources {
+    pub(crate) files: Vec<SourceFile>,
+    pub(crate) user_dicts: Vec<Vec<user_dict::Entry>>,
+    pub(crate) idf: IdfTable,
+    pub(crate) stop_words: StopWords,
+    pub(crate) models: ModelSet,
+    pub(crate) pos_hmm: PosHmm,
+}
+
+impl Sources {
+    /// Reads the files `config` names. A file that cannot be read or parsed is an error naming
+    /// it (and the line at fault).
+    pub fn load(config: &AnalyzerConfig) -> Result<Self, LoadError> {
+        let mut files = Vec::new();
+        let mut read = |kind, path: &PathBuf| -> Result<String, LoadError> {
+            let text = read_text(path)?;
+            files.push(SourceFile {
+                kind,
+                path: path.clone(),
+                content_hash: sha256_hex(text.as_bytes()),
+                entries: content_lines(&text).count(),
+            });
+            Ok(text)
+        };
+        let mut user_dicts = Vec::new();
+        for path in &config.user_dicts {
+            user_dicts.push(user_dict::parse(&read(SourceKind::UserDict, path)?, path)?);
+        }
+        let idf = match &config.idf {
+            Some(path) => IdfTable::parse(&read(SourceKind::Idf, path)?, path)?,
+            None => IdfTable::builtin(),
+        };
+        let stop_words = match &config.stop_words {
+            Some(path) => StopWords::with_file_text(&read(SourceKind::StopWords, path)?),
+            None => StopWords::builtin(),
+        };
+        let mut models = ModelSet::default();
+        if let Some(bytes) = BUILTIN_MODEL {
+            models
+                .insert_bytes(BUILTIN_MODEL_NAME, "<built-in>", bytes)
+                .map_err(|e| LoadError::Model {
+                    path: PathBuf::from("<built-in sentiment.model>"),
+                    reason: e.to_string(),
+                })?;
+        }
+        if let Some(dir) = &config.models_dir {
+            models.load_dir(dir)?;
+        }
+        let default = config
+            .default_model
+            .as_deref()
+            .unwrap_or(BUILTIN_MODEL_NAME);
+        if let Err(reason) = models.set_default(default) {
+            // Without models (a build without the built-in one) classification is simply
+            // unavailable; naming a default that is not there is a configuration error.
+            if config.default_model.is_some() {
+                return Err(LoadError::Config(reason));
+            }
+        }
+        Ok(Self {
+            files,
+            user_dicts,
+            idf,
+            stop_words,
+            models,
+            pos_hmm: PosHmm::builtin(),
+        })
+    }
+}
+
+/// Which dictionary an analyzer serves: shown by `ListModels` and the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictionaryIdentity {
+    /// Counts the analyzers swapped in since start-up (the first is 1).
+    pub generation: u64,
+    /// The files read, in the order applied.
+    pub files: Vec<SourceFile>,
+    /// Words added at run time.
+    pub added_words: usize,
+    /// Words removed at run time.
+    pub removed_words: usize,
+}

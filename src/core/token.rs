@@ -1,0 +1,30 @@
+//! [`Token`]: one word of a text, with its offsets.
+
+/// One word of a text, borrowed from it, with its offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token<'a> {
+    /// The word, a slice of the text.
+    pub word: &'a str,
+    /// Start offset in Unicode code points.
+    pub start: usize,
+    /// End offset (exclusive) in Unicode code points.
+    pub end: usize,
+    /// Start offset in UTF-8 bytes.
+    pub byte_start: usize,
+    /// End offset (exclusive) in UTF-8 bytes.
+    pub byte_end: usize,
+    /// The part-of-speech tag, when asked for.
+    pub pos: Option<&'a str>,
+}
+
+/// jieba-rs's tokens as ours (untagged).
+pub(crate) fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> impl Iterator<Item = Token<'_>> {
+    tokens.into_iter().map(|t| Token {
+        word: t.word,
+        start: t.start,
+        end: t.end,
+        byte_start: t.byte_start,
+        byte_end: t.byte_end,
+        pos: None,
+    })
+}

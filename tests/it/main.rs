@@ -1,0 +1,19 @@
+//! The integration tests, in one binary (one link of the crate and its embedded data, instead
+//! of one per file). Each module is one concern; `common` holds what they share.
+
+#![allow(unreachable_pub)]
+
+mod binary;
+mod classify;
+mod common;
+mod container;
+mod dictionary;
+mod errors;
+mod grpcurl;
+mod lifecycle;
+mod metrics;
+mod parity;
+mod security;
+mod service;
+mod tls;
+mod volume;
