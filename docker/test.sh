@@ -8,8 +8,12 @@
 # then only successes). Everything is brought down at the end, also on failure. The last line
 # gives the figures.
 #
+# Each run has its own compose project name, image tag and a free port on 127.0.0.1, so runs
+# never collide with each other or with a deployment of the user's.
+#
 # Environment: GRPCURL (grpcurl binary; else from PATH, else pip-installed into target/),
-# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built), DOCKER_TEST_PORT (default 50151).
+# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built), DOCKER_TEST_PORT (default: a
+# free port).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,11 +23,15 @@ fail() {
   exit 1
 }
 
-project=textanalysis-test
-port=${DOCKER_TEST_PORT:-50151}
-image=textanalysis:test
+project=textanalysis-test-$$
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=${DOCKER_TEST_PORT:-$(free_port)}
+image=textanalysis:test-$$
 concurrency=8
-export TEXTANALYSIS_IMAGE=$image TEXTANALYSIS_PORT=$port
+# Published on the loopback interface only.
+export TEXTANALYSIS_IMAGE=$image TEXTANALYSIS_PORT=127.0.0.1:$port
 
 if docker compose version >/dev/null 2>&1; then
   compose_cmd=(docker compose)
@@ -39,6 +47,8 @@ cleanup() {
     compose logs --tail 30 >&2 2>&1 || true
   fi
   compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+  # Only the tag goes; the layers stay cached for the next build.
+  docker image rm "$image" >/dev/null 2>&1 || true
   exit $status
 }
 trap cleanup EXIT
