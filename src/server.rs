@@ -172,32 +172,9 @@ impl Server {
             .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
         let (v1, v1alpha) = reflection(admin.is_some());
         let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
-        let pool = WorkPool::new(
-            live,
-            settings.workers,
-            settings.max_queued,
-            Arc::clone(&metrics),
-        );
-        let analysis =
-            TextAnalysisServer::new(TextAnalysisService::new(pool, settings.limits, metrics))
-                .max_decoding_message_size(settings.max_message_bytes)
-                .max_encoding_message_size(usize::MAX);
-
+        let analysis = analysis_service(live, &settings, metrics);
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-        // tonic's builder leaves hyper's HTTP/2 protections off; set them explicitly.
-        let mut builder = TonicServer::builder()
-            .max_concurrent_streams(settings.max_concurrent_streams)
-            .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
-            .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
-            .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
-        if let Some(tls) = settings.tls.clone() {
-            builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
-        }
-        if let Some(age) = settings.max_connection_age {
-            builder = builder
-                .max_connection_age(age)
-                .max_connection_age_grace(settings.grace_period);
-        }
+        let builder = transport(&settings)?;
         let serve = builder
             .layer(
                 ServiceBuilder::new()
@@ -222,34 +199,82 @@ impl Server {
             result = &mut serve => return result.map_err(ServeError::from),
             () = shutdown => {}
         }
-        tracing::info!(grace_secs = settings.grace_period.as_secs_f64(), "draining");
-        let deadline = tokio::time::Instant::now() + settings.grace_period;
-        not_serving(&health).await;
-        // Stop accepting and send GOAWAY on every connection at once: clients and balancers in
-        // front (nginx, Envoy) open new calls elsewhere, while the calls this server has already
-        // taken run to completion. Refusing calls with an application-level UNAVAILABLE instead
-        // would reach the clients of a balancer as failures.
-        let _ = stop_tx.send(());
-        // The transport finishes once every connection is closed; open health Watch streams and
-        // slow readers can hold one open, so after the calls in flight are answered the
-        // connections get a moment to write them out, and whatever is left is dropped.
-        let calls_done = async {
-            activity.idle().await;
-            tokio::time::sleep(CLOSE_GRACE).await;
-        };
-        tokio::select! {
-            result = serve => result.map_err(ServeError::from)?,
-            () = calls_done => {
-                tracing::info!("calls answered; closing the connections still open (health watches)")
-            }
-            () = tokio::time::sleep_until(deadline) => tracing::warn!(
-                in_flight = activity.in_flight(),
-                "grace period over with calls in flight; closing their connections"
-            ),
-        }
-        tracing::info!("stopped");
-        Ok(())
+        drain(&health, stop_tx, serve, &activity, settings.grace_period).await
     }
+}
+
+/// The analysis service over `live`, its work on a pool sized by `settings`.
+fn analysis_service(
+    live: Arc<LiveAnalyzer>,
+    settings: &Settings,
+    metrics: Arc<Metrics>,
+) -> TextAnalysisServer<TextAnalysisService> {
+    let pool = WorkPool::new(
+        live,
+        settings.workers,
+        settings.max_queued,
+        Arc::clone(&metrics),
+    );
+    TextAnalysisServer::new(TextAnalysisService::new(pool, settings.limits, metrics))
+        .max_decoding_message_size(settings.max_message_bytes)
+        .max_encoding_message_size(usize::MAX)
+}
+
+/// tonic's server with the HTTP/2 protections, TLS and connection age `settings` ask for
+/// (tonic's builder leaves hyper's HTTP/2 protections off; they are set explicitly).
+fn transport(settings: &Settings) -> Result<TonicServer, ServeError> {
+    let mut builder = TonicServer::builder()
+        .max_concurrent_streams(settings.max_concurrent_streams)
+        .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
+        .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
+        .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT));
+    if let Some(tls) = settings.tls.clone() {
+        builder = builder.tls_config(tls).map_err(ServeError::Tls)?;
+    }
+    if let Some(age) = settings.max_connection_age {
+        builder = builder
+            .max_connection_age(age)
+            .max_connection_age_grace(settings.grace_period);
+    }
+    Ok(builder)
+}
+
+/// The drain: health turns NOT_SERVING, GOAWAY goes out on every connection (`stop`), the
+/// calls in flight finish, and after `grace` whatever is still open is dropped.
+async fn drain(
+    health: &HealthReporter,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serve: impl Future<Output = Result<(), tonic::transport::Error>>,
+    activity: &Activity,
+    grace: Duration,
+) -> Result<(), ServeError> {
+    tracing::info!(grace_secs = grace.as_secs_f64(), "draining");
+    let deadline = tokio::time::Instant::now() + grace;
+    not_serving(health).await;
+    // Stop accepting and send GOAWAY on every connection at once: clients and balancers in
+    // front (nginx, Envoy) open new calls elsewhere, while the calls this server has already
+    // taken run to completion. Refusing calls with an application-level UNAVAILABLE instead
+    // would reach the clients of a balancer as failures.
+    let _ = stop.send(());
+    // The transport finishes once every connection is closed; open health Watch streams and
+    // slow readers can hold one open, so after the calls in flight are answered the
+    // connections get a moment to write them out, and whatever is left is dropped.
+    let calls_done = async {
+        activity.idle().await;
+        tokio::time::sleep(CLOSE_GRACE).await;
+    };
+    tokio::select! {
+        result = serve => result.map_err(ServeError::from)?,
+        () = calls_done => {
+            tracing::info!("calls answered; closing the connections still open (health watches)")
+        }
+        () = tokio::time::sleep_until(deadline) => tracing::warn!(
+            in_flight = activity.in_flight(),
+            "grace period over with calls in flight; closing their connections"
+        ),
+    }
+    tracing::info!("stopped");
+    Ok(())
 }
 
 /// [`Server::new`] and [`Server::run`] in one, for callers that need no handle.

@@ -2,7 +2,7 @@
 //! classification.
 //!
 //! This module is a plain library over jieba-rs. It knows nothing of gRPC (no `tonic` or `prost`
-//! here): the service layer in [`crate::grpc`] validates requests, converts them into the option
+//! here): the service layer (`grpc`) validates requests, converts them into the option
 //! types defined here, and calls [`Analyzer`].
 
 mod analyzer;
