@@ -13,6 +13,7 @@ use crate::core::{AnalyzerConfig, LoadError, read_text};
 use crate::grpc::{BearerTokens, Limits, TokenError};
 use crate::server::Settings;
 use crate::telemetry::LogFormat;
+use crate::transport::ConnectionLimits;
 
 /// Why the serving configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +196,34 @@ pub struct ServeArgs {
     )]
     pub max_connection_age_secs: u64,
 
+    /// MiB of requests being received and answers not yet written that the server holds at
+    /// most, across all connections; past them, new calls are refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "TEXTANALYSIS_MEMORY_BUDGET_MB", default_value_t = 128,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub memory_budget_mb: u64,
+
+    /// MiB of answers one connection's client may leave unread before its new calls are
+    /// refused with RESOURCE_EXHAUSTED.
+    #[arg(long, env = "TEXTANALYSIS_MAX_UNREAD_MB", default_value_t = 16,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_unread_mb: u64,
+
+    /// Seconds a connection with answers unread may write nothing (its client stopped
+    /// reading) before it is closed, and its calls with it.
+    #[arg(long, env = "TEXTANALYSIS_STALL_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub stall_timeout_secs: u64,
+
+    /// Seconds a new connection has to send the HTTP/2 preface.
+    #[arg(long, env = "TEXTANALYSIS_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub handshake_timeout_secs: u64,
+
+    /// Seconds a connection may stay open with no call on it (0: no limit).
+    #[arg(long, env = "TEXTANALYSIS_IDLE_TIMEOUT_SECS", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub idle_timeout_secs: u64,
+
     /// Seconds that calls in flight may take to finish after SIGTERM or SIGINT.
     #[arg(long, env = "TEXTANALYSIS_SHUTDOWN_GRACE_SECS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(0..=3600))]
@@ -280,6 +309,14 @@ impl ServeArgs {
             max_concurrent_streams: self.max_concurrent_streams,
             max_connection_age: (self.max_connection_age_secs > 0)
                 .then(|| Duration::from_secs(self.max_connection_age_secs)),
+            memory_budget_bytes: saturate(self.memory_budget_mb << 20),
+            connections: ConnectionLimits {
+                handshake_timeout: Duration::from_secs(self.handshake_timeout_secs),
+                idle_timeout: (self.idle_timeout_secs > 0)
+                    .then(|| Duration::from_secs(self.idle_timeout_secs)),
+                stall_timeout: Duration::from_secs(self.stall_timeout_secs),
+                max_pending_answer_bytes: saturate(self.max_unread_mb << 20),
+            },
         })
     }
 }

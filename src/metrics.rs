@@ -11,7 +11,7 @@ use http_body_util::Full;
 use hyper::body::Bytes;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -21,7 +21,9 @@ use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 
+use crate::budget::MemoryBudget;
 use crate::core::Analyzer;
+use crate::transport::AcceptErrors;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -70,6 +72,9 @@ pub struct Metrics {
     latency: Histograms,
     text_chars: Family<MethodLabels, Counter>,
     shed: Counter,
+    accept_errors: Counter,
+    budget_used: Gauge,
+    budget: std::sync::OnceLock<MemoryBudget>,
     in_flight: Gauge,
     models: Family<ModelLabels, Gauge>,
     generation: Gauge,
@@ -98,6 +103,20 @@ impl Metrics {
         let text_chars = Family::<MethodLabels, Counter>::default();
         let shed = Counter::default();
         let in_flight = Gauge::default();
+        let accept_errors = Counter::default();
+        registry.register(
+            "accept_errors",
+            "Connections that could not be accepted (descriptors exhausted, say); the accept \
+             loop pauses after each",
+            accept_errors.clone(),
+        );
+        let budget_used = Gauge::default();
+        registry.register(
+            "memory_budget_used_bytes",
+            "Bytes of requests being received and answers not yet written, counted against \
+             --memory-budget-mb",
+            budget_used.clone(),
+        );
         registry.register(
             "calls",
             "Calls answered, by method and gRPC status code",
@@ -165,6 +184,9 @@ impl Metrics {
             latency,
             text_chars,
             shed,
+            accept_errors,
+            budget_used,
+            budget: std::sync::OnceLock::new(),
             in_flight,
             models,
             generation,
@@ -258,8 +280,17 @@ impl Metrics {
         self.in_flight.dec();
     }
 
+    /// Reports `budget`'s use in every page from now on.
+    pub fn watch_budget(&self, budget: MemoryBudget) {
+        let _ = self.budget.set(budget);
+    }
+
     /// The metrics in Prometheus's text format.
     pub fn encode(&self) -> String {
+        if let Some(budget) = self.budget.get() {
+            self.budget_used
+                .set(i64::try_from(budget.used()).unwrap_or(i64::MAX));
+        }
         let mut text = String::new();
         if let Ok(registry) = self.registry.lock() {
             // Writing into a String cannot fail.
@@ -269,14 +300,34 @@ impl Metrics {
     }
 }
 
-/// Serves `GET /metrics` on `listener` until the process ends.
+/// The most connections the metrics port serves at once; more are closed at once.
+const MAX_SCRAPE_CONNECTIONS: usize = 32;
+/// A scraper must send a request's headers within this long.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// A metrics connection is closed after this long, however busy.
+const MAX_SCRAPE_CONNECTION_AGE: Duration = Duration::from_secs(300);
+
+/// Serves `GET /metrics` on `listener` until the process ends. At most
+/// [`MAX_SCRAPE_CONNECTIONS`] connections are served at once, each must send its headers
+/// within [`HEADER_READ_TIMEOUT`], and none lives longer than [`MAX_SCRAPE_CONNECTION_AGE`].
 pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SCRAPE_CONNECTIONS));
     loop {
-        let Ok((stream, _)) = listener.accept().await else {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(error) => {
+                metrics.accept_failed(&error);
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
+            drop(stream);
             continue;
         };
         let metrics = Arc::clone(&metrics);
         tokio::spawn(async move {
+            let _slot = slot;
             let service = service_fn(move |request: Request<hyper::body::Incoming>| {
                 let response =
                     if request.method() == Method::GET && request.uri().path() == "/metrics" {
@@ -290,9 +341,17 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
                     };
                 std::future::ready(Ok::<_, Infallible>(response.unwrap_or_default()))
             });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(TokioIo::new(stream), service);
+            let _ = tokio::time::timeout(MAX_SCRAPE_CONNECTION_AGE, connection).await;
         });
+    }
+}
+
+impl AcceptErrors for Metrics {
+    fn accept_failed(&self, _error: &std::io::Error) {
+        self.accept_errors.inc();
     }
 }

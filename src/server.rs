@@ -11,6 +11,7 @@ use tonic_health::server::HealthReporter;
 use tonic_reflection::server::Builder as ReflectionBuilder;
 use tower::ServiceBuilder;
 
+use crate::budget::MemoryBudget;
 use crate::core::LiveAnalyzer;
 use crate::dictionary_changes::{self, Change};
 use crate::grpc::pb::admin_server::AdminServer;
@@ -19,7 +20,7 @@ use crate::grpc::{
     self, Activity, AdminService, BearerTokens, Limits, TextAnalysisService, WorkPool, pb,
 };
 use crate::metrics::Metrics;
-use crate::transport;
+use crate::transport::{self, AcceptErrors, ConnectionLimits};
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
@@ -57,6 +58,11 @@ pub struct Settings {
     /// Admin tokens: with them the `Admin` service is served and requires one; `None` leaves
     /// it off (UNIMPLEMENTED).
     pub admin: Option<BearerTokens>,
+    /// Bytes of requests being received and answers not yet written that the server holds at
+    /// most; past them new calls are refused (RESOURCE_EXHAUSTED).
+    pub memory_budget_bytes: usize,
+    /// Time limits and bounds on each connection.
+    pub connections: ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -72,6 +78,8 @@ impl Default for Settings {
             auth: None,
             admin: None,
             tls: None,
+            memory_budget_bytes: 128 << 20,
+            connections: ConnectionLimits::default(),
         }
     }
 }
@@ -109,6 +117,7 @@ pub struct Server {
     settings: Settings,
     metrics: Arc<Metrics>,
     activity: Activity,
+    budget: MemoryBudget,
 }
 
 impl Server {
@@ -123,11 +132,14 @@ impl Server {
         let metrics = Arc::new(Metrics::new());
         metrics.describe(&live.current());
         let activity = Activity::new(Arc::clone(&metrics));
+        let budget = MemoryBudget::new(settings.memory_budget_bytes);
+        metrics.watch_budget(budget.clone());
         Ok(Self {
             live,
             settings,
             metrics,
             activity,
+            budget,
         })
     }
 
@@ -161,6 +173,7 @@ impl Server {
             settings,
             metrics,
             activity,
+            budget,
         } = self;
         let (health, health_service) = tonic_health::server::health_reporter();
         health
@@ -172,13 +185,23 @@ impl Server {
             .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
         let (v1, v1alpha) = reflection(admin.is_some());
         let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
-        let analysis = analysis_service(live, &settings, metrics);
+        let analysis = analysis_service(live, &settings, Arc::clone(&metrics));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let builder = transport(&settings)?;
+        let connections = transport::incoming(
+            listener,
+            settings.connections,
+            budget.clone(),
+            Arc::clone(&metrics) as Arc<dyn AcceptErrors>,
+        );
         let serve = builder
             .layer(
                 ServiceBuilder::new()
-                    .map_response(grpc::client_fault_codes)
+                    .layer(grpc::GuardLayer {
+                        metrics,
+                        budget,
+                        limits: settings.limits,
+                    })
                     .layer(grpc::AuthLayer {
                         clients: settings.auth.clone(),
                         admin: settings.admin.clone(),
@@ -190,7 +213,7 @@ impl Server {
             .add_service(reflection_v1alpha)
             .add_service(analysis)
             .add_optional_service(admin)
-            .serve_with_incoming_shutdown(transport::incoming(listener), async {
+            .serve_with_incoming_shutdown(connections, async {
                 let _ = stop_rx.await;
             });
         tokio::pin!(serve);

@@ -1,47 +1,244 @@
-//! The TCP connections the server accepts: no Nagle delay, and a lingering close.
+//! The TCP connections the server accepts: no Nagle delay, a time limit on every phase of a
+//! connection's life, the answer bytes each has not yet written, a lingering close, and an
+//! accept loop that backs off when descriptors run out.
+//!
+//! Every connection is watched (see [`ConnectionLimits`]): one that has not sent the HTTP/2
+//! preface within the handshake timeout, one with answers pending and nothing written for the
+//! stall timeout (a client that stopped reading), and one with no call open for the idle
+//! timeout are closed. The answer bytes a connection has made and not yet written are counted
+//! in [`ConnectionState`] and in the server's [`MemoryBudget`].
 //!
 //! When a drained HTTP/2 connection has sent its last response, h2 shuts the socket down and
 //! drops it. If the client's last flow-control updates arrive after that, Linux answers them
 //! with a reset, and the client's kernel throws away response bytes it has not read yet: a
-//! large answer, fully written, is lost. [`LingeringClose`] sends FIN, then reads and discards
+//! large answer, fully written, is lost. The close therefore sends FIN, then reads and discards
 //! what the client still sends until it closes its side (or [`LINGER`] passes), as web servers
 //! do, so every written byte reaches the client.
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::transport::server::{Connected, TcpConnectInfo};
+use tonic::transport::server::Connected;
+
+use crate::budget::MemoryBudget;
 
 /// The longest a closing connection waits for the client to close its side.
 pub const LINGER: Duration = Duration::from_secs(1);
 
-/// The connections accepted on `listener`, with `TCP_NODELAY` set and a lingering close.
+/// The client connection preface every HTTP/2 connection starts with (RFC 9113, 3.4).
+const PREFACE_LEN: u64 = 24;
+
+/// How often a connection's limits are checked.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// The first and the longest pause of the accept loop after an error (descriptors exhausted).
+const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration::from_secs(1));
+
+/// Time limits and bounds on each connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// The client must have sent the HTTP/2 preface within this long of the accept.
+    pub handshake_timeout: Duration,
+    /// A connection with no call open for this long is closed; `None`: never.
+    pub idle_timeout: Option<Duration>,
+    /// A connection with answers pending that writes nothing for this long (its client stopped
+    /// reading) is closed, and its calls with it.
+    pub stall_timeout: Duration,
+    /// Past this many answer bytes made and not yet written, the connection's new calls are
+    /// refused until it catches up.
+    pub max_pending_answer_bytes: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            handshake_timeout: Duration::from_secs(5),
+            idle_timeout: Some(Duration::from_secs(300)),
+            stall_timeout: Duration::from_secs(30),
+            max_pending_answer_bytes: 16 << 20,
+        }
+    }
+}
+
+/// What the server's layers know of one connection, shared through the request's
+/// [`ConnectionInfo`].
+#[derive(Debug)]
+pub struct ConnectionState {
+    budget: MemoryBudget,
+    limits: ConnectionLimits,
+    born: Instant,
+    /// Answer bytes made and not yet written.
+    pending: AtomicUsize,
+    /// Calls open on the connection.
+    open_calls: AtomicUsize,
+    /// Milliseconds after `born` of the last write, or of answers becoming pending.
+    last_write_ms: AtomicU64,
+    /// Milliseconds after `born` when the last call ended.
+    last_call_ms: AtomicU64,
+}
+
+impl ConnectionState {
+    fn new(budget: MemoryBudget, limits: ConnectionLimits) -> Self {
+        Self {
+            budget,
+            limits,
+            born: Instant::now(),
+            pending: AtomicUsize::new(0),
+            open_calls: AtomicUsize::new(0),
+            last_write_ms: AtomicU64::new(0),
+            last_call_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn since(&self, ms: &AtomicU64) -> Duration {
+        Duration::from_millis(self.now_ms().saturating_sub(ms.load(Ordering::Relaxed)))
+    }
+
+    /// `n` bytes of answer were made for this connection; they count until written.
+    pub fn answer_made(&self, n: usize) {
+        if self.pending.fetch_add(n, Ordering::Relaxed) == 0 {
+            self.last_write_ms.store(self.now_ms(), Ordering::Relaxed);
+        }
+        self.budget.hold(n);
+    }
+
+    /// `n` bytes were written to the socket: as many pending answer bytes are done.
+    fn written(&self, n: usize) {
+        let before = self
+            .pending
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |p| {
+                Some(p.saturating_sub(n))
+            })
+            .unwrap_or(0);
+        self.budget.release(before.min(n));
+        self.last_write_ms.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Answer bytes made and not yet written.
+    pub fn pending_answer_bytes(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Whether the connection's client is so far behind that its new calls are refused.
+    pub fn saturated(&self) -> bool {
+        self.pending_answer_bytes() > self.limits.max_pending_answer_bytes
+    }
+
+    /// Counts a call as open on the connection until the guard is dropped.
+    pub fn call_opened(self: &Arc<Self>) -> OpenCall {
+        self.open_calls.fetch_add(1, Ordering::Relaxed);
+        OpenCall(Arc::clone(self))
+    }
+
+    /// Why the connection must close now, if it must.
+    fn expired(&self, preface_read: bool) -> Option<&'static str> {
+        if !preface_read && self.born.elapsed() >= self.limits.handshake_timeout {
+            return Some("no HTTP/2 preface within the handshake timeout");
+        }
+        if self.pending_answer_bytes() > 0
+            && self.since(&self.last_write_ms) >= self.limits.stall_timeout
+        {
+            return Some("answers pending and nothing written within the stall timeout");
+        }
+        if let Some(idle) = self.limits.idle_timeout
+            && self.open_calls.load(Ordering::Relaxed) == 0
+            && self.since(&self.last_call_ms) >= idle
+        {
+            return Some("no call open within the idle timeout");
+        }
+        None
+    }
+}
+
+/// Keeps a call counted as open on its connection while it lives.
+#[derive(Debug)]
+pub struct OpenCall(Arc<ConnectionState>);
+
+impl Drop for OpenCall {
+    fn drop(&mut self) {
+        self.0
+            .last_call_ms
+            .store(self.0.now_ms(), Ordering::Relaxed);
+        self.0.open_calls.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What a request knows of its connection (in its extensions, also over TLS).
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    /// The client's address.
+    pub remote: Option<SocketAddr>,
+    /// The connection's shared state.
+    pub state: Arc<ConnectionState>,
+}
+
+/// Accept errors (descriptors exhausted, say), reported by [`incoming`].
+pub trait AcceptErrors: Send + Sync + 'static {
+    /// Called once per failed accept.
+    fn accept_failed(&self, error: &io::Error);
+}
+
+/// The connections accepted on `listener`, with `TCP_NODELAY` set, watched within `limits`,
+/// and their pending answers counted in `budget`. A failed accept is reported to `errors`
+/// (logged at most once a second) and the loop pauses, doubling from 5 ms to 1 s while
+/// accepts keep failing, instead of spinning; it resumes as soon as an accept succeeds.
 pub fn incoming(
     listener: TcpListener,
-) -> impl Stream<Item = io::Result<LingeringClose>> + Send + 'static {
-    TcpListenerStream::new(listener).map(|accepted| {
-        let stream = accepted?;
-        // Small answers go out at once instead of waiting for the client's delayed ACK.
-        stream.set_nodelay(true)?;
-        Ok(LingeringClose {
-            stream,
-            closing: Closing::Open,
-        })
+    limits: ConnectionLimits,
+    budget: MemoryBudget,
+    errors: Arc<dyn AcceptErrors>,
+) -> impl Stream<Item = io::Result<ServerConnection>> + Send + 'static {
+    let state = (listener, ACCEPT_BACKOFF.0, None::<Instant>);
+    futures_util::stream::unfold(state, move |(listener, mut backoff, mut warned)| {
+        let (budget, errors) = (budget.clone(), Arc::clone(&errors));
+        async move {
+            loop {
+                match listener.accept().await {
+                    Ok((stream, _)) => {
+                        // Small answers go out at once instead of waiting for the delayed ACK.
+                        if stream.set_nodelay(true).is_err() {
+                            continue;
+                        }
+                        let connection = ServerConnection::new(stream, limits, budget);
+                        return Some((Ok(connection), (listener, ACCEPT_BACKOFF.0, warned)));
+                    }
+                    Err(error) => {
+                        errors.accept_failed(&error);
+                        if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
+                            tracing::warn!(%error, pause_ms = backoff.as_millis(), "accept failed; pausing");
+                            warned = Some(Instant::now());
+                        }
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
+                    }
+                }
+            }
+        }
     })
 }
 
-/// A TCP stream whose shutdown waits for the peer to finish (see the module documentation).
+/// An accepted connection (see the module documentation).
 #[derive(Debug)]
-pub struct LingeringClose {
+pub struct ServerConnection {
     stream: TcpStream,
+    state: Arc<ConnectionState>,
+    /// Bytes read so far, up to the preface's length.
+    read: u64,
+    watch: Pin<Box<Sleep>>,
     closing: Closing,
 }
 
@@ -53,23 +250,74 @@ enum Closing {
     Closed,
 }
 
-impl AsyncRead for LingeringClose {
+impl ServerConnection {
+    fn new(stream: TcpStream, limits: ConnectionLimits, budget: MemoryBudget) -> Self {
+        Self {
+            stream,
+            state: Arc::new(ConnectionState::new(budget, limits)),
+            read: 0,
+            watch: Box::pin(tokio::time::sleep(
+                WATCH_EVERY.min(limits.handshake_timeout),
+            )),
+            closing: Closing::Open,
+        }
+    }
+
+    /// Checks the limits when the watch timer fires (and arms it again); an error closes the
+    /// connection.
+    fn watch(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        if !matches!(self.closing, Closing::Open) {
+            return Ok(());
+        }
+        while self.watch.as_mut().poll(cx).is_ready() {
+            if let Some(why) = self.state.expired(self.read >= PREFACE_LEN) {
+                tracing::info!(
+                    remote = ?self.stream.peer_addr().ok(),
+                    pending_answer_bytes = self.state.pending_answer_bytes(),
+                    "closing a connection: {why}"
+                );
+                return Err(io::Error::new(io::ErrorKind::TimedOut, why));
+            }
+            let next = tokio::time::Instant::now() + WATCH_EVERY;
+            self.watch.as_mut().reset(next);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ServerConnection {
+    fn drop(&mut self) {
+        // Answers never written are not held any more.
+        let pending = self.state.pending.swap(0, Ordering::Relaxed);
+        self.state.budget.release(pending);
+    }
+}
+
+impl AsyncRead for ServerConnection {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.stream).poll_read(cx, buf)
+        self.watch(cx)?;
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.stream).poll_read(cx, buf))?;
+        let n = (buf.filled().len() - before) as u64;
+        self.read = (self.read + n).min(PREFACE_LEN);
+        Poll::Ready(Ok(()))
     }
 }
 
-impl AsyncWrite for LingeringClose {
+impl AsyncWrite for ServerConnection {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.stream).poll_write(cx, buf)
+        self.watch(cx)?;
+        let n = ready!(Pin::new(&mut self.stream).poll_write(cx, buf))?;
+        self.state.written(n);
+        Poll::Ready(Ok(n))
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -103,10 +351,13 @@ impl AsyncWrite for LingeringClose {
     }
 }
 
-impl Connected for LingeringClose {
-    type ConnectInfo = TcpConnectInfo;
+impl Connected for ServerConnection {
+    type ConnectInfo = ConnectionInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.stream.connect_info()
+        ConnectionInfo {
+            remote: self.stream.peer_addr().ok(),
+            state: Arc::clone(&self.state),
+        }
     }
 }

@@ -56,6 +56,16 @@ impl Limits {
         client_deadline(metadata, arrived).earliest(self.default_deadline(arrived))
     }
 
+    /// The deadline of a call that arrived at `arrived` with the client's `timeout` (from
+    /// `grpc-timeout`; less a small margin) or the server's default, whichever is sooner.
+    pub(crate) fn deadline_for(&self, timeout: Option<Duration>, arrived: Instant) -> Deadline {
+        timeout
+            .map_or(Deadline::NONE, |t| {
+                Deadline::at(arrived + t.saturating_sub(DEADLINE_MARGIN))
+            })
+            .earliest(self.default_deadline(arrived))
+    }
+
     /// The server's default deadline for work that starts at `start`.
     pub(crate) fn default_deadline(&self, start: Instant) -> Deadline {
         self.default_timeout
@@ -76,9 +86,9 @@ pub(crate) fn client_deadline(metadata: &MetadataMap, arrived: Instant) -> Deadl
 }
 
 /// Parses a `grpc-timeout` header value: at most 8 digits and a unit (`H`, `M`, `S`, `m`, `u`,
-/// `n`), as the gRPC over HTTP/2 protocol defines it. A malformed value is ignored, as gRPC
-/// implementations do.
-fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+/// `n`), as the gRPC over HTTP/2 protocol defines it. The guard refuses a call whose value does
+/// not parse (INVALID_ARGUMENT), so handlers only ever see well-formed ones.
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
     if digits.is_empty() || digits.len() > 8 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;

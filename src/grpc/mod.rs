@@ -2,14 +2,16 @@
 //!
 //! Handlers only validate and convert requests ([`convert`]), run the core on the bounded work
 //! pool ([`pool`]), and convert results back; [`error`] is the one place that turns failures
-//! into `tonic::Status`. Two layers wrap every call: [`status_codes`] makes tonic's own
-//! rejections say they are the client's fault, and [`track`] counts calls in flight for the
-//! drain. [`admin`] is the `textanalysis.v1.Admin` service (reload, word edits).
+//! into `tonic::Status`. Layers wrap every call: [`guard`] holds it to the protocol, the memory
+//! budget and its deadline (and, through [`status_codes`], makes tonic's own rejections say they
+//! are the client's fault), [`auth`] checks tokens, and [`track`] counts calls in flight for
+//! the drain. [`admin`] is the `textanalysis.v1.Admin` service (reload, word edits).
 
 mod admin;
 mod auth;
 mod convert;
 mod error;
+mod guard;
 mod pool;
 mod service;
 mod status_codes;
@@ -20,9 +22,9 @@ pub use admin::AdminService;
 pub(crate) use auth::AuthLayer;
 pub use auth::{BearerTokens, TokenError};
 pub use convert::Limits;
+pub(crate) use guard::GuardLayer;
 pub use pool::{INLINE_MAX_CHARS, WorkPool};
 pub use service::TextAnalysisService;
-pub(crate) use status_codes::client_fault_codes;
 pub use track::Activity;
 pub(crate) use track::TrackCallsLayer;
 

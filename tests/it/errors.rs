@@ -342,9 +342,11 @@ async fn deadlines_end_calls_with_deadline_exceeded_and_free_the_worker() {
         "the cancelled work held the worker: {:?} against {full:?} for the whole text",
         started.elapsed()
     );
-    // A malformed grpc-timeout is ignored, as gRPC servers do.
-    let code = call_with_grpc_timeout(&server, SEGMENT, tagging("短文本"), "soon").await;
-    assert_eq!(code, Code::Ok);
+    // A malformed grpc-timeout is the client's mistake, said plainly.
+    for malformed in ["soon", "-1S", "123456789S", "5s", ""] {
+        let code = call_with_grpc_timeout(&server, SEGMENT, tagging("短文本"), malformed).await;
+        assert_eq!(code, Code::InvalidArgument, "{malformed:?}");
+    }
     assert_serving(&server).await;
     server.shutdown().await;
 }
