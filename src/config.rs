@@ -196,15 +196,16 @@ pub struct ServeArgs {
     )]
     pub max_connection_age_secs: u64,
 
-    /// MiB of requests being received and answers not yet written that the server holds at
-    /// most, across all connections; past them, new calls are refused with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "TEXTANALYSIS_MEMORY_BUDGET_MB", default_value_t = 128,
+    /// MiB of requests (received, or being analysed) and answers not yet written that the
+    /// server holds at most, across all connections; past them, new calls are refused with
+    /// RESOURCE_EXHAUSTED.
+    #[arg(long, env = "TEXTANALYSIS_MEMORY_BUDGET_MB", default_value_t = 96,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub memory_budget_mb: u64,
 
     /// MiB of answers one connection's client may leave unread before its new calls are
     /// refused with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "TEXTANALYSIS_MAX_UNREAD_MB", default_value_t = 16,
+    #[arg(long, env = "TEXTANALYSIS_MAX_UNREAD_MB", default_value_t = 8,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_unread_mb: u64,
 

@@ -78,7 +78,7 @@ impl Default for Settings {
             auth: None,
             admin: None,
             tls: None,
-            memory_budget_bytes: 128 << 20,
+            memory_budget_bytes: 96 << 20,
             connections: ConnectionLimits::default(),
         }
     }

@@ -65,7 +65,7 @@ impl Default for ConnectionLimits {
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Some(Duration::from_secs(300)),
             stall_timeout: Duration::from_secs(30),
-            max_pending_answer_bytes: 16 << 20,
+            max_pending_answer_bytes: 8 << 20,
         }
     }
 }
@@ -131,6 +131,11 @@ impl ConnectionState {
     /// Answer bytes made and not yet written.
     pub fn pending_answer_bytes(&self) -> usize {
         self.pending.load(Ordering::Relaxed)
+    }
+
+    /// The most answer bytes the connection may leave unread.
+    pub fn max_pending_answer_bytes(&self) -> usize {
+        self.limits.max_pending_answer_bytes
     }
 
     /// Whether the connection's client is so far behind that its new calls are refused.

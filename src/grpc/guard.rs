@@ -7,7 +7,8 @@
 //!   answer bytes unread than its bound, the call is refused at once with RESOURCE_EXHAUSTED.
 //! - The request body must arrive within the call's deadline (the client's `grpc-timeout` or
 //!   `--default-timeout-secs`, counted from the headers; for request streams the client's
-//!   alone), else DEADLINE_EXCEEDED; its bytes count against the budget while they are held.
+//!   alone), else DEADLINE_EXCEEDED. A unary request reserves its declared length in the budget
+//!   until its answer is done (tonic makes room for the whole message at once).
 //! - An `AnalyzeBatch` is read as it arrives: more documents than a call may carry is refused
 //!   before they are decoded, and the batch reserves room in the budget for its work.
 //! - tonic's own rejections get the code that says whose fault they are (`status_codes`).
@@ -34,10 +35,9 @@ use crate::budget::{MemoryBudget, Reservation};
 use crate::metrics::Metrics;
 use crate::transport::{ConnectionInfo, ConnectionState, OpenCall};
 
-/// Room an `AnalyzeBatch` reserves in the memory budget for each byte of its message: its
-/// decoded documents and the answers it makes (measured: a batch of short documents, analysed
-/// in full, peaks at about 30 times its message size).
-const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 32;
+/// Room an `AnalyzeBatch` reserves in the memory budget for each byte of its message, besides
+/// the message itself: its decoded documents and the answers it makes.
+const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
 
 const BATCH_PATH: &str = "/textanalysis.v1.TextAnalysis/AnalyzeBatch";
 
@@ -222,14 +222,17 @@ where
         } else {
             gate.limits.deadline_for(timeout, started).instant()
         };
-        let reservation = Arc::new(Mutex::new(None));
+        let reservation = Arc::new(Mutex::new(Vec::new()));
         let request = request.map(|inner| {
             Body::new(GuardedBody {
                 inner: Some(Box::pin(inner)),
                 budget: gate.budget.clone(),
-                held: 0,
+
                 deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into()))),
-                batch: (path == BATCH_PATH).then(BatchScan::default),
+                scan: (!streams_requests(&path)).then(|| BatchScan {
+                    count_documents: path == BATCH_PATH,
+                    ..BatchScan::default()
+                }),
                 reservation: Arc::clone(&reservation),
                 refusal: Some((gate.clone(), method.clone(), started)),
             })
@@ -260,6 +263,21 @@ where
                 })
                 .await
             };
+            // A client that leaves answers unread has its new ones dropped (and refused)
+            // rather than held: its connection holds at most its bound and one answer.
+            if let (Some(Some(Ok(frame))), Some(connection)) = (&first, &connection)
+                && let Some(data) = frame.data_ref()
+                && connection.pending_answer_bytes() > 0
+                && connection.pending_answer_bytes() + data.len()
+                    > connection.max_pending_answer_bytes()
+            {
+                let status = Status::resource_exhausted(format!(
+                    "this connection has {} bytes of answers its client has not read; read them \
+                     before starting more calls",
+                    connection.pending_answer_bytes()
+                ));
+                return Ok(gate.status_refusal(&method, status, started));
+            }
             let mut answer = CountedAnswer {
                 first: None,
                 inner,
@@ -280,12 +298,13 @@ where
 struct GuardedBody<B> {
     inner: Option<Pin<Box<B>>>,
     budget: MemoryBudget,
-    /// Bytes received and counted in the budget, released when the body is dropped.
-    held: usize,
     deadline: Option<Pin<Box<Sleep>>>,
-    batch: Option<BatchScan>,
-    /// Where a batch keeps its reservation for as long as its answer lives.
-    reservation: Arc<Mutex<Option<Reservation>>>,
+    /// A unary request's reading: its message's declared length is reserved in the budget
+    /// (tonic makes room for that much at once) until the call's answer is done, and a batch's
+    /// documents are counted. A request stream's messages are only held to the budget.
+    scan: Option<BatchScan>,
+    /// Where the call keeps its reservations for as long as its answer lives.
+    reservation: Arc<Mutex<Vec<Reservation>>>,
     /// What a refusal is logged with; taken by the first one.
     refusal: Option<(GuardLayer, String, Instant)>,
 }
@@ -303,12 +322,12 @@ impl<B> GuardedBody<B> {
         status
     }
 
-    /// Counts a data frame, and checks the budget and (for a batch) the documents.
+    /// Reads a data frame: reserves a unary request's declared length (more for a batch),
+    /// counts a batch's documents, and checks the budget.
     fn received(&mut self, data: &[u8]) -> Result<(), Status> {
-        self.budget.hold(data.len());
-        self.held += data.len();
-        if let Some(batch) = &mut self.batch {
-            match batch.feed(data) {
+        if let Some(scan) = &mut self.scan {
+            let batch = scan.count_documents;
+            match scan.feed(data) {
                 Err(count) => {
                     return Err(ApiError::InvalidArgument(vec![FieldViolation::new(
                         "documents",
@@ -320,33 +339,33 @@ impl<B> GuardedBody<B> {
                     .into());
                 }
                 Ok(Some(message_len)) => {
-                    let room = message_len.saturating_mul(BATCH_BYTES_PER_MESSAGE_BYTE);
+                    let factor = if batch {
+                        1 + BATCH_BYTES_PER_MESSAGE_BYTE
+                    } else {
+                        1
+                    };
+                    let room = message_len.saturating_mul(factor);
                     let reserved = self.budget.try_reserve(room).ok_or_else(|| {
                         Status::resource_exhausted(format!(
-                            "a batch of {message_len} bytes needs {room} bytes of the server's \
-                             memory budget, which other calls hold now; retry with backoff"
+                            "a request of {message_len} bytes needs {room} bytes of the \
+                             server's memory budget, which other calls hold now; retry with \
+                             backoff"
                         ))
                     })?;
                     if let Ok(mut slot) = self.reservation.lock() {
-                        *slot = Some(reserved);
+                        slot.push(reserved);
                     }
                 }
                 Ok(None) => {}
             }
         }
-        if self.budget.used() > self.budget.limit() {
+        if self.budget.exhausted() {
             return Err(Status::resource_exhausted(
                 "the server's memory budget is spent (requests arriving, answers not yet read); \
                  retry with backoff",
             ));
         }
         Ok(())
-    }
-}
-
-impl<B> Drop for GuardedBody<B> {
-    fn drop(&mut self) {
-        self.budget.release(self.held);
     }
 }
 
@@ -413,7 +432,7 @@ struct CountedAnswer {
     inner: Body,
     connection: Option<Arc<ConnectionState>>,
     _open: Option<OpenCall>,
-    _reservation: Arc<Mutex<Option<Reservation>>>,
+    _reservation: Arc<Mutex<Vec<Reservation>>>,
 }
 
 impl CountedAnswer {
@@ -468,6 +487,8 @@ impl HttpBody for CountedAnswer {
 /// message's top-level fields, counting field 1 (`documents`) without decoding it.
 #[derive(Debug, Default)]
 struct BatchScan {
+    /// Whether to read the message's fields (an `AnalyzeBatch`), or only its prefix.
+    count_documents: bool,
     state: Scan,
     /// The 5-byte gRPC message prefix, as it arrives.
     prefix: Vec<u8>,
@@ -513,7 +534,7 @@ impl BatchScan {
                         ]) as usize;
                         message_len = Some(len);
                         self.remaining = len;
-                        self.state = if len == 0 {
+                        self.state = if len == 0 || !self.count_documents {
                             Scan::Done
                         } else {
                             Scan::Key { value: 0, shift: 0 }
@@ -617,7 +638,10 @@ mod tests {
     fn documents_are_counted_before_decoding_in_any_cut() {
         for (documents, cut) in [(MAX_BATCH, 1), (MAX_BATCH, 7), (MAX_BATCH + 1, 3)] {
             let bytes = batch(documents);
-            let mut scan = BatchScan::default();
+            let mut scan = BatchScan {
+                count_documents: true,
+                ..BatchScan::default()
+            };
             let mut result = Ok(None);
             for chunk in bytes.chunks(cut) {
                 result = scan.feed(chunk);
@@ -644,7 +668,10 @@ mod tests {
             ],
         };
         let bytes = framed(&text.encode_to_vec());
-        let mut scan = BatchScan::default();
+        let mut scan = BatchScan {
+            count_documents: true,
+            ..BatchScan::default()
+        };
         assert_eq!(scan.feed(&bytes), Ok(Some(bytes.len() - 5)));
         assert_eq!(scan.documents, 3);
     }

@@ -293,7 +293,16 @@ impl TextAnalysis for TextAnalysisService {
             .map(move |message| {
                 let (pool, log) = (pool.clone(), Arc::clone(&log));
                 async move {
-                    let request = message.map_err(client_fault)?;
+                    let request = match message {
+                        Ok(request) => request,
+                        Err(status) => {
+                            let status = client_fault(status);
+                            if let Ok(mut log) = log.lock() {
+                                log.error = Some(status.clone());
+                            }
+                            return Err(status);
+                        }
+                    };
                     let chars = request.text.chars().count();
                     if let Ok(mut log) = log.lock() {
                         log.documents += 1;

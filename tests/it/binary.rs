@@ -26,15 +26,15 @@ fn textanalysis(args: &[&str]) -> Command {
 }
 
 /// A server process started with JSON logs on 127.0.0.1:0; its log lines arrive on `logs`.
-struct Running {
-    child: Child,
-    addr: SocketAddr,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
     logs: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Running {
-    fn start(extra: &[&str], env: &[(&str, &str)]) -> Self {
+    pub(crate) fn start(extra: &[&str], env: &[(&str, &str)]) -> Self {
         let mut args = vec!["--log-format", "json"];
         args.extend_from_slice(extra);
         let mut command = textanalysis(&args);
@@ -82,7 +82,7 @@ impl Running {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -91,7 +91,7 @@ impl Running {
     }
 
     /// Waits for the process to exit and returns its code and the rest of its log.
-    fn wait(mut self) -> (i32, Vec<String>) {
+    pub(crate) fn wait(mut self) -> (i32, Vec<String>) {
         let status = self.child.wait().unwrap();
         let rest: Vec<String> = self.logs.iter().collect();
         self.seen.extend(rest);

@@ -10,6 +10,7 @@ mod container;
 mod dictionary;
 mod errors;
 mod grpcurl;
+mod hostile;
 mod lifecycle;
 mod metrics;
 mod parity;

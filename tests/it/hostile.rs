@@ -1,0 +1,731 @@
+//! Hostile and broken clients, driven with a raw HTTP/2 client (the `h2` crate) as an attacker
+//! or a buggy client would: every row of the table in docs/operations.md ("Hostile clients"),
+//! each bounded in time and asserting its bound (status, connection closed, budget released,
+//! RSS of the real binary read from `/proc`), with a normal client served meanwhile.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use h2::client::SendRequest;
+use prost::Message;
+use textanalysis::grpc::pb::{AnalyzeBatchRequest, AnalyzeRequest, SegmentRequest};
+use textanalysis::grpc::{BearerTokens, Limits};
+use textanalysis::server::Settings;
+use textanalysis::transport::ConnectionLimits;
+use tokio::io::AsyncReadExt;
+use tonic::Code;
+use tonic::codegen::Bytes;
+
+use crate::common::{TestServer, long_text, within_limit};
+
+const SEGMENT: &str = "/textanalysis.v1.TextAnalysis/Segment";
+
+/// An HTTP/2 connection to `addr` made by `builder`.
+async fn connect_with(addr: SocketAddr, builder: h2::client::Builder) -> SendRequest<Bytes> {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = builder.handshake(tcp).await.unwrap();
+    tokio::spawn(connection);
+    client.ready().await.unwrap()
+}
+
+async fn connect(addr: SocketAddr) -> SendRequest<Bytes> {
+    connect_with(addr, h2::client::Builder::new()).await
+}
+
+fn request(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> http::Request<()> {
+    let mut builder = http::Request::post(format!("http://{addr}{path}"))
+        .header("te", "trailers")
+        .header("content-type", "application/grpc");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(()).unwrap()
+}
+
+/// A gRPC message with compressed flag `flag`, declaring `declared` bytes (its own length when
+/// `None`).
+fn framed(flag: u8, declared: Option<u32>, payload: &[u8]) -> Bytes {
+    let mut out = vec![flag];
+    out.extend(declared.unwrap_or(payload.len() as u32).to_be_bytes());
+    out.extend(payload);
+    out.into()
+}
+
+fn segment(text: &str) -> Vec<u8> {
+    SegmentRequest {
+        text: text.into(),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// What came back: the HTTP status, and the gRPC status if there was one.
+#[derive(Debug)]
+struct Answer {
+    http: u16,
+    grpc: Option<Code>,
+    message: String,
+    /// Response messages received before the status.
+    messages: usize,
+}
+
+/// Reads an answer in full (headers, data, trailers).
+async fn answer(response: h2::client::ResponseFuture) -> Answer {
+    let response = response.await.unwrap();
+    let http = response.status().as_u16();
+    let headers = response.headers().clone();
+    let mut body = response.into_body();
+    let mut data = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.unwrap();
+        let _ = body.flow_control().release_capacity(chunk.len());
+        data.extend_from_slice(&chunk);
+    }
+    let trailers = body.trailers().await.unwrap().unwrap_or_default();
+    let status = headers
+        .get("grpc-status")
+        .or_else(|| trailers.get("grpc-status"));
+    let message = headers
+        .get("grpc-message")
+        .or_else(|| trailers.get("grpc-message"))
+        .map(|m| m.to_str().unwrap_or_default().replace("%20", " "))
+        .unwrap_or_default();
+    let mut messages = 0;
+    let mut rest = data.as_slice();
+    while rest.len() >= 5 {
+        let len = u32::from_be_bytes([rest[1], rest[2], rest[3], rest[4]]) as usize;
+        rest = &rest[(5 + len).min(rest.len())..];
+        messages += 1;
+    }
+    Answer {
+        http,
+        grpc: status.map(|s| Code::from(s.to_str().unwrap().parse::<i32>().unwrap())),
+        message,
+        messages,
+    }
+}
+
+/// Sends `request` with `body` (ending the stream when `end`) and reads the answer.
+async fn call(
+    client: &mut SendRequest<Bytes>,
+    request: http::Request<()>,
+    body: Option<Bytes>,
+    end: bool,
+) -> Answer {
+    let (response, mut stream) = client.send_request(request, body.is_none() && end).unwrap();
+    if let Some(body) = body {
+        stream.reserve_capacity(body.len());
+        stream.send_data(body, end).unwrap();
+    }
+    within_limit("an answer", answer(response)).await
+}
+
+/// Whether a normal client is served at once.
+async fn served(server: &TestServer) {
+    let started = Instant::now();
+    let words = crate::common::segment_words(server.channel.clone(), "我来到北京清华大学").await;
+    assert_eq!(words, ["我", "来到", "北京", "清华大学"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn framing_mistakes_are_invalid_argument_logged_and_counted() {
+    let server = TestServer::start().await;
+    let mut client = connect(server.addr).await;
+    let payload = segment("我来到北京清华大学");
+    let cases: Vec<(&str, Option<Bytes>)> = vec![
+        ("compressed flag 2", Some(framed(2, None, &payload))),
+        ("compressed flag 255", Some(framed(255, None, &payload))),
+        (
+            "a length prefix longer than the body",
+            Some(framed(0, Some(payload.len() as u32 + 10), &payload)),
+        ),
+        (
+            "3 of the 5 prefix bytes",
+            Some(Bytes::from_static(&[0, 0, 0])),
+        ),
+        ("HEADERS with END_STREAM and no message", None),
+    ];
+    let count = cases.len();
+    for (case, body) in cases {
+        let answer = call(&mut client, request(server.addr, SEGMENT, &[]), body, true).await;
+        assert_eq!(
+            answer.grpc,
+            Some(Code::InvalidArgument),
+            "{case}: {answer:?}"
+        );
+    }
+    // A stream whose last message is cut short: the first is answered, then the mistake.
+    let mut stream_body = framed(
+        0,
+        None,
+        &AnalyzeRequest {
+            id: "1".into(),
+            text: "很好".into(),
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    )
+    .to_vec();
+    stream_body.extend_from_slice(&[0, 0, 0, 0, 9, 1, 2]);
+    let answer = call(
+        &mut client,
+        request(
+            server.addr,
+            "/textanalysis.v1.TextAnalysis/AnalyzeStream",
+            &[],
+        ),
+        Some(stream_body.into()),
+        true,
+    )
+    .await;
+    assert_eq!(answer.grpc, Some(Code::InvalidArgument), "{answer:?}");
+    assert_eq!(answer.messages, 1, "{answer:?}");
+    let counted =
+        format!(r#"textanalysis_calls_total{{method="Segment",code="InvalidArgument"}} {count}"#);
+    let stream = r#"textanalysis_calls_total{method="AnalyzeStream",code="InvalidArgument"} 1"#;
+    // The stream's line is written when the server drops it, just after its last answer.
+    within_limit("the calls counted", async {
+        loop {
+            let page = server.metrics.encode();
+            if page.contains(&counted) && page.contains(stream) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn requests_that_are_not_grpc_get_http_statuses_and_malformed_timeouts_a_clear_one() {
+    let server = TestServer::start().await;
+    let mut client = connect(server.addr).await;
+    let get = http::Request::get(format!("http://{}{SEGMENT}", server.addr))
+        .header("content-type", "application/grpc")
+        .body(())
+        .unwrap();
+    let answer = call(&mut client, get, None, true).await;
+    assert_eq!(answer.http, 405, "{answer:?}");
+    for content_type in [Some("text/plain"), Some("application/json"), None] {
+        let mut request = request(server.addr, SEGMENT, &[]);
+        match content_type {
+            Some(t) => drop(
+                request
+                    .headers_mut()
+                    .insert("content-type", t.parse().unwrap()),
+            ),
+            None => drop(request.headers_mut().remove("content-type")),
+        }
+        let body = framed(0, None, &segment("好"));
+        let answer = call(&mut client, request, Some(body), true).await;
+        assert_eq!(answer.http, 415, "{content_type:?}: {answer:?}");
+    }
+    for timeout in ["-1S", "garbage", "999999999S"] {
+        let request = request(server.addr, SEGMENT, &[("grpc-timeout", timeout)]);
+        let body = framed(0, None, &segment("好"));
+        let answer = call(&mut client, request, Some(body), true).await;
+        assert_eq!(
+            answer.grpc,
+            Some(Code::InvalidArgument),
+            "{timeout}: {answer:?}"
+        );
+        assert!(answer.message.contains("grpc-timeout"), "{answer:?}");
+    }
+    let page = server.metrics.encode();
+    assert!(page.contains(r#"code="Http415"} 3"#), "{page}");
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_request_that_never_ends_gets_deadline_exceeded_at_its_deadline() {
+    let server = TestServer::with_options(Settings {
+        limits: Limits {
+            default_timeout: Some(Duration::from_secs(1)),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let mut client = connect(server.addr).await;
+    for headers in [&[][..], &[("grpc-timeout", "500m")][..]] {
+        let started = Instant::now();
+        // A complete message, but the stream is never ended.
+        let body = framed(0, None, &segment("我来到北京清华大学"));
+        let answer = call(
+            &mut client,
+            request(server.addr, SEGMENT, headers),
+            Some(body),
+            false,
+        )
+        .await;
+        assert_eq!(
+            answer.grpc,
+            Some(Code::DeadlineExceeded),
+            "{headers:?}: {answer:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_batch_over_the_limit_is_refused_before_its_documents_are_decoded() {
+    let server = TestServer::start().await;
+    let mut client = connect(server.addr).await;
+    // A million empty documents: 2 MB that would decode into a million structs.
+    let batch = AnalyzeBatchRequest {
+        documents: vec![AnalyzeRequest::default(); 1_000_000],
+    };
+    let started = Instant::now();
+    let answer = call(
+        &mut client,
+        request(
+            server.addr,
+            "/textanalysis.v1.TextAnalysis/AnalyzeBatch",
+            &[],
+        ),
+        Some(framed(0, None, &batch.encode_to_vec())),
+        true,
+    )
+    .await;
+    assert_eq!(answer.grpc, Some(Code::InvalidArgument), "{answer:?}");
+    assert!(answer.message.contains("documents"), "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    served(&server).await;
+    server.shutdown().await;
+}
+
+fn short_limits() -> ConnectionLimits {
+    ConnectionLimits {
+        handshake_timeout: Duration::from_millis(500),
+        idle_timeout: Some(Duration::from_secs(1)),
+        stall_timeout: Duration::from_secs(1),
+        max_pending_answer_bytes: 1 << 20,
+    }
+}
+
+#[tokio::test]
+async fn connections_without_a_preface_and_idle_ones_are_closed() {
+    let server = TestServer::with_options(Settings {
+        connections: short_limits(),
+        ..Default::default()
+    })
+    .await;
+    let started = Instant::now();
+    let mut silent: Vec<_> = Vec::new();
+    for _ in 0..50 {
+        silent.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    for stream in &mut silent {
+        // The server's SETTINGS, then the close: end of stream or a reset.
+        within_limit("a silent connection closed", async {
+            let mut buf = [0u8; 256];
+            while let Ok(1..) = stream.read(&mut buf).await {}
+        })
+        .await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // An HTTP/2 connection with no call: closed after the idle timeout.
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (_client, connection) = h2::client::handshake(tcp).await.unwrap();
+    let started = Instant::now();
+    let _ = within_limit("an idle connection closed", connection).await;
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_refused_more_calls_then_cut_off() {
+    let server = TestServer::with_options(Settings {
+        connections: short_limits(),
+        ..Default::default()
+    })
+    .await;
+    // A zero flow-control window: the client lets no answer byte through, but its h2
+    // connection keeps answering pings.
+    let mut builder = h2::client::Builder::new();
+    builder.initial_window_size(0);
+    let tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (client, connection) = builder.handshake::<_, Bytes>(tcp).await.unwrap();
+    let connection = tokio::spawn(connection);
+    let mut client = client.ready().await.unwrap();
+    let text = long_text(10);
+    let mut pending = Vec::new();
+    for _ in 0..20 {
+        let (response, mut body) = client
+            .send_request(request(server.addr, SEGMENT, &[]), false)
+            .unwrap();
+        let frame = framed(0, None, &segment(&text));
+        body.reserve_capacity(frame.len());
+        body.send_data(frame, true).unwrap();
+        pending.push(response);
+        client = client.ready().await.unwrap();
+    }
+    // Answers beyond the connection's bound are refused; their statuses need no window.
+    let mut refused = 0;
+    for response in pending {
+        if let Ok(Ok(response)) = tokio::time::timeout(Duration::from_millis(300), response).await
+            && response.headers().get("grpc-status").map(|s| s.as_bytes()) == Some(b"8")
+        {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "no call was refused");
+    served(&server).await;
+    // Nothing read for the stall timeout: the connection is closed, and what it held released.
+    let _ = within_limit("the stalled connection closed", connection).await;
+    within_limit("the budget released", async {
+        while !server
+            .metrics
+            .encode()
+            .contains("textanalysis_memory_budget_used_bytes 0\n")
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn bodies_past_the_memory_budget_are_refused_and_released() {
+    let server = TestServer::with_options(Settings {
+        memory_budget_bytes: 4 << 20,
+        ..Default::default()
+    })
+    .await;
+    let mut client = connect(server.addr).await;
+    // Streams that each send 1 MB of a 4 MB message and never finish it.
+    let mut responses = Vec::new();
+    let mut streams = Vec::new();
+    let chunk = Bytes::from(vec![b'a'; 1 << 20]);
+    for _ in 0..12 {
+        let (response, mut body) = client
+            .send_request(request(server.addr, SEGMENT, &[]), false)
+            .unwrap();
+        let mut first = framed(0, Some(4 << 20), &[]).to_vec();
+        first.extend_from_slice(&chunk);
+        body.reserve_capacity(first.len());
+        let _ = body.send_data(first.into(), false);
+        responses.push(response);
+        streams.push(body);
+        client = client.ready().await.unwrap();
+    }
+    let mut exhausted = 0;
+    for response in responses {
+        if let Ok(Ok(response)) = tokio::time::timeout(Duration::from_millis(500), response).await
+            && response.headers().get("grpc-status").map(|s| s.as_bytes()) == Some(b"8")
+        {
+            exhausted += 1;
+        }
+    }
+    assert!(exhausted > 0, "no stream was refused");
+    drop(streams);
+    drop(client);
+    within_limit("the budget released", async {
+        while !server
+            .metrics
+            .encode()
+            .contains("textanalysis_memory_budget_used_bytes 0\n")
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    served(&server).await;
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_bearer_scheme_is_case_insensitive_and_two_authorizations_are_refused() {
+    let server = TestServer::with_options(Settings {
+        auth: BearerTokens::load(None, Some("s3cret")).unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let mut client = connect(server.addr).await;
+    let body = || Some(framed(0, None, &segment("好")));
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let auth = format!("{scheme} s3cret");
+        let answer = call(
+            &mut client,
+            request(server.addr, SEGMENT, &[("authorization", &auth)]),
+            body(),
+            true,
+        )
+        .await;
+        assert_eq!(answer.grpc, Some(Code::Ok), "{scheme}: {answer:?}");
+    }
+    let mut two = request(server.addr, SEGMENT, &[("authorization", "Bearer s3cret")]);
+    two.headers_mut()
+        .append("authorization", "Bearer other".parse().unwrap());
+    let answer = call(&mut client, two, body(), true).await;
+    assert_eq!(answer.grpc, Some(Code::Unauthenticated), "{answer:?}");
+    server.shutdown().await;
+}
+
+/// The resident memory of process `pid`, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// A server process with default settings, warmed up, and its idle RSS.
+async fn idle_binary() -> (crate::binary::Running, u64) {
+    let running = crate::binary::Running::start(&[], &[]);
+    for _ in 0..3 {
+        let mut client = connect(running.addr).await;
+        let body = framed(0, None, &segment(&long_text(10)));
+        call(
+            &mut client,
+            request(running.addr, SEGMENT, &[]),
+            Some(body),
+            true,
+        )
+        .await;
+    }
+    let idle = rss(running.child.id());
+    (running, idle)
+}
+
+/// Samples `pid`'s RSS every 50 ms while `attack` runs and for `settle` after; the peak.
+async fn peak_rss(
+    pid: u32,
+    settle: Duration,
+    attack: impl std::future::Future<Output = ()>,
+) -> u64 {
+    let peak = std::sync::atomic::AtomicU64::new(rss(pid));
+    let sample = async {
+        loop {
+            peak.fetch_max(rss(pid), std::sync::atomic::Ordering::Relaxed);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    let attack = async {
+        attack.await;
+        tokio::time::sleep(settle).await;
+    };
+    tokio::select! {
+        () = sample => {}
+        () = within_limit("the attack", attack) => {}
+    }
+    peak.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+fn report(row: &str, idle: u64, peak: u64) {
+    let growth = peak.saturating_sub(idle);
+    eprintln!(
+        "{row}: idle RSS {} MB, peak {} MB, +{} MB",
+        idle >> 20,
+        peak >> 20,
+        growth >> 20
+    );
+    assert!(growth < 200 << 20, "{row}: RSS grew by {} MB", growth >> 20);
+}
+
+/// Two zero-window connections, 100 calls of 100K characters each, against the real binary
+/// with default settings: RSS over idle stays under 200 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_holds_its_memory_bound_under_readers_that_never_read() {
+    let (running, idle) = idle_binary().await;
+    let addr = running.addr;
+    let text = long_text(35); // about 100K characters
+    let mut connections = Vec::new();
+    let peak = peak_rss(running.child.id(), Duration::from_secs(3), async {
+        for _ in 0..2 {
+            let mut builder = h2::client::Builder::new();
+            builder.initial_window_size(0);
+            let mut client = connect_with(addr, builder).await;
+            let mut held = Vec::new();
+            for _ in 0..100 {
+                let Ok((response, mut body)) =
+                    client.send_request(request(addr, SEGMENT, &[]), false)
+                else {
+                    break;
+                };
+                let frame = framed(0, None, &segment(&text));
+                body.reserve_capacity(frame.len());
+                let _ = body.send_data(frame, true);
+                held.push(response);
+                match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
+                    Ok(Ok(ready)) => client = ready,
+                    _ => break,
+                }
+            }
+            connections.push((client, held));
+        }
+    })
+    .await;
+    report("zero-window readers", idle, peak);
+    drop(connections);
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0);
+}
+
+/// 100 streams each sending all but the last byte of a 4 MiB message, against the real
+/// binary with default settings: RSS over idle stays under 200 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_holds_its_memory_bound_under_bodies_that_never_end() {
+    let (running, idle) = idle_binary().await;
+    let addr = running.addr;
+    let mut bodies = Vec::new();
+    let peak = peak_rss(running.child.id(), Duration::from_secs(3), async {
+        let mut client = connect(addr).await;
+        let almost = Bytes::from(vec![b'a'; (4 << 20) - 1]);
+        for _ in 0..100 {
+            let Ok((response, mut body)) = client.send_request(request(addr, SEGMENT, &[]), false)
+            else {
+                break;
+            };
+            let _ = body.send_data(framed(0, Some(4 << 20), &[]), false);
+            body.reserve_capacity(almost.len());
+            let _ = body.send_data(almost.clone(), false);
+            bodies.push((response, body));
+            match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
+                Ok(Ok(ready)) => client = ready,
+                _ => break,
+            }
+        }
+    })
+    .await;
+    report("unfinished 4 MiB bodies", idle, peak);
+    drop(bodies);
+    running.signal("TERM");
+    let (code, _) = running.wait();
+    assert_eq!(code, 0);
+}
+
+#[tokio::test]
+async fn the_metrics_port_closes_half_sent_requests_and_caps_its_connections() {
+    let server = TestServer::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(textanalysis::metrics::serve(
+        listener,
+        server.metrics.clone(),
+    ));
+    let started = Instant::now();
+    let mut half = Vec::new();
+    for _ in 0..100 {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        use tokio::io::AsyncWriteExt;
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: t")
+            .await
+            .unwrap();
+        half.push(stream);
+    }
+    for stream in &mut half {
+        within_limit("a half-sent request closed", async {
+            let mut buf = [0u8; 256];
+            while let Ok(1..) = stream.read(&mut buf).await {}
+        })
+        .await;
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    let page = crate::common::http_get(addr, "/metrics").await;
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    server.shutdown().await;
+}
+
+/// With descriptors exhausted, the accept loop pauses instead of spinning, and serving resumes
+/// as soon as descriptors are free again.
+#[test]
+fn exhausted_descriptors_pause_the_accept_loop_and_serving_resumes() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("prlimit")
+        .args(["--nofile=64:64", "--", env!("CARGO_BIN_EXE_textanalysis")])
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--workers",
+            "1",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("prlimit (util-linux) runs the server");
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let serving = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("\"serving\""))
+        .expect("the server starts");
+    let log: serde_json::Value = serde_json::from_str(&serving).unwrap();
+    let addr: SocketAddr = log["addr"].as_str().unwrap().parse().unwrap();
+    let pid = child.id();
+    let cpu = || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    };
+    // More idle connections than the server has descriptors.
+    let held: Vec<_> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(addr).ok())
+        .collect();
+    let before = cpu();
+    std::thread::sleep(Duration::from_secs(2));
+    let ticks = cpu() - before;
+    // Clock ticks are 10 ms: a spinning loop would use about 200 in two seconds.
+    assert!(ticks < 50, "the accept loop used {ticks} ticks in 2 s");
+    drop(held);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        within_limit("serving again", async {
+            loop {
+                let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+                    .unwrap()
+                    .connect()
+                    .await;
+                if let Ok(channel) = channel
+                    && crate::common::segment_words(channel, "北京").await == ["北京"]
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}
