@@ -705,6 +705,7 @@ fn exhausted_descriptors_pause_the_accept_loop_and_serving_resumes() {
     let before = cpu();
     std::thread::sleep(Duration::from_secs(2));
     let ticks = cpu() - before;
+    eprintln!("accept loop with descriptors exhausted: {ticks} clock ticks of CPU in 2 s");
     // Clock ticks are 10 ms: a spinning loop would use about 200 in two seconds.
     assert!(ticks < 50, "the accept loop used {ticks} ticks in 2 s");
     drop(held);
@@ -728,4 +729,77 @@ fn exhausted_descriptors_pause_the_accept_loop_and_serving_resumes() {
     });
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Eight concurrent 4 MB batches, and a batch of a million empty documents, against the real
+/// binary with default settings: RSS over idle stays under 200 MB, batches past the budget are
+/// refused at once, and the rest are answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_holds_its_memory_bound_under_large_batches() {
+    use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
+    let (running, idle) = idle_binary().await;
+    let addr = running.addr;
+    let seed = long_text(1);
+    let text: String = seed.chars().take(1300).collect();
+    let batch = AnalyzeBatchRequest {
+        documents: (0..1000)
+            .map(|i| AnalyzeRequest {
+                id: i.to_string(),
+                text: text.clone(),
+                ..Default::default()
+            })
+            .collect(),
+    };
+    assert!(batch.encoded_len() < 4 << 20);
+    let outcomes = std::sync::Mutex::new(Vec::new());
+    let peak = peak_rss(running.child.id(), Duration::from_secs(1), async {
+        let calls = (0..8).map(|_| {
+            let batch = batch.clone();
+            let outcomes = &outcomes;
+            async move {
+                let mut client = TextAnalysisClient::connect(format!("http://{addr}"))
+                    .await
+                    .unwrap()
+                    .max_decoding_message_size(usize::MAX);
+                let code = match client.analyze_batch(batch).await {
+                    Ok(answer) => {
+                        assert_eq!(answer.into_inner().results.len(), 1000);
+                        Code::Ok
+                    }
+                    Err(status) => status.code(),
+                };
+                outcomes.lock().unwrap().push(code);
+            }
+        });
+        futures_util::future::join_all(calls).await;
+        let mut client = connect(addr).await;
+        let empty = AnalyzeBatchRequest {
+            documents: vec![AnalyzeRequest::default(); 1_000_000],
+        };
+        let answer = call(
+            &mut client,
+            request(addr, "/textanalysis.v1.TextAnalysis/AnalyzeBatch", &[]),
+            Some(framed(0, None, &empty.encode_to_vec())),
+            true,
+        )
+        .await;
+        assert_eq!(answer.grpc, Some(Code::InvalidArgument), "{answer:?}");
+    })
+    .await;
+    let outcomes = outcomes.into_inner().unwrap();
+    eprintln!("8 concurrent 4 MB batches: {outcomes:?}");
+    assert!(outcomes.contains(&Code::Ok), "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|c| matches!(c, Code::Ok | Code::ResourceExhausted)),
+        "{outcomes:?}"
+    );
+    report(
+        "8 concurrent 4 MB batches, then a million empty documents",
+        idle,
+        peak,
+    );
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0);
 }
