@@ -732,7 +732,11 @@ fn exhausted_descriptors_pause_the_accept_loop_and_serving_resumes() {
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
     let warnings = rest.iter().filter(|l| l.contains("accept failed")).count();
     // At most one warning a second, and at least one: the accepts did fail.
-    assert!((1..=5).contains(&warnings), "{warnings} warnings:\n{}", rest.join("\n"));
+    assert!(
+        (1..=5).contains(&warnings),
+        "{warnings} warnings:\n{}",
+        rest.join("\n")
+    );
 }
 
 /// Eight concurrent 4 MB batches, and a batch of a million empty documents, against the real
