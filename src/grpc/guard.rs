@@ -227,7 +227,6 @@ where
             Body::new(GuardedBody {
                 inner: Some(Box::pin(inner)),
                 budget: gate.budget.clone(),
-
                 deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into()))),
                 scan: (!streams_requests(&path)).then(|| BatchScan {
                     count_documents: path == BATCH_PATH,
