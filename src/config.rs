@@ -205,7 +205,7 @@ pub struct ServeArgs {
 
     /// MiB of answers one connection's client may leave unread before its new calls are
     /// refused with RESOURCE_EXHAUSTED.
-    #[arg(long, env = "TEXTANALYSIS_MAX_UNREAD_MB", default_value_t = 8,
+    #[arg(long, env = "TEXTANALYSIS_MAX_UNREAD_MB", default_value_t = 16,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub max_unread_mb: u64,
 

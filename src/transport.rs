@@ -65,7 +65,7 @@ impl Default for ConnectionLimits {
             handshake_timeout: Duration::from_secs(5),
             idle_timeout: Some(Duration::from_secs(300)),
             stall_timeout: Duration::from_secs(30),
-            max_pending_answer_bytes: 8 << 20,
+            max_pending_answer_bytes: 16 << 20,
         }
     }
 }

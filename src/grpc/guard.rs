@@ -263,12 +263,12 @@ where
                 .await
             };
             // A client that leaves answers unread has its new ones dropped (and refused)
-            // rather than held: its connection holds at most its bound and one answer.
+            // rather than held once its connection is past its bound: the connection holds at
+            // most its bound and one answer, while a client that reads keeps getting even
+            // answers larger than the bound.
             if let (Some(Some(Ok(frame))), Some(connection)) = (&first, &connection)
-                && let Some(data) = frame.data_ref()
-                && connection.pending_answer_bytes() > 0
-                && connection.pending_answer_bytes() + data.len()
-                    > connection.max_pending_answer_bytes()
+                && frame.is_data()
+                && connection.saturated()
             {
                 let status = Status::resource_exhausted(format!(
                     "this connection has {} bytes of answers its client has not read; read them \
