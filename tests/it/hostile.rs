@@ -120,6 +120,34 @@ async fn call(
     within_limit("an answer", answer(response)).await
 }
 
+/// How many of `responses` were refused with RESOURCE_EXHAUSTED (a trailers-only answer, which
+/// needs no flow-control window), each awaited at most `wait`.
+async fn resource_exhausted(responses: Vec<h2::client::ResponseFuture>, wait: Duration) -> usize {
+    let mut refused = 0;
+    for response in responses {
+        if let Ok(Ok(response)) = tokio::time::timeout(wait, response).await
+            && response.headers().get("grpc-status").map(|s| s.as_bytes()) == Some(b"8")
+        {
+            refused += 1;
+        }
+    }
+    refused
+}
+
+/// Waits until the server's memory budget holds nothing.
+async fn budget_released(server: &TestServer) {
+    within_limit("the budget released", async {
+        while !server
+            .metrics
+            .encode()
+            .contains("textanalysis_memory_budget_used_bytes 0\n")
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
 /// Whether a normal client is served at once.
 async fn served(server: &TestServer) {
     let started = Instant::now();
@@ -384,28 +412,12 @@ async fn a_client_that_stops_reading_is_refused_more_calls_then_cut_off() {
         client = client.ready().await.unwrap();
     }
     // Answers beyond the connection's bound are refused; their statuses need no window.
-    let mut refused = 0;
-    for response in pending {
-        if let Ok(Ok(response)) = tokio::time::timeout(Duration::from_millis(300), response).await
-            && response.headers().get("grpc-status").map(|s| s.as_bytes()) == Some(b"8")
-        {
-            refused += 1;
-        }
-    }
+    let refused = resource_exhausted(pending, Duration::from_millis(300)).await;
     assert!(refused > 0, "no call was refused");
     served(&server).await;
     // Nothing read for the stall timeout: the connection is closed, and what it held released.
     let _ = within_limit("the stalled connection closed", connection).await;
-    within_limit("the budget released", async {
-        while !server
-            .metrics
-            .encode()
-            .contains("textanalysis_memory_budget_used_bytes 0\n")
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    budget_released(&server).await;
     served(&server).await;
     server.shutdown().await;
 }
@@ -434,27 +446,11 @@ async fn bodies_past_the_memory_budget_are_refused_and_released() {
         streams.push(body);
         client = client.ready().await.unwrap();
     }
-    let mut exhausted = 0;
-    for response in responses {
-        if let Ok(Ok(response)) = tokio::time::timeout(Duration::from_millis(500), response).await
-            && response.headers().get("grpc-status").map(|s| s.as_bytes()) == Some(b"8")
-        {
-            exhausted += 1;
-        }
-    }
+    let exhausted = resource_exhausted(responses, Duration::from_millis(500)).await;
     assert!(exhausted > 0, "no stream was refused");
     drop(streams);
     drop(client);
-    within_limit("the budget released", async {
-        while !server
-            .metrics
-            .encode()
-            .contains("textanalysis_memory_budget_used_bytes 0\n")
-        {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
+    budget_released(&server).await;
     served(&server).await;
     server.shutdown().await;
 }
