@@ -55,15 +55,6 @@ impl MemoryBudget {
             });
     }
 
-    /// Takes over `n` bytes already held (see [`MemoryBudget::hold`]): they are released when
-    /// the reservation is dropped.
-    pub fn adopt(&self, n: usize) -> Reservation {
-        Reservation {
-            budget: self.clone(),
-            bytes: n,
-        }
-    }
-
     /// Reserves `n` bytes if they fit under the limit; they are released when the reservation
     /// is dropped.
     pub fn try_reserve(&self, n: usize) -> Option<Reservation> {

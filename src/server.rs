@@ -300,16 +300,6 @@ async fn drain(
     Ok(())
 }
 
-/// [`Server::new`] and [`Server::run`] in one, for callers that need no handle.
-pub async fn run(
-    listener: TcpListener,
-    live: Arc<LiveAnalyzer>,
-    settings: Settings,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
-    Server::new(live, settings)?.run(listener, shutdown).await
-}
-
 /// The builders of both reflection versions. Each describes every service, each other
 /// included, and the google.rpc error details, so grpcurl of any age lists everything and prints
 /// BadRequest; every service in the descriptors is listed but Admin when it is off.
