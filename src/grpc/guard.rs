@@ -28,6 +28,8 @@ use tonic::body::Body;
 use tonic::codegen::http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use tonic::codegen::{Bytes, Service};
 
+use super::BoxFuture;
+
 use super::convert::{Limits, MAX_BATCH, parse_grpc_timeout};
 use super::error::{ApiError, FieldViolation};
 use super::status_codes::client_fault_codes;
@@ -42,7 +44,6 @@ const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
 const BATCH_PATH: &str = "/textanalysis.v1.TextAnalysis/AnalyzeBatch";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 /// A layer adding [`Guard`].
 #[derive(Debug, Clone)]

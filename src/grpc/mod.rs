@@ -28,6 +28,9 @@ pub use service::TextAnalysisService;
 pub use track::Activity;
 pub(crate) use track::TrackCallsLayer;
 
+/// The future of a layer's call: boxed, since each layer wraps the inner one's in async code.
+type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
+
 /// Code generated from `proto/textanalysis/v1/textanalysis.proto`.
 #[rustfmt::skip]
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]

@@ -2,7 +2,6 @@
 //! as in flight from its arrival until hyper has taken its whole response body, so the drain
 //! never closes a connection between a handler's return and its response being written.
 
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,6 +12,8 @@ use tokio::sync::Notify;
 use tonic::body::Body;
 use tonic::codegen::http::{Request, Response};
 use tonic::codegen::{Bytes, Service};
+
+use super::BoxFuture;
 
 use crate::metrics::Metrics;
 
@@ -115,8 +116,6 @@ pub(crate) struct TrackCalls<S> {
     inner: S,
     activity: Activity,
 }
-
-type BoxFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send>>;
 
 impl<S, B> Service<Request<B>> for TrackCalls<S>
 where

@@ -134,6 +134,16 @@ async fn resource_exhausted(responses: Vec<h2::client::ResponseFuture>, wait: Du
     refused
 }
 
+/// Reads (and discards) what the server sends on `stream` until it closes it: end of stream or
+/// a reset, within the wait limit.
+async fn closed_by_server(what: &str, stream: &mut tokio::net::TcpStream) {
+    within_limit(&format!("{what} closed"), async {
+        let mut buf = [0u8; 256];
+        while let Ok(1..) = stream.read(&mut buf).await {}
+    })
+    .await;
+}
+
 /// Waits until the server's memory budget holds nothing.
 async fn budget_released(server: &TestServer) {
     within_limit("the budget released", async {
@@ -362,12 +372,8 @@ async fn connections_without_a_preface_and_idle_ones_are_closed() {
         silent.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
     }
     for stream in &mut silent {
-        // The server's SETTINGS, then the close: end of stream or a reset.
-        within_limit("a silent connection closed", async {
-            let mut buf = [0u8; 256];
-            while let Ok(1..) = stream.read(&mut buf).await {}
-        })
-        .await;
+        // The server's SETTINGS, then the close.
+        closed_by_server("a silent connection", stream).await;
     }
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -640,11 +646,7 @@ async fn the_metrics_port_closes_half_sent_requests_and_caps_its_connections() {
         half.push(stream);
     }
     for stream in &mut half {
-        within_limit("a half-sent request closed", async {
-            let mut buf = [0u8; 256];
-            while let Ok(1..) = stream.read(&mut buf).await {}
-        })
-        .await;
+        closed_by_server("a half-sent request", stream).await;
     }
     assert!(
         started.elapsed() < Duration::from_secs(8),
