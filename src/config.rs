@@ -137,9 +137,25 @@ pub struct ServeArgs {
     pub stop_words: Option<PathBuf>,
 
     /// A directory where words added or removed at run time (Admin/AddWords, RemoveWords) are
-    /// kept, so they survive restarts; created if missing. Without it, word edits are refused.
+    /// kept, so they survive restarts; created if missing. Default: the dictionary directory,
+    /// if any. Without either, word edits are refused.
     #[arg(long, env = "TEXTANALYSIS_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
+
+    /// A directory holding what the analyzer reads, by conventional names: user dictionaries
+    /// `*.dict` (in name order), `idf.txt`, `stop-words.txt`, `models/*.model`, and the word
+    /// edits. Replicas that share it serve the same data: each follows changes to it (see
+    /// --watch-interval-ms) and word edits are saved there under a lock.
+    #[arg(long, env = "TEXTANALYSIS_DICTIONARY_DIR")]
+    pub dictionary_dir: Option<PathBuf>,
+
+    /// Milliseconds between checks of every file the analyzer reads (and of the word edits)
+    /// for changes made by another replica or an operator; a change is served once two checks
+    /// in a row see the same files, so a file is never read half-written (0: never check;
+    /// reload with SIGHUP or Admin/Reload).
+    #[arg(long, env = "TEXTANALYSIS_WATCH_INTERVAL_MS", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
+    pub watch_interval_ms: u64,
 
     /// A file of admin tokens, one a line. Only with it is the Admin service (reload, word
     /// edits) on, and then each admin call needs `authorization: Bearer <admin token>`.
@@ -270,6 +286,7 @@ impl ServeArgs {
     /// What the analyzer loads.
     pub fn analyzer_config(&self) -> AnalyzerConfig {
         AnalyzerConfig {
+            dictionary_dir: self.dictionary_dir.clone(),
             user_dicts: self.user_dicts.clone(),
             idf: self.idf.clone(),
             stop_words: self.stop_words.clone(),
@@ -311,6 +328,8 @@ impl ServeArgs {
             max_connection_age: (self.max_connection_age_secs > 0)
                 .then(|| Duration::from_secs(self.max_connection_age_secs)),
             memory_budget_bytes: saturate(self.memory_budget_mb << 20),
+            watch_interval: (self.watch_interval_ms > 0)
+                .then(|| Duration::from_millis(self.watch_interval_ms)),
             connections: ConnectionLimits {
                 handshake_timeout: Duration::from_secs(self.handshake_timeout_secs),
                 idle_timeout: (self.idle_timeout_secs > 0)

@@ -1,9 +1,9 @@
-//! Changes to what the server serves (a reload of every file, words added or removed), applied
-//! to the live analyzer off the reactor, logged and counted: the one path that SIGHUP and the
-//! `Admin` service both take.
+//! Changes to what the server serves (a reload of every file, words added or removed, files
+//! changed on disk), applied to the live analyzer off the reactor, logged and counted: the one
+//! path that SIGHUP, the `Admin` service and the watch on the files all take.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::core::word_edits::WordEntry;
 use crate::core::{Analyzer, ChangeError, LiveAnalyzer};
@@ -62,14 +62,70 @@ pub async fn apply(
     let started = Instant::now();
     let name = change.name();
     let live = Arc::clone(live);
-    let result = tokio::task::spawn_blocking(move || match change {
+    let reload = matches!(change, Change::Reload);
+    let result = off_reactor(move || match change {
         Change::Reload => live.reload(),
         Change::AddWords(entries) => live.add_words(entries),
         Change::RemoveWords(words) => live.remove_words(words),
     })
-    .await
-    .map_err(|e| ChangeFailed::Panicked(e.to_string()))
-    .and_then(|r| r.map_err(ChangeFailed::from));
+    .await;
+    if reload {
+        metrics.set_files_failing(result.is_err());
+    }
+    finish(metrics, name, started, result)
+}
+
+/// Reloads `live` if the files it reads changed on disk (a word edit through another server
+/// sharing its directory, a file an operator replaced; see [`LiveAnalyzer::refresh`]), logged
+/// and counted as `apply` does under the change name `refresh`. `Ok(None)`: nothing changed.
+pub async fn refresh(
+    live: &Arc<LiveAnalyzer>,
+    metrics: &Metrics,
+) -> Result<Option<Changed>, ChangeFailed> {
+    let started = Instant::now();
+    let live = Arc::clone(live);
+    match off_reactor(move || live.refresh()).await {
+        Ok(None) => Ok(None),
+        Ok(Some(analyzer)) => {
+            metrics.set_files_failing(false);
+            finish(metrics, "refresh", started, Ok(analyzer)).map(Some)
+        }
+        Err(error) => {
+            metrics.set_files_failing(true);
+            finish(metrics, "refresh", started, Err(error)).map(Some)
+        }
+    }
+}
+
+/// Calls [`refresh`] every `interval`, for as long as the task runs: how a server follows a
+/// dictionary directory that other servers or an operator change.
+pub async fn follow(live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        // The outcome is logged and counted by `refresh`; the old analyzer serves on failure.
+        let _ = refresh(&live, &metrics).await;
+    }
+}
+
+/// Runs `work` on a blocking thread; a panic there is a [`ChangeFailed::Panicked`].
+async fn off_reactor<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ChangeError> + Send + 'static,
+) -> Result<T, ChangeFailed> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ChangeFailed::Panicked(e.to_string()))
+        .and_then(|r| r.map_err(ChangeFailed::from))
+}
+
+/// Logs and counts a change's outcome, and describes the new analyzer in `metrics`.
+fn finish(
+    metrics: &Metrics,
+    name: &'static str,
+    started: Instant,
+    result: Result<Arc<Analyzer>, ChangeFailed>,
+) -> Result<Changed, ChangeFailed> {
     let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
     metrics.record_change(name, result.is_ok());
     match result {
@@ -78,6 +134,7 @@ pub async fn apply(
             tracing::info!(
                 change = name,
                 generation = identity.generation,
+                content_version = identity.content_version,
                 added_words = identity.added_words,
                 removed_words = identity.removed_words,
                 build_ms,

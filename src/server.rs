@@ -63,6 +63,9 @@ pub struct Settings {
     pub memory_budget_bytes: usize,
     /// Time limits and bounds on each connection.
     pub connections: ConnectionLimits,
+    /// How often the files the analyzer reads are checked for changes made by others (see
+    /// `LiveAnalyzer::refresh`); `None` never checks.
+    pub watch_interval: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -80,6 +83,7 @@ impl Default for Settings {
             tls: None,
             memory_budget_bytes: 96 << 20,
             connections: ConnectionLimits::default(),
+            watch_interval: Some(Duration::from_millis(500)),
         }
     }
 }
@@ -94,6 +98,15 @@ const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// last responses and close (see [`transport::LINGER`]) before they are dropped: a health
 /// `Watch` stream, for one, never ends by itself.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -183,6 +196,14 @@ impl Server {
             .admin
             .is_some()
             .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
+        // Follows the files as long as the server runs.
+        let _following = settings.watch_interval.map(|interval| {
+            AbortOnDrop(tokio::spawn(dictionary_changes::follow(
+                Arc::clone(&live),
+                Arc::clone(&metrics),
+                interval,
+            )))
+        });
         let (v1, v1alpha) = reflection(admin.is_some());
         let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
         let analysis = analysis_service(live, &settings, Arc::clone(&metrics));

@@ -10,7 +10,7 @@ use super::full_mode::python_full_mode;
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
 use super::pieces::{by_pieces, collect_into, each_piece};
 use super::posseg;
-use super::sources::{BUILTIN_DICT, jieba_with_dict};
+use super::sources::{BUILTIN_DICT, content_version, jieba_with_dict};
 use super::token::convert;
 use super::word_edits::WordEdits;
 use super::{
@@ -92,6 +92,7 @@ impl Analyzer {
             files: sources.files.clone(),
             added_words: edits.added_count(),
             removed_words: edits.removed_count(),
+            content_version: content_version(&sources, edits),
         };
         Self {
             jieba,

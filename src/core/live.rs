@@ -5,12 +5,18 @@
 //! started with (an `Arc`), so calls in flight finish on the old one and no call ever sees a
 //! half-built dictionary. Changes are serialised: each is built from the one before it, so none
 //! is lost to a race.
+//!
+//! Several servers (replicas) can share one dictionary directory and one state directory:
+//! word edits are made under a file lock on the edits saved there, so that edits through
+//! different servers are all kept, and each server follows what the others (or an operator)
+//! change by calling [`LiveAnalyzer::refresh`] periodically.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 
+use super::fingerprint::Fingerprint;
 use super::word_edits::{
     StateDir, StateError, WordEdits, WordEntry, WordViolation, validate_entries, validate_words,
 };
@@ -52,6 +58,11 @@ pub enum StartError {
 struct Changes {
     edits: WordEdits,
     generation: u64,
+    /// The files as they were when the analyzer serving now was built from them.
+    seen: Fingerprint,
+    /// A change seen by the last [`LiveAnalyzer::refresh`], applied once the next one sees
+    /// the files unchanged since (a file being written is not read half-written).
+    pending: Option<Fingerprint>,
 }
 
 /// The analyzer in service (see the module documentation). Share it as `Arc<LiveAnalyzer>`.
@@ -64,15 +75,21 @@ pub struct LiveAnalyzer {
 }
 
 impl LiveAnalyzer {
-    /// Reads the files `config` names and the word edits saved in `state_dir` (when given;
-    /// created if missing), and builds the first analyzer (generation 1).
+    /// Reads the files `config` names (and its dictionary directory holds) and the word edits
+    /// saved in `state_dir`, or in the dictionary directory when no state directory is given
+    /// (created if missing), and builds the first analyzer (generation 1).
     pub fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> Result<Self, StartError> {
-        let state = state_dir.map(StateDir::open).transpose()?;
+        let state = state_dir
+            .or(config.dictionary_dir.as_deref())
+            .map(StateDir::open)
+            .transpose()?;
+        let seen = Fingerprint::of(&config, state.as_ref().map(StateDir::file).as_deref());
         let edits = match &state {
             Some(state) => state.load()?,
             None => WordEdits::default(),
         };
-        let analyzer = Analyzer::build(Arc::new(Sources::load(&config)?), &edits, 1);
+        let sources = Arc::new(Sources::load(&config)?);
+        let analyzer = Analyzer::build(sources, &edits, 1);
         Ok(Self {
             current: ArcSwap::from_pointee(analyzer),
             config,
@@ -80,6 +97,8 @@ impl LiveAnalyzer {
             changes: Mutex::new(Changes {
                 edits,
                 generation: 1,
+                seen,
+                pending: None,
             }),
         })
     }
@@ -88,6 +107,7 @@ impl LiveAnalyzer {
     /// Without a state directory, word edits are refused ([`ChangeError::NoStateDir`]).
     pub fn with_analyzer(analyzer: Arc<Analyzer>, config: AnalyzerConfig) -> Self {
         let generation = analyzer.identity().generation;
+        let seen = Fingerprint::of(&config, None);
         Self {
             current: ArcSwap::new(analyzer),
             config,
@@ -95,6 +115,8 @@ impl LiveAnalyzer {
             changes: Mutex::new(Changes {
                 edits: WordEdits::default(),
                 generation,
+                seen,
+                pending: None,
             }),
         }
     }
@@ -105,12 +127,55 @@ impl LiveAnalyzer {
         self.current.load_full()
     }
 
-    /// Reads every file again and swaps in an analyzer built from them and the word edits.
-    /// Blocks for the build (a few hundred milliseconds): call it off the async reactor.
+    /// Reads every file again (and the saved word edits, which other servers sharing the
+    /// directory may have changed) and swaps in an analyzer built from them. Blocks for the
+    /// build (a few hundred milliseconds): call it off the async reactor.
     pub fn reload(&self) -> Result<Arc<Analyzer>, ChangeError> {
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.fingerprint();
+        self.reload_from(&mut changes, now)
+    }
+
+    /// Reloads (as [`LiveAnalyzer::reload`]) if any file read changed since the analyzer serving
+    /// now was built, and stayed unchanged since the previous call; `Ok(None)` otherwise. Call
+    /// it periodically to follow a directory that other servers or an operator change. A
+    /// change that fails to load is reported once, and tried again when the files change again.
+    pub fn refresh(&self) -> Result<Option<Arc<Analyzer>>, ChangeError> {
+        let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = self.fingerprint();
+        if now == changes.seen {
+            changes.pending = None;
+            return Ok(None);
+        }
+        if changes.pending.as_ref() != Some(&now) {
+            changes.pending = Some(now);
+            return Ok(None);
+        }
+        changes.pending = None;
+        self.reload_from(&mut changes, now).map(Some)
+    }
+
+    fn fingerprint(&self) -> Fingerprint {
+        Fingerprint::of(
+            &self.config,
+            self.state.as_ref().map(StateDir::file).as_deref(),
+        )
+    }
+
+    /// Reloads from the files, `now` being their fingerprint taken before reading them (a file
+    /// that changes while being read is read again at the next refresh).
+    fn reload_from(
+        &self,
+        changes: &mut Changes,
+        now: Fingerprint,
+    ) -> Result<Arc<Analyzer>, ChangeError> {
+        changes.seen = now;
         let sources = Arc::new(Sources::load(&self.config)?);
-        Ok(self.swap(&mut changes, sources, None))
+        let edits = match &self.state {
+            Some(state) => Some(state.load()?),
+            None => None,
+        };
+        Ok(self.swap(changes, sources, edits))
     }
 
     /// Adds words (or changes their frequency and tag), saves the edit, and swaps in an
@@ -129,13 +194,14 @@ impl LiveAnalyzer {
         self.edit(|edits| edits.remove(words))
     }
 
+    /// Applies `apply` to the saved edits under the state directory's lock (so that edits
+    /// through other servers sharing it are kept), then serves the result.
     fn edit(&self, apply: impl FnOnce(&mut WordEdits)) -> Result<Arc<Analyzer>, ChangeError> {
         let state = self.state.as_ref().ok_or(ChangeError::NoStateDir)?;
         let mut changes = self.changes.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut edits = changes.edits.clone();
-        apply(&mut edits);
         // Saved before it serves: once a caller hears of an edit, a restart keeps it.
-        state.save(&edits)?;
+        let (edits, stamp) = state.update(apply)?;
+        changes.seen.record(&state.file(), stamp);
         let sources = Arc::clone(self.current.load().sources());
         Ok(self.swap(&mut changes, sources, Some(edits)))
     }
@@ -227,6 +293,113 @@ mod tests {
         ));
         assert_eq!(live.current().identity().generation, 1);
         assert_eq!(live.reload().unwrap().identity().generation, 2);
+    }
+
+    /// Refreshes until a change is served (two polls), as a replica's watch does.
+    fn refreshed(live: &LiveAnalyzer) -> Result<Option<Arc<Analyzer>>, ChangeError> {
+        match live.refresh()? {
+            Some(analyzer) => Ok(Some(analyzer)),
+            None => live.refresh(),
+        }
+    }
+
+    fn shared(dir: &Path) -> LiveAnalyzer {
+        let config = AnalyzerConfig {
+            dictionary_dir: Some(dir.to_path_buf()),
+            ..AnalyzerConfig::default()
+        };
+        LiveAnalyzer::start(config, None).unwrap()
+    }
+
+    #[test]
+    fn servers_sharing_a_directory_keep_every_edit_and_converge() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (Arc::new(shared(dir.path())), Arc::new(shared(dir.path())));
+        a.add_words(vec![entry("甲乙丙")]).unwrap();
+        // A server's own edit is not read back as a change; the other server's is.
+        assert!(refreshed(&a).unwrap().is_none());
+        assert!(!b.current().has_word("甲乙丙"));
+        assert!(
+            b.refresh().unwrap().is_none(),
+            "served only once seen twice"
+        );
+        assert!(b.refresh().unwrap().unwrap().has_word("甲乙丙"));
+
+        // Edits through both at once, as through two replicas: none is lost.
+        fn words(prefix: &'static str) -> impl Iterator<Item = String> {
+            (0..20).map(move |i| format!("{prefix}词{i}"))
+        }
+        let writers: Vec<_> = [(Arc::clone(&a), "左"), (Arc::clone(&b), "右")]
+            .into_iter()
+            .map(|(live, prefix)| {
+                let words: Vec<String> = words(prefix).collect();
+                std::thread::spawn(move || {
+                    for word in words {
+                        live.add_words(vec![entry(&word)]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let _ = refreshed(&a).unwrap();
+        let _ = refreshed(&b).unwrap();
+        for live in [&a, &b] {
+            let current = live.current();
+            assert_eq!(current.identity().added_words, 41);
+            assert!(words("左").chain(words("右")).all(|w| current.has_word(&w)));
+        }
+        assert_eq!(
+            a.current().identity().content_version,
+            b.current().identity().content_version
+        );
+    }
+
+    #[test]
+    fn the_content_version_follows_the_content_not_the_history() {
+        let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (a, b) = (shared(one.path()), shared(two.path()));
+        let version = |live: &LiveAnalyzer| live.current().identity().content_version.clone();
+        assert_eq!(version(&a), version(&b));
+        let start = version(&a);
+        a.add_words(vec![entry("云计算")]).unwrap();
+        a.remove_words(vec!["北京".into()]).unwrap();
+        b.remove_words(vec!["北京".into()]).unwrap();
+        b.add_words(vec![entry("云计算")]).unwrap();
+        assert_eq!(version(&a), version(&b));
+        assert_ne!(version(&a), start);
+        // A file with the same content in another place: the same version.
+        std::fs::write(one.path().join("x.dict"), "区块链 5\n").unwrap();
+        std::fs::write(two.path().join("y.dict"), "区块链 5\n").unwrap();
+        a.reload().unwrap();
+        b.reload().unwrap();
+        assert_eq!(version(&a), version(&b));
+    }
+
+    #[test]
+    fn a_damaged_file_leaves_the_last_good_dictionary_serving() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = shared(dir.path());
+        std::fs::write(dir.path().join("good.dict"), "甲乙丙 5\n").unwrap();
+        let good = refreshed(&live).unwrap().unwrap();
+        assert!(good.has_word("甲乙丙"));
+
+        std::fs::write(dir.path().join("bad.dict"), b"\xff\xfe not text\n").unwrap();
+        assert!(matches!(refreshed(&live), Err(ChangeError::Load(_))));
+        assert_eq!(
+            live.current().identity().generation,
+            good.identity().generation
+        );
+        // Reported once: not tried again until the files change again.
+        assert!(refreshed(&live).unwrap().is_none());
+        assert!(matches!(live.reload(), Err(ChangeError::Load(_))));
+
+        // A damaged word-edits file is refused whole, too.
+        std::fs::remove_file(dir.path().join("bad.dict")).unwrap();
+        std::fs::write(dir.path().join("word-edits.state"), "torn").unwrap();
+        assert!(matches!(refreshed(&live), Err(ChangeError::State(_))));
+        assert!(live.current().has_word("甲乙丙"));
+        std::fs::remove_file(dir.path().join("word-edits.state")).unwrap();
+        assert!(refreshed(&live).unwrap().unwrap().has_word("甲乙丙"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod classify;
 mod deadline;
 mod error;
 mod files;
+mod fingerprint;
 mod full_mode;
 mod idf;
 mod keywords;
@@ -37,7 +38,8 @@ pub use pieces::PIECE_BYTES;
 pub use posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
 pub use sources::{
     AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,
-    SourceFile, SourceKind, Sources, builtin_jieba,
+    IDF_FILE_NAME, MODELS_DIR_NAME, STOP_WORDS_FILE_NAME, SourceFile, SourceKind, Sources,
+    USER_DICT_EXTENSION, builtin_jieba,
 };
 pub use stop_words::StopWords;
 pub use token::Token;

@@ -1,13 +1,14 @@
 //! What an analyzer is built from: the built-in data (jieba's dictionary, the default model),
 //! the files an operator names ([`AnalyzerConfig`]), and what they held when read ([`Sources`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use jieba_rs::Jieba;
 
 use super::classify::ModelSet;
 use super::files::content_lines;
 use super::posseg::PosHmm;
+use super::word_edits::WordEdits;
 use super::{IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
 
 /// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
@@ -42,9 +43,23 @@ pub(crate) fn jieba_with_dict(dict: &str) -> Jieba {
     jieba
 }
 
+/// In a dictionary directory, user dictionaries are the files with this extension, applied in
+/// the order of their names.
+pub const USER_DICT_EXTENSION: &str = "dict";
+/// In a dictionary directory, the IDF table's file name.
+pub const IDF_FILE_NAME: &str = "idf.txt";
+/// In a dictionary directory, the stop-word list's file name.
+pub const STOP_WORDS_FILE_NAME: &str = "stop-words.txt";
+/// In a dictionary directory, the subdirectory of models.
+pub const MODELS_DIR_NAME: &str = "models";
+
 /// Files that extend or replace the built-in data.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzerConfig {
+    /// A directory holding the files below by their conventional names (`*.dict`, `idf.txt`,
+    /// `stop-words.txt`, `models/`), read in addition to the ones named one by one; what it
+    /// holds is listed again on every reload, so files can be added and removed.
+    pub dictionary_dir: Option<PathBuf>,
     /// User dictionaries in jieba's `word [freq] [tag]` format, applied in order.
     pub user_dicts: Vec<PathBuf>,
     /// An IDF table in jieba's `word idf` format, replacing the built-in one (as Python
@@ -97,10 +112,53 @@ pub struct Sources {
     pub(crate) pos_hmm: PosHmm,
 }
 
+impl AnalyzerConfig {
+    /// The files to read now: the ones named one by one, then what the dictionary directory
+    /// holds (its user dictionaries after the named ones; its IDF table, stop words and models
+    /// where none is named).
+    pub fn resolve(&self) -> Result<AnalyzerConfig, LoadError> {
+        let mut resolved = AnalyzerConfig {
+            dictionary_dir: None,
+            ..self.clone()
+        };
+        let Some(dir) = &self.dictionary_dir else {
+            return Ok(resolved);
+        };
+        resolved
+            .user_dicts
+            .extend(files_with_extension(dir, USER_DICT_EXTENSION)?);
+        let present = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
+        resolved.idf = resolved.idf.or_else(|| present(IDF_FILE_NAME));
+        resolved.stop_words = resolved
+            .stop_words
+            .or_else(|| present(STOP_WORDS_FILE_NAME));
+        resolved.models_dir = resolved.models_dir.or_else(|| present(MODELS_DIR_NAME));
+        Ok(resolved)
+    }
+}
+
+/// The files of `dir` (following symbolic links, as a Kubernetes ConfigMap volume has them)
+/// whose name ends in `.extension`, sorted by name.
+pub(crate) fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == extension) && p.is_file());
+    paths.sort();
+    Ok(paths)
+}
+
 impl Sources {
-    /// Reads the files `config` names. A file that cannot be read or parsed is an error naming
-    /// it (and the line at fault).
+    /// Reads the files `config` names (and its dictionary directory holds). A file that cannot
+    /// be read or parsed is an error naming it (and the line at fault).
     pub fn load(config: &AnalyzerConfig) -> Result<Self, LoadError> {
+        let config = &config.resolve()?;
         let mut files = Vec::new();
         let mut read = |kind, path: &PathBuf| -> Result<String, LoadError> {
             let text = read_text(path)?;
@@ -169,4 +227,31 @@ pub struct DictionaryIdentity {
     pub added_words: usize,
     /// Words removed at run time.
     pub removed_words: usize,
+    /// A digest of everything that decides the answers (see [`content_version`]).
+    pub content_version: String,
+}
+
+/// The content version of an analyzer built from `sources` and `edits`: the first 16 hex digits
+/// of a SHA-256 over the built-in dictionary's hash, each file's kind and content hash in the
+/// order applied, each model's name and content hash, the default model, and the word edits in
+/// their canonical (sorted) form. Paths, times and the order in which edits arrived do not
+/// enter it, so replicas that serve the same data report the same version.
+pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("textanalysis content 1\nbuiltin\t{BUILTIN_DICT_SHA256}\n");
+    for file in &sources.files {
+        let _ = writeln!(text, "{:?}\t{}", file.kind, file.content_hash);
+    }
+    for model in sources.models.iter() {
+        let _ = writeln!(text, "model\t{}\t{}", model.name, model.content_hash);
+    }
+    let _ = writeln!(
+        text,
+        "default model\t{}",
+        sources.models.default_name().unwrap_or("")
+    );
+    text.push_str(&edits.encode());
+    let mut digest = sha256_hex(text.as_bytes());
+    digest.truncate(16);
+    digest
 }

@@ -21,6 +21,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::files::write_atomically;
+use super::fingerprint::FileStamp;
 use super::posseg::{POS_TAG_RULE, is_pos_tag};
 use super::sha256_hex;
 
@@ -33,6 +34,7 @@ pub const MAX_EDIT_WORDS: usize = 1000;
 
 const HEADER: &str = "textanalysis word edits 1";
 const FILE_NAME: &str = "word-edits.state";
+const LOCK_FILE_NAME: &str = "word-edits.lock";
 
 /// A word to add, with jieba's optional frequency and tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -205,8 +207,9 @@ impl WordEdits {
         self.removed.len()
     }
 
-    /// The state file's text.
-    fn encode(&self) -> String {
+    /// The state file's text, which is also the edits' canonical form (sorted; the same edits
+    /// give the same text however they came about).
+    pub(crate) fn encode(&self) -> String {
         let mut body = format!("{HEADER}\n");
         for (word, (freq, tag)) in &self.added {
             let freq = freq.map_or_else(|| "-".to_owned(), |f| f.to_string());
@@ -332,6 +335,37 @@ impl StateDir {
         };
         let text = String::from_utf8(bytes).map_err(|_| corrupt("not UTF-8 text".into()))?;
         WordEdits::decode(&text).map_err(corrupt)
+    }
+
+    /// Applies `edit` to the edits saved now and saves the result, holding an exclusive lock
+    /// (`flock` on `word-edits.lock` beside the state file) throughout: servers sharing the
+    /// directory edit one after the other, each starting from what the one before saved, so no
+    /// edit is lost. Returns the edits saved and the state file as saved (stamped under the
+    /// lock, so that no other server's write can be mistaken for this one). Blocks while
+    /// another server holds the lock (for the milliseconds of one read and one write).
+    pub(crate) fn update(
+        &self,
+        edit: impl FnOnce(&mut WordEdits),
+    ) -> Result<(WordEdits, Option<FileStamp>), StateError> {
+        let path = self.dir.join(LOCK_FILE_NAME);
+        let io = |source| StateError::Io {
+            path: path.clone(),
+            source,
+        };
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io)?;
+        lock.lock().map_err(io)?;
+        let mut edits = self.load()?;
+        edit(&mut edits);
+        self.save(&edits)?;
+        let stamp = FileStamp::with_content(&self.file());
+        // Closing the file releases the lock.
+        drop(lock);
+        Ok((edits, stamp))
     }
 
     /// Replaces the saved edits with `edits`, durably: when this returns `Ok`, a crash or power

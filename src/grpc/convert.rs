@@ -422,6 +422,7 @@ impl From<&DictionaryIdentity> for pb::DictionaryInfo {
                 .collect(),
             added_words: count(identity.added_words),
             removed_words: count(identity.removed_words),
+            content_version: identity.content_version.clone(),
         }
     }
 }

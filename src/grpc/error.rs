@@ -15,7 +15,7 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::pb;
-use crate::core::word_edits::WordViolation;
+use crate::core::word_edits::{StateError, WordViolation};
 use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded};
 
 /// One field of a request that is not acceptable.
@@ -113,10 +113,12 @@ impl ApiError {
                     .map(|v| FieldViolation::new(field(v), v.reason.clone()))
                     .collect(),
             ),
-            e @ (ChangeError::Load(_) | ChangeError::NoStateDir) => {
+            e @ (ChangeError::Load(_)
+            | ChangeError::NoStateDir
+            | ChangeError::State(StateError::Corrupt { .. })) => {
                 Self::FailedPrecondition(e.to_string())
             }
-            e @ ChangeError::State(_) => Self::Unavailable(e.to_string()),
+            e @ ChangeError::State(StateError::Io { .. }) => Self::Unavailable(e.to_string()),
         }
     }
 

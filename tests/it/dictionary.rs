@@ -23,10 +23,10 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_types::StatusExt;
 
-const ADMIN_TOKEN: &str = "admin-secret-token";
+pub(crate) const ADMIN_TOKEN: &str = "admin-secret-token";
 const CLIENT_TOKEN: &str = "client-secret-token";
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
@@ -34,7 +34,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// Adds `authorization: Bearer <token>` to every call.
 #[derive(Clone)]
-struct Bearer(MetadataValue<Ascii>);
+pub(crate) struct Bearer(MetadataValue<Ascii>);
 
 impl Bearer {
     fn new(token: &str) -> Self {
@@ -51,19 +51,19 @@ impl Interceptor for Bearer {
     }
 }
 
-type Admin = AdminClient<InterceptedService<Channel, Bearer>>;
+pub(crate) type Admin = AdminClient<InterceptedService<Channel, Bearer>>;
 
-fn admin(server: &TestServer, token: &str) -> Admin {
+pub(crate) fn admin(server: &TestServer, token: &str) -> Admin {
     AdminClient::with_interceptor(server.channel.clone(), Bearer::new(token))
 }
 
 /// A server over `config` with its state in `state_dir`, and the Admin service on.
-async fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> TestServer {
+pub(crate) async fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> TestServer {
     start_counted(config, state_dir).await.0
 }
 
 /// [`start`], with the server's metrics.
-async fn start_counted(
+pub(crate) async fn start_counted(
     config: AnalyzerConfig,
     state_dir: Option<&Path>,
 ) -> (TestServer, Arc<Metrics>) {
@@ -80,7 +80,7 @@ async fn start_counted(
     (server, metrics)
 }
 
-async fn words(server: &TestServer, text: &str) -> Vec<String> {
+pub(crate) async fn words(server: &TestServer, text: &str) -> Vec<String> {
     crate::common::segment_words(server.channel.clone(), text).await
 }
 
@@ -413,7 +413,7 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
     assert!(err.message().contains("idf.txt:2"), "{}", err.message());
     assert_eq!(generation(&server).await, 2);
     assert_eq!(keywords(&server, POLICY).await[0], "政策");
-    let page = metrics.encode();
+    let page = metrics.encode(textanalysis::metrics::Format::Classic);
     for expected in [
         r#"textanalysis_dictionary_changes_total{change="reload",result="ok"} 1"#,
         r#"textanalysis_dictionary_changes_total{change="reload",result="error"} 1"#,

@@ -149,7 +149,7 @@ async fn budget_released(server: &TestServer) {
     within_limit("the budget released", async {
         while !server
             .metrics
-            .encode()
+            .encode(textanalysis::metrics::Format::Classic)
             .contains("textanalysis_memory_budget_used_bytes 0\n")
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -229,7 +229,9 @@ async fn framing_mistakes_are_invalid_argument_logged_and_counted() {
     // The stream's line is written when the server drops it, just after its last answer.
     within_limit("the calls counted", async {
         loop {
-            let page = server.metrics.encode();
+            let page = server
+                .metrics
+                .encode(textanalysis::metrics::Format::Classic);
             if page.contains(&counted) && page.contains(stream) {
                 return;
             }
@@ -276,7 +278,9 @@ async fn requests_that_are_not_grpc_get_http_statuses_and_malformed_timeouts_a_c
         );
         assert!(answer.message.contains("grpc-timeout"), "{answer:?}");
     }
-    let page = server.metrics.encode();
+    let page = server
+        .metrics
+        .encode(textanalysis::metrics::Format::Classic);
     assert!(page.contains(r#"code="Http415"} 3"#), "{page}");
     served(&server).await;
     server.shutdown().await;

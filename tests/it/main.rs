@@ -9,6 +9,7 @@ mod common;
 mod container;
 mod dictionary;
 mod errors;
+mod fleet;
 mod grpcurl;
 mod hostile;
 mod lifecycle;

@@ -7,7 +7,7 @@ mod model;
 mod train;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use eval::{Evaluation, LabelScores};
 pub use features::FeatureSpec;
@@ -18,6 +18,7 @@ pub(crate) use features::Counts;
 pub(crate) use train::train;
 
 use super::LoadError;
+use super::sources::files_with_extension;
 
 /// A model loaded under a name, with the identity of its file.
 #[derive(Debug, Clone)]
@@ -66,17 +67,7 @@ impl ModelSet {
     /// Loads every `*.model` file of `dir`, each named by its file stem. A file that cannot be
     /// read whole is an error naming it; nothing of the directory is half-loaded.
     pub fn load_dir(&mut self, dir: &Path) -> Result<(), LoadError> {
-        let io = |source| LoadError::Io {
-            path: dir.to_path_buf(),
-            source,
-        };
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(io)?
-            .map(|entry| entry.map(|e| e.path()))
-            .collect::<Result<_, _>>()
-            .map_err(io)?;
-        paths.retain(|p| p.extension().is_some_and(|e| e == MODEL_EXTENSION) && p.is_file());
-        paths.sort();
+        let paths = files_with_extension(dir, MODEL_EXTENSION)?;
         let mut loaded = ModelSet::default();
         for path in paths {
             let name = path

@@ -1,17 +1,18 @@
-//! Prometheus metrics, served as text on their own HTTP port (`--metrics-addr`).
+//! Prometheus metrics: what is counted (this file), how a page is written in the format the
+//! scraper asks for (`exposition`), and the HTTP port that serves it (`http`, `--metrics-addr`).
 //!
 //! What is counted is recorded in one place per call (the handlers' log line, see
 //! `grpc::service`), so logs and metrics always agree.
 
-use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+mod exposition;
+mod http;
+
+pub use exposition::Format;
+pub use http::serve;
+
+use std::sync::Mutex;
 use std::time::Duration;
 
-use http_body_util::Full;
-use hyper::body::Bytes;
-use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioIo, TokioTimer};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -19,7 +20,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
-use tokio::net::TcpListener;
 
 use crate::budget::MemoryBudget;
 use crate::core::Analyzer;
@@ -52,6 +52,12 @@ struct FileLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ServingLabels {
+    version: &'static str,
+    content_version: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct EditLabels {
     edit: &'static str,
 }
@@ -81,6 +87,8 @@ pub struct Metrics {
     dictionary_files: Family<FileLabels, Gauge>,
     word_edits: Family<EditLabels, Gauge>,
     changes: Family<ChangeLabels, Counter>,
+    serving: Family<ServingLabels, Gauge>,
+    files_failing: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -175,8 +183,24 @@ impl Metrics {
         let changes = Family::<ChangeLabels, Counter>::default();
         registry.register(
             "dictionary_changes",
-            "Reloads and word edits, by kind and result (error: the old analyzer kept serving)",
+            "Reloads, word edits and refreshes after files changed on disk, by kind and result \
+             (error: the old analyzer kept serving)",
             changes.clone(),
+        );
+        let serving = Family::<ServingLabels, Gauge>::default();
+        registry.register(
+            "serving_info",
+            "What this replica serves (value 1): its version and the content version of its \
+             dictionary, a digest of the dictionaries, word edits, IDF table, stop words and \
+             models. Replicas serving the same data show the same content_version",
+            serving.clone(),
+        );
+        let files_failing = Gauge::default();
+        registry.register(
+            "dictionary_files_failing",
+            "1 while the files on disk (dictionary directory, user dictionaries, word edits) do \
+             not load: the last dictionary that did keeps serving; 0 otherwise",
+            files_failing.clone(),
         );
         Self {
             registry: Mutex::new(registry),
@@ -193,6 +217,8 @@ impl Metrics {
             dictionary_files,
             word_edits,
             changes,
+            serving,
+            files_failing,
         }
     }
 
@@ -213,6 +239,13 @@ impl Metrics {
             self.models.get_or_create(&labels).set(1);
         }
         let identity = analyzer.identity();
+        self.serving.clear();
+        self.serving
+            .get_or_create(&ServingLabels {
+                version: env!("CARGO_PKG_VERSION"),
+                content_version: identity.content_version.clone(),
+            })
+            .set(1);
         self.generation
             .set(i64::try_from(identity.generation).unwrap_or(i64::MAX));
         self.dictionary_files.clear();
@@ -236,8 +269,13 @@ impl Metrics {
         }
     }
 
-    /// Counts one dictionary change (`reload`, `add_words`, `remove_words`) and whether it
-    /// took effect.
+    /// Whether the files on disk fail to load (set by every reload and refresh).
+    pub fn set_files_failing(&self, failing: bool) {
+        self.files_failing.set(i64::from(failing));
+    }
+
+    /// Counts one dictionary change (`reload`, `refresh`, `add_words`, `remove_words`) and
+    /// whether it took effect.
     pub fn record_change(&self, change: &'static str, ok: bool) {
         self.changes
             .get_or_create(&ChangeLabels {
@@ -285,8 +323,8 @@ impl Metrics {
         let _ = self.budget.set(budget);
     }
 
-    /// The metrics in Prometheus's text format.
-    pub fn encode(&self) -> String {
+    /// The metrics page in `format`.
+    pub fn encode(&self, format: Format) -> String {
         if let Some(budget) = self.budget.get() {
             self.budget_used
                 .set(i64::try_from(budget.used()).unwrap_or(i64::MAX));
@@ -296,57 +334,10 @@ impl Metrics {
             // Writing into a String cannot fail.
             let _ = prometheus_client::encoding::text::encode(&mut text, &registry);
         }
-        text
-    }
-}
-
-/// The most connections the metrics port serves at once; more are closed at once.
-const MAX_SCRAPE_CONNECTIONS: usize = 32;
-/// A scraper must send a request's headers within this long.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// A metrics connection is closed after this long, however busy.
-const MAX_SCRAPE_CONNECTION_AGE: Duration = Duration::from_secs(300);
-
-/// Serves `GET /metrics` on `listener` until the process ends. At most
-/// [`MAX_SCRAPE_CONNECTIONS`] connections are served at once, each must send its headers
-/// within [`HEADER_READ_TIMEOUT`], and none lives longer than [`MAX_SCRAPE_CONNECTION_AGE`].
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_SCRAPE_CONNECTIONS));
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            Err(error) => {
-                metrics.accept_failed(&error);
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let Ok(slot) = Arc::clone(&slots).try_acquire_owned() else {
-            drop(stream);
-            continue;
-        };
-        let metrics = Arc::clone(&metrics);
-        tokio::spawn(async move {
-            let _slot = slot;
-            let service = service_fn(move |request: Request<hyper::body::Incoming>| {
-                let response =
-                    if request.method() == Method::GET && request.uri().path() == "/metrics" {
-                        Response::builder()
-                            .header("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                            .body(Full::new(Bytes::from(metrics.encode())))
-                    } else {
-                        Response::builder()
-                            .status(StatusCode::NOT_FOUND)
-                            .body(Full::new(Bytes::from_static(b"metrics are at /metrics\n")))
-                    };
-                std::future::ready(Ok::<_, Infallible>(response.unwrap_or_default()))
-            });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .serve_connection(TokioIo::new(stream), service);
-            let _ = tokio::time::timeout(MAX_SCRAPE_CONNECTION_AGE, connection).await;
-        });
+        match format {
+            Format::OpenMetrics => text,
+            Format::Classic => exposition::classic_from_openmetrics(&text),
+        }
     }
 }
 
