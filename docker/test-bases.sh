@@ -9,7 +9,8 @@
 # very name the Dockerfile and compose file use, so the user's commands run unchanged:
 #   debian:bookworm-slim      a minimal Debian root made by debootstrap, imported
 #   rust:<ver>-slim-bookworm  that root plus gcc and this machine's Rust toolchain
-#   nginx:stable-bookworm     that root plus Debian's nginx, run as the official image runs
+#   haproxy:2.6-bookworm      that root plus Debian's HAProxy 2.6, run as the official image runs
+#   prom/prometheus:v2.42.0   that root plus Debian's Prometheus 2.42, run as the official image runs
 # Needs root (debootstrap), Debian's package archive, and a Rust toolchain on this machine.
 # Every stand-in carries the label textanalysis.test-base=true.
 set -euo pipefail
@@ -21,10 +22,13 @@ log() { printf 'test-bases: %s\n' "$*" >&2; }
 arg_default() { sed -n "s/^ARG $1=//p" docker/Dockerfile | head -n 1; }
 RUNTIME_IMAGE=$(arg_default RUNTIME_IMAGE)
 RUST_IMAGE=$(arg_default RUST_IMAGE)
-NGINX_IMAGE=$(sed -n 's/.*\${NGINX_IMAGE:-\([^}]*\)}.*/\1/p' docker/compose.yaml | head -n 1)
+compose_default() { sed -n "s/.*\${$1:-\([^}]*\)}.*/\1/p" docker/compose.yaml | head -n 1; }
+HAPROXY_IMAGE=$(compose_default HAPROXY_IMAGE)
+PROMETHEUS_IMAGE=$(compose_default PROMETHEUS_IMAGE)
 : "${RUNTIME_IMAGE:?no ARG RUNTIME_IMAGE in docker/Dockerfile}"
 : "${RUST_IMAGE:?no ARG RUST_IMAGE in docker/Dockerfile}"
-: "${NGINX_IMAGE:?no NGINX_IMAGE default in docker/compose.yaml}"
+: "${HAPROXY_IMAGE:?no HAPROXY_IMAGE default in docker/compose.yaml}"
+: "${PROMETHEUS_IMAGE:?no PROMETHEUS_IMAGE default in docker/compose.yaml}"
 SUITE=${DEBIAN_SUITE:-bookworm}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 WORK=${TEST_BASES_DIR:-target/docker-bases}
@@ -36,16 +40,25 @@ have_image() {
   docker pull --quiet "$1" >/dev/null 2>&1
 }
 
+# Whether an image is there already (said so in the log).
+present() {
+  have_image "$1" || return 1
+  log "$1 exists"
+}
+
 # A temporary build context, removed on exit.
 mkdir -p "$WORK"
 context=$(mktemp -d "$WORK/context.XXXXXX")
 trap 'rm -rf "$context"' EXIT
 
+# Builds the image $1 from the context made in $context, then empties it for the next one.
+build_context() {
+  docker build --quiet -t "$1" "$context" >/dev/null
+  rm -rf "${context:?}"/*
+}
+
 make_runtime_base() {
-  if have_image "$RUNTIME_IMAGE"; then
-    log "$RUNTIME_IMAGE exists"
-    return
-  fi
+  present "$RUNTIME_IMAGE" && return
   local tarball="$WORK/$SUITE-minbase.tar"
   if [ ! -s "$tarball" ]; then
     command -v debootstrap >/dev/null || {
@@ -70,10 +83,7 @@ make_runtime_base() {
 }
 
 make_rust_base() {
-  if have_image "$RUST_IMAGE"; then
-    log "$RUST_IMAGE exists"
-    return
-  fi
+  present "$RUST_IMAGE" && return
   local sysroot want have
   sysroot=$(rustc --print sysroot)
   want=$(printf '%s' "$RUST_IMAGE" | sed -n 's/^rust:\([0-9.]*\).*/\1/p')
@@ -104,29 +114,62 @@ RUN mkdir -p /usr/local/cargo/bin \\
 ENV CARGO_HOME=/usr/local/cargo PATH=/usr/local/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 LABEL $LABEL
 EOF
-  docker build --quiet -t "$RUST_IMAGE" "$context" >/dev/null
-  rm -rf "${context:?}"/*
+  build_context "$RUST_IMAGE"
 }
 
-make_nginx_base() {
-  if have_image "$NGINX_IMAGE"; then
-    log "$NGINX_IMAGE exists"
-    return
-  fi
-  log "building $NGINX_IMAGE from $RUNTIME_IMAGE and Debian's nginx"
+make_haproxy_base() {
+  present "$HAPROXY_IMAGE" && return
+  log "building $HAPROXY_IMAGE from $RUNTIME_IMAGE and Debian's haproxy"
+  # The official image's entrypoint: arguments starting with `-` are HAProxy's, and HAProxy
+  # runs in the foreground in master-worker mode.
+  cat >"$context/docker-entrypoint.sh" <<'EOF'
+#!/bin/sh
+set -e
+if [ "${1#-}" != "$1" ]; then
+  set -- haproxy "$@"
+fi
+if [ "$1" = haproxy ]; then
+  shift
+  set -- haproxy -W -db "$@"
+fi
+exec "$@"
+EOF
+  chmod 0755 "$context/docker-entrypoint.sh"
   cat >"$context/Dockerfile" <<EOF
 FROM $RUNTIME_IMAGE
 RUN apt-get update -qq \\
-    && apt-get install -y -qq --no-install-recommends nginx >/dev/null \\
+    && apt-get install -y -qq --no-install-recommends haproxy >/dev/null \\
     && rm -rf /var/lib/apt/lists/* \\
-    && useradd --system --no-create-home --shell /usr/sbin/nologin nginx
-EXPOSE 80
-STOPSIGNAL SIGQUIT
-CMD ["nginx", "-g", "daemon off;"]
+    && mkdir -p /usr/local/etc/haproxy /var/lib/haproxy \\
+    && chown haproxy:haproxy /var/lib/haproxy
+COPY docker-entrypoint.sh /usr/local/bin/
+USER haproxy
+WORKDIR /var/lib/haproxy
+STOPSIGNAL SIGUSR1
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]
 LABEL $LABEL
 EOF
-  docker build --quiet -t "$NGINX_IMAGE" "$context" >/dev/null
-  rm -rf "${context:?}"/*
+  build_context "$HAPROXY_IMAGE"
+}
+
+make_prometheus_base() {
+  present "$PROMETHEUS_IMAGE" && return
+  log "building $PROMETHEUS_IMAGE from $RUNTIME_IMAGE and Debian's prometheus"
+  cat >"$context/Dockerfile" <<EOF
+FROM $RUNTIME_IMAGE
+RUN apt-get update -qq \\
+    && apt-get install -y -qq --no-install-recommends prometheus >/dev/null \\
+    && rm -rf /var/lib/apt/lists/* \\
+    && install -d -o nobody -g nogroup /prometheus
+USER nobody
+WORKDIR /prometheus
+EXPOSE 9090
+ENTRYPOINT ["/usr/bin/prometheus"]
+CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]
+LABEL $LABEL
+EOF
+  build_context "$PROMETHEUS_IMAGE"
 }
 
 docker info >/dev/null 2>&1 || {
@@ -135,5 +178,6 @@ docker info >/dev/null 2>&1 || {
 }
 make_runtime_base
 make_rust_base
-make_nginx_base
-log "ready: $RUNTIME_IMAGE, $RUST_IMAGE, $NGINX_IMAGE"
+make_haproxy_base
+make_prometheus_base
+log "ready: $RUNTIME_IMAGE, $RUST_IMAGE, $HAPROXY_IMAGE, $PROMETHEUS_IMAGE"

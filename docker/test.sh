@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# End-to-end test of the container deployment on a real Docker engine:
+# End-to-end test of the fleet on a real Docker engine:
 #   bash docker/test.sh
-# Builds the image as a user does (docker/Dockerfile), brings up docker/compose.yaml (three
-# replicas behind nginx) under its own project name and port, calls every RPC through the
-# balancer with grpcurl, then runs a client loop while one replica is stopped (expects no
-# failed call) and while one is killed with SIGKILL (expects at most the calls in flight to fail,
-# then only successes). Everything is brought down at the end, also on failure. The last line
-# gives the figures.
+# Builds the image as a user does (docker/Dockerfile) and brings up docker/compose.yaml (three
+# replicas sharing one dictionary volume, HAProxy in front, Prometheus) under its own project
+# name and ports, then, with a client loop running through the balancer with the retrying
+# service config (examples/service-config.json):
+#   - calls every RPC through the balancer with grpcurl;
+#   - checks that Prometheus scrapes every replica (up == 1) and sees one content version;
+#   - adds a word through the balancer and times until every replica (asked directly) serves it;
+#   - stops one replica (SIGTERM, drain), kills one (SIGKILL), and scales from 3 to 5 replicas,
+#     checking that the new ones receive calls with no command to the balancer.
+# Every phase must end with 0 failed calls. Everything is brought down at the end, also on
+# failure. The last line gives the figures.
 #
-# Each run has its own compose project name, image tag and a free port on 127.0.0.1, so runs
+# Each run has its own compose project name, image tag and free ports on 127.0.0.1, so runs
 # never collide with each other or with a deployment of the user's.
 #
 # Environment: GRPCURL (grpcurl binary; else from PATH, else pip-installed into target/),
-# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built), DOCKER_TEST_PORT (default: a
-# free port).
+# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,11 +31,17 @@ project=textanalysis-test-$$
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-port=${DOCKER_TEST_PORT:-$(free_port)}
+port=$(free_port)
+prometheus_port=$(free_port)
 image=textanalysis:test-$$
 concurrency=8
+work=$(mktemp -d)
+token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
+printf '%s\n' "$token" >"$work/admin-token"
+chmod 0644 "$work/admin-token"
 # Published on the loopback interface only.
-export TEXTANALYSIS_IMAGE=$image TEXTANALYSIS_PORT=127.0.0.1:$port
+export TEXTANALYSIS_IMAGE=$image TEXTANALYSIS_PORT=127.0.0.1:$port \
+  PROMETHEUS_PORT=127.0.0.1:$prometheus_port TEXTANALYSIS_ADMIN_TOKEN_SECRET=$work/admin-token
 
 if docker compose version >/dev/null 2>&1; then
   compose_cmd=(docker compose)
@@ -49,6 +59,7 @@ cleanup() {
   compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
   # Only the tag goes; the layers stay cached for the next build.
   docker image rm "$image" >/dev/null 2>&1 || true
+  rm -rf "$work"
   exit $status
 }
 trap cleanup EXIT
@@ -86,68 +97,127 @@ docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$image" | grep -q '
   fail "the image has no HEALTHCHECK running textanalysis health"
 
 compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
-log "compose up (3 replicas behind nginx on port $port)"
+log "compose up (3 replicas behind HAProxy on port $port, Prometheus on $prometheus_port)"
 compose up -d --no-build >/dev/null 2>&1 || {
   compose up -d --no-build
   fail "compose up"
 }
 
 replicas() { compose ps -q textanalysis; }
-wait_healthy() { # all replicas healthy and the balancer answering, within 60 s
-  local deadline=$(($(date +%s) + 60)) id healthy
-  while :; do
-    healthy=0
-    for id in $(replicas); do
-      [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ] && healthy=$((healthy + 1))
-    done
-    if [ "$healthy" -ge 3 ] && "$GRPCURL" -plaintext -max-time 2 "127.0.0.1:$port" \
-      grpc.health.v1.Health/Check >/dev/null 2>&1; then
-      return 0
-    fi
-    [ "$(date +%s)" -lt "$deadline" ] || fail "replicas not healthy within 60 s ($healthy of 3)"
+replica_ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+healthy_count() {
+  local id healthy=0
+  for id in $(replicas); do
+    [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ] && healthy=$((healthy + 1))
+  done
+  echo "$healthy"
+}
+wait_healthy() { # N replicas healthy and the balancer answering, within 60 s
+  local want=$1 deadline=$(($(date +%s) + 60))
+  until [ "$(healthy_count)" -ge "$want" ] && "$GRPCURL" -plaintext -max-time 2 "127.0.0.1:$port" \
+    grpc.health.v1.Health/Check >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "replicas not healthy within 60 s ($(healthy_count) of $want)"
     sleep 1
   done
 }
-wait_healthy
+wait_healthy 3
 [ "$(replicas | wc -l)" -eq 3 ] || fail "expected 3 replicas, found $(replicas | wc -l)"
 [ "$(docker exec "$(replicas | head -n 1)" id -u)" = 10001 ] || fail "a replica runs as root"
 log "3 replicas healthy after $(($(date +%s) - started)) s since the start of the test"
 
 # Every RPC through the balancer.
-call() { # method, JSON request (or @ for stdin); prints the response
-  "$GRPCURL" -plaintext -max-time 10 -d "$2" "127.0.0.1:$port" "textanalysis.v1.TextAnalysis/$1"
+call() { # address, method, JSON request; prints the response
+  "$GRPCURL" -plaintext -max-time 10 -d "$3" "$1" "textanalysis.v1.TextAnalysis/$2"
 }
 expect() { # what, needle, haystack
   case "$3" in *"$2"*) ;; *) fail "$1: expected $2 in: $3" ;; esac
 }
-expect "list" "textanalysis.v1.TextAnalysis" "$("$GRPCURL" -plaintext "127.0.0.1:$port" list)"
-expect "Segment" '"word": "北京大学"' "$(call Segment '{"text": "我来到北京清华大学和北京大学"}')"
+balancer=127.0.0.1:$port
+expect "list" "textanalysis.v1.TextAnalysis" "$("$GRPCURL" -plaintext "$balancer" list)"
+expect "Segment" '"word": "北京大学"' "$(call "$balancer" Segment '{"text": "我来到北京清华大学和北京大学"}')"
 expect "ExtractKeywords" '"word": "人工智能"' \
-  "$(call ExtractKeywords '{"text": "人工智能正在改变世界，人工智能的治理需要各国合作。", "top_k": 3}')"
-expect "Classify" '"label"' "$(call Classify '{"text": "这家店的菜很好吃，服务也很周到"}')"
-expect "ListModels" '"name": "sentiment"' "$(call ListModels '{}')"
+  "$(call "$balancer" ExtractKeywords '{"text": "人工智能正在改变世界，人工智能的治理需要各国合作。", "top_k": 3}')"
+expect "Classify" '"label"' "$(call "$balancer" Classify '{"text": "这家店的菜很好吃，服务也很周到"}')"
+expect "ListModels" '"contentVersion"' "$(call "$balancer" ListModels '{}')"
 expect "Analyze" '"keywords"' \
-  "$(call Analyze '{"text": "我爱北京天安门", "segment": {}, "keywords": {}, "classify": {}}')"
+  "$(call "$balancer" Analyze '{"text": "我爱北京天安门", "segment": {}, "keywords": {}, "classify": {}}')"
 expect "AnalyzeBatch" '"id": "b"' \
-  "$(call AnalyzeBatch '{"documents": [{"id": "a", "text": "第一篇"}, {"id": "b", "text": "第二篇"}]}')"
+  "$(call "$balancer" AnalyzeBatch '{"documents": [{"id": "a", "text": "第一篇"}, {"id": "b", "text": "第二篇"}]}')"
 streamed=$(printf '%s\n' '{"id": "s1", "text": "流式的第一篇"}' '{"id": "s2", "text": "流式的第二篇"}' |
-  "$GRPCURL" -plaintext -max-time 10 -d @ "127.0.0.1:$port" textanalysis.v1.TextAnalysis/AnalyzeStream)
+  "$GRPCURL" -plaintext -max-time 10 -d @ "$balancer" textanalysis.v1.TextAnalysis/AnalyzeStream)
 expect "AnalyzeStream" '"id": "s2"' "$streamed"
-bad=$(call Segment '{"text": ""}' 2>&1 || true)
+bad=$(call "$balancer" Segment '{"text": ""}' 2>&1 || true)
 expect "Segment with empty text" "InvalidArgument" "$bad"
 log "every RPC answered through the balancer"
 
+# Prometheus: an instant query's values, one a line.
+prom_query() {
+  curl -fsS --max-time 5 "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" |
+    python3 -c 'import json, sys; [print(r["value"][1]) for r in json.load(sys.stdin)["data"]["result"]]'
+}
+wait_prometheus() { # what, query, expected output, within 60 s
+  local deadline=$(($(date +%s) + 60)) got
+  until got=$(prom_query "$2" 2>/dev/null) && [ "$got" = "$3" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "Prometheus: $1: expected $3, got: $got"
+    sleep 1
+  done
+}
+wait_prometheus "every replica up" 'count(up{job="textanalysis"} == 1)' 3
+wait_prometheus "one content version" 'count(count by (content_version) (textanalysis_serving_info))' 1
+log "Prometheus scrapes 3 replicas, all up, one content version"
+
 # A client loop in the background; prints its JSON summary to $1.
 load() { # output file, seconds
-  "$TEXTANALYSIS_LOAD" --addr "http://127.0.0.1:$port" --rpc analyze --concurrency "$concurrency" \
-    --warmup 0 --duration "$2" --timeout-ms 5000 --json >"$1"
+  "$TEXTANALYSIS_LOAD" --addr "http://$balancer" --rpc analyze --concurrency "$concurrency" \
+    --warmup 0 --duration "$2" --timeout-ms 5000 --service-config examples/service-config.json \
+    --json >"$1"
 }
 field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"; cleanup' EXIT
+phases=()
+calls_total=0
+failed_total=0
+finish_phase() { # name, summary file, extra text
+  local calls failed retries
+  calls=$(field "$2" calls)
+  failed=$(field "$2" failed)
+  retries=$(field "$2" retries)
+  calls_total=$((calls_total + calls))
+  failed_total=$((failed_total + failed))
+  phases+=("$1 $failed/$calls")
+  log "$1: $calls calls, $failed failed, $retries retried by the client${3:+; $3}"
+  [ "$failed" -eq 0 ] || fail "calls failed during $1: $(cat "$2")"
+}
+
+# A word edit through the balancer, served by every replica.
+word=云原生数据湖
+text="${word}正在改变数据分析"
+serves_word() { # replica id
+  call "$(replica_ip "$1"):50051" Segment "{\"text\": \"$text\"}" 2>/dev/null | grep -q "\"word\": \"$word\""
+}
+for id in $(replicas); do
+  ! serves_word "$id" || fail "a replica serves $word before it was added"
+done
+load "$work/edit.json" 8 &
+loader=$!
+sleep 2
+edit_started=$(date +%s.%N)
+"$GRPCURL" -plaintext -max-time 10 -H "authorization: Bearer $token" \
+  -d "{\"words\": [{\"word\": \"$word\"}]}" "$balancer" textanalysis.v1.Admin/AddWords >/dev/null ||
+  fail "AddWords through the balancer"
+deadline=$(($(date +%s) + 30))
+for id in $(replicas); do
+  until serves_word "$id"; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "replica $id does not serve $word 30 s after the edit"
+    sleep 0.1
+  done
+done
+converged=$(awk -v a="$edit_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+wait $loader || fail "load client failed during the edit"
+finish_phase edit "$work/edit.json" "every replica served the new word ${converged}s after AddWords returned"
+wait_prometheus "one content version after the edit" \
+  'count(count by (content_version) (textanalysis_serving_info))' 1
 
 victim=$(replicas | sed -n 2p)
-log "client loop while stopping one replica (SIGTERM, drain)"
 load "$work/stop.json" 8 &
 loader=$!
 sleep 3
@@ -155,40 +225,59 @@ stop_started=$(date +%s.%N)
 docker stop --time 20 "$victim" >/dev/null
 stop_secs=$(awk -v a="$stop_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 wait $loader || fail "load client failed during stop"
-stop_calls=$(field "$work/stop.json" calls)
-stop_failed=$(field "$work/stop.json" failed)
-log "stop: $stop_calls calls, $stop_failed failed; the replica stopped in ${stop_secs}s"
-[ "$stop_failed" -eq 0 ] || fail "calls failed while a replica drained: $(cat "$work/stop.json")"
+finish_phase stop "$work/stop.json" "the replica drained and stopped in ${stop_secs}s"
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$victim")" -eq 0 ] ||
   fail "the stopped replica exited with $(docker inspect -f '{{.State.ExitCode}}' "$victim")"
-
 docker start "$victim" >/dev/null
-wait_healthy
-compose exec -T balancer nginx -s reload >/dev/null 2>&1 || fail "nginx reload"
+wait_healthy 3
 
 victim=$(replicas | sed -n 3p)
-log "client loop while killing one replica (SIGKILL)"
 load "$work/kill.json" 8 &
 loader=$!
 sleep 3
 kill -KILL "$(docker inspect -f '{{.State.Pid}}' "$victim")"
 wait $loader || fail "load client failed during kill"
-kill_calls=$(field "$work/kill.json" calls)
-kill_failed=$(field "$work/kill.json" failed)
-log "kill: $kill_calls calls, $kill_failed failed (at most $concurrency were in flight)"
-[ "$kill_failed" -le "$concurrency" ] ||
-  fail "more calls failed than were in flight: $(cat "$work/kill.json")"
-
-# restart: unless-stopped brings the killed replica back; then every call succeeds.
-wait_healthy
-load "$work/after.json" 4
-after_calls=$(field "$work/after.json" calls)
-after_failed=$(field "$work/after.json" failed)
-log "after: $after_calls calls, $after_failed failed; restarts of the killed replica: $(docker inspect -f '{{.RestartCount}}' "$victim")"
-[ "$after_failed" -eq 0 ] || fail "calls failed after the kill: $(cat "$work/after.json")"
+finish_phase kill "$work/kill.json"
+# restart: unless-stopped brings the killed replica back.
+wait_healthy 3
 [ "$(docker inspect -f '{{.RestartCount}}' "$victim")" -ge 1 ] ||
   fail "the killed replica was not restarted"
 
-calls=$((stop_calls + kill_calls + after_calls))
-failed=$((stop_failed + kill_failed + after_failed))
-echo "docker-test: passed in $(($(date +%s) - started)) s: image $image_mb MB; $calls calls, $failed failed (stop $stop_failed/$stop_calls, kill $kill_failed/$kill_calls, after $after_failed/$after_calls)"
+# Scale from 3 to 5 under load: the balancer finds the new replicas by itself.
+before=$(replicas | sort)
+load "$work/scale.json" 14 &
+loader=$!
+sleep 2
+compose up -d --no-build --no-recreate --scale textanalysis=5 >/dev/null 2>&1 ||
+  fail "compose up --scale textanalysis=5"
+wait_healthy 5
+wait $loader || fail "load client failed during the scale-up"
+finish_phase scale "$work/scale.json"
+new=$(comm -13 <(echo "$before") <(replicas | sort))
+[ "$(echo "$new" | wc -w)" -eq 2 ] || fail "expected 2 new replicas, found: $new"
+# Each new replica answered calls of the loop (its own metrics say so).
+answered() { # replica id
+  curl -fsS --max-time 5 "http://$(replica_ip "$1"):9090/metrics" |
+    sed -n 's/^textanalysis_calls_total{method="Analyze",code="Ok"} \([0-9]*\)$/\1/p'
+}
+deadline=$(($(date +%s) + 30))
+for id in $new; do
+  until [ "$(answered "$id")" -gt 0 ] 2>/dev/null; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "new replica $id received no call through the balancer"
+    load "$work/more.json" 2
+    finish_phase after-scale "$work/more.json"
+  done
+  log "new replica $id answered $(answered "$id") calls through the balancer"
+done
+wait_prometheus "5 replicas up" 'count(up{job="textanalysis"} == 1)' 5
+wait_prometheus "one content version across 5" \
+  'count(count by (content_version) (textanalysis_serving_info))' 1
+[ "$(prom_query 'count(textanalysis_dictionary_word_edits{edit="added"} == 1)')" = 5 ] ||
+  fail "not every replica reports the added word"
+
+rss=$(for id in $(replicas); do
+  docker exec "$id" sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/1/status
+done | awk '{ printf "%s%.0f", sep, $1 / 1024; sep = "/" }')
+log "RSS of the 5 replicas (MB): $rss"
+
+echo "docker-test: passed in $(($(date +%s) - started)) s: image $image_mb MB; $calls_total calls, $failed_total failed (${phases[*]}); edit served everywhere in ${converged}s; replica RSS $rss MB"

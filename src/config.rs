@@ -153,7 +153,7 @@ pub struct ServeArgs {
     /// for changes made by another replica or an operator; a change is served once two checks
     /// in a row see the same files, so a file is never read half-written (0: never check;
     /// reload with SIGHUP or Admin/Reload).
-    #[arg(long, env = "TEXTANALYSIS_WATCH_INTERVAL_MS", default_value_t = 500,
+    #[arg(long, env = "TEXTANALYSIS_WATCH_INTERVAL_MS", default_value_t = 250,
           value_parser = clap::value_parser!(u64).range(0..=3_600_000))]
     pub watch_interval_ms: u64,
 

@@ -83,7 +83,7 @@ impl Default for Settings {
             tls: None,
             memory_budget_bytes: 96 << 20,
             connections: ConnectionLimits::default(),
-            watch_interval: Some(Duration::from_millis(500)),
+            watch_interval: Some(Duration::from_millis(250)),
         }
     }
 }

@@ -1,6 +1,7 @@
 """A Python client of the textanalysis service: stubs generated from proto/ with grpcio-tools,
-a deadline on every call, and the field violations of a refused request read with
-grpcio-status.
+a deadline on every call, the field violations of a refused request read with grpcio-status,
+and the retrying service config (examples/service-config.json: calls that fail with
+UNAVAILABLE, say on a replica that died, are sent again; round_robin over every address).
 
     python3 -m venv .venv && .venv/bin/pip install -r examples/python/requirements.txt
     .venv/bin/python -m grpc_tools.protoc -I proto --python_out=examples/python \
@@ -8,6 +9,7 @@ grpcio-status.
     .venv/bin/python examples/python/client.py localhost:50051
 """
 
+import pathlib
 import sys
 
 import grpc
@@ -18,10 +20,12 @@ from textanalysis.v1 import textanalysis_pb2 as pb
 from textanalysis.v1 import textanalysis_pb2_grpc as pb_grpc
 
 DEADLINE = 5.0  # seconds, sent to the server as grpc-timeout
+SERVICE_CONFIG = (pathlib.Path(__file__).parent.parent / "service-config.json").read_text()
 
 
 def main(addr: str) -> int:
-    with grpc.insecure_channel(addr) as channel:
+    options = [("grpc.service_config", SERVICE_CONFIG), ("grpc.enable_retries", 1)]
+    with grpc.insecure_channel(addr, options=options) as channel:
         client = pb_grpc.TextAnalysisStub(channel)
 
         answer = client.Segment(

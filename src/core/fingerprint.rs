@@ -1,7 +1,7 @@
 //! How a server notices that the files it reads changed on disk, whoever changed them: a
 //! fingerprint of every file (size, modification time, inode) and of the directories' listings.
 //!
-//! Stat calls rather than content hashes: a poll every half second then costs a few system
+//! Stat calls rather than content hashes: a poll every quarter second then costs a few system
 //! calls however large the files are. Files are replaced by rename (`mv`, a Kubernetes
 //! ConfigMap's symbolic link swap), which changes the inode even when size and time do not.
 //! The one file that servers rewrite often, the word edits, is small and hashed as well.

@@ -1,6 +1,7 @@
-//! The container deployment on a real Docker engine: `docker/test.sh` builds the image, brings
-//! up three replicas behind nginx with `docker/compose.yaml`, calls every RPC through the
-//! balancer, and stops and kills replicas under a client loop.
+//! The fleet on a real Docker engine: `docker/test.sh` builds the image, brings up
+//! `docker/compose.yaml` (three replicas sharing a dictionary volume, HAProxy, Prometheus),
+//! calls every RPC through the balancer, and under a retrying client loop adds a word (served
+//! by every replica), stops, kills and scales replicas, with no failed call.
 //!
 //! Opt-in, because it builds images for minutes: it runs only with
 //! `TEXTANALYSIS_DOCKER_TESTS=1` (as `.ci/run` sets), and then fails if no Docker engine
@@ -9,7 +10,7 @@
 use std::process::Command;
 
 #[test]
-fn the_compose_deployment_survives_a_stopped_and_a_killed_replica() {
+fn the_compose_fleet_agrees_on_edits_and_survives_stop_kill_and_scale() {
     if std::env::var_os("TEXTANALYSIS_DOCKER_TESTS").is_none_or(|v| v != "1") {
         eprintln!("skipped: set TEXTANALYSIS_DOCKER_TESTS=1 to run the Docker deployment test");
         return;

@@ -6,6 +6,11 @@
 //! on a fixed schedule and latency counts from the scheduled start, so a stalled server cannot
 //! hide its queueing (no coordinated omission).
 //!
+//! With `--service-config` it follows a gRPC service config as gRPC's own clients do: it
+//! retries calls per the method's `retryPolicy` (a call counts once, by its last attempt's
+//! status; retries are reported apart) and balances `round_robin` over every address the
+//! server's name resolves to at start.
+//!
 //! With `--in-process` it calls no server: `--concurrency` threads share one `jieba_rs::Jieba`
 //! and segment the same texts the way `Segment` does by default (precise, HMM on), which is the
 //! ceiling a server can approach.
@@ -28,6 +33,10 @@ use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
 use tonic_prost::ProstEncoder;
+
+mod service_config;
+
+use service_config::{Retry, ServiceConfig};
 
 #[derive(Debug, Parser)]
 #[command(version, about = "Load generator for the textanalysis gRPC service")]
@@ -66,6 +75,10 @@ struct Args {
     /// server (only with `--rpc segment`, closed loop).
     #[arg(long, conflicts_with = "rate")]
     in_process: bool,
+    /// A gRPC service config (JSON, e.g. examples/service-config.json): its retry policy and
+    /// `round_robin` are followed.
+    #[arg(long, conflicts_with = "in_process")]
+    service_config: Option<PathBuf>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -85,12 +98,26 @@ enum Rpc {
     Analyze,
 }
 
+impl Rpc {
+    /// The method's path.
+    fn path(self) -> &'static str {
+        match self {
+            Rpc::Segment | Rpc::Pos => "/textanalysis.v1.TextAnalysis/Segment",
+            Rpc::Keywords => "/textanalysis.v1.TextAnalysis/ExtractKeywords",
+            Rpc::Classify => "/textanalysis.v1.TextAnalysis/Classify",
+            Rpc::Analyze => "/textanalysis.v1.TextAnalysis/Analyze",
+        }
+    }
+}
+
 /// What the calls in the measured window did.
 #[derive(Debug, Default)]
 struct Tally {
     latencies_us: Vec<u64>,
     codes: BTreeMap<String, u64>,
     text_bytes: u64,
+    /// Attempts made again after a retryable status (`--service-config`).
+    retries: u64,
 }
 
 impl Tally {
@@ -109,6 +136,7 @@ impl Tally {
             *self.codes.entry(code).or_default() += n;
         }
         self.text_bytes += other.text_bytes;
+        self.retries += other.retries;
     }
 }
 
@@ -171,7 +199,7 @@ async fn call(grpc: &mut Grpc<Channel>, rpc: Rpc, text: &str) -> tonic::Code {
                 with_pos: matches!(rpc, Rpc::Pos),
                 ..Default::default()
             };
-            unary(grpc, "/textanalysis.v1.TextAnalysis/Segment", request).await
+            unary(grpc, rpc.path(), request).await
         }
         Rpc::Keywords => {
             let request = ExtractKeywordsRequest {
@@ -179,19 +207,14 @@ async fn call(grpc: &mut Grpc<Channel>, rpc: Rpc, text: &str) -> tonic::Code {
                 top_k: 20,
                 ..Default::default()
             };
-            unary(
-                grpc,
-                "/textanalysis.v1.TextAnalysis/ExtractKeywords",
-                request,
-            )
-            .await
+            unary(grpc, rpc.path(), request).await
         }
         Rpc::Classify => {
             let request = ClassifyRequest {
                 text,
                 ..Default::default()
             };
-            unary(grpc, "/textanalysis.v1.TextAnalysis/Classify", request).await
+            unary(grpc, rpc.path(), request).await
         }
         Rpc::Analyze => {
             let request = AnalyzeRequest {
@@ -201,7 +224,7 @@ async fn call(grpc: &mut Grpc<Channel>, rpc: Rpc, text: &str) -> tonic::Code {
                 classify: Some(ClassifyOptions::default()),
                 ..Default::default()
             };
-            unary(grpc, "/textanalysis.v1.TextAnalysis/Analyze", request).await
+            unary(grpc, rpc.path(), request).await
         }
     };
     match result {
@@ -239,6 +262,8 @@ struct Plan {
     end: Instant,
     /// With `--rate`: the scheduled starts, handed out by [`pace`] to whichever worker is free.
     slots: Option<Mutex<mpsc::UnboundedReceiver<Instant>>>,
+    /// How failed calls are retried (`--service-config`).
+    retry: Option<Retry>,
 }
 
 impl Plan {
@@ -288,9 +313,20 @@ async fn worker(mut client: Grpc<Channel>, plan: Arc<Plan>, offset: usize) -> Ta
     while let Some(scheduled) = plan.next_start().await {
         let text = &plan.texts[i % plan.texts.len()];
         i += 1;
-        let code = call(&mut client, plan.rpc, text).await;
+        let mut attempt = 1;
+        let code = loop {
+            let code = call(&mut client, plan.rpc, text).await;
+            match &plan.retry {
+                Some(retry) if retry.retries(code) && attempt < retry.max_attempts => {
+                    attempt += 1;
+                    tokio::time::sleep(retry.backoff(attempt)).await;
+                }
+                _ => break code,
+            }
+        };
         if scheduled >= plan.measure_from {
             tally.record(scheduled, code, text);
+            tally.retries += u64::from(attempt - 1);
         }
     }
     tally
@@ -311,6 +347,10 @@ async fn main() -> anyhow::Result<()> {
     anyhow::ensure!(args.connections > 0, "--connections must be at least 1");
     anyhow::ensure!(args.duration > 0.0, "--duration must be positive");
     let texts = load_texts(&args)?;
+    let service_config = match &args.service_config {
+        Some(path) => Some(ServiceConfig::load(path)?),
+        None => None,
+    };
 
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(args.warmup);
@@ -326,6 +366,9 @@ async fn main() -> anyhow::Result<()> {
         measure_from,
         end,
         slots,
+        retry: service_config
+            .as_ref()
+            .and_then(|config| config.retry(args.rpc.path())),
     });
     let mut tally = if args.in_process {
         anyhow::ensure!(
@@ -335,22 +378,48 @@ async fn main() -> anyhow::Result<()> {
         let (plan, threads) = (Arc::clone(&plan), args.concurrency);
         tokio::task::spawn_blocking(move || in_process(&plan, threads)).await?
     } else {
-        over_grpc(&args, &plan).await?
+        let round_robin = service_config
+            .as_ref()
+            .is_some_and(ServiceConfig::round_robin);
+        over_grpc(&args, &plan, round_robin).await?
     };
     let secs = measure_from.elapsed().as_secs_f64().max(args.duration);
     report(&args, &mut tally, secs);
     Ok(())
 }
 
-/// Runs the plan against the server: `--concurrency` workers over `--connections` channels.
-async fn over_grpc(args: &Args, plan: &Arc<Plan>) -> anyhow::Result<Tally> {
-    let mut clients = Vec::with_capacity(args.connections);
-    for _ in 0..args.connections {
-        let channel = Endpoint::from_shared(args.addr.clone())?
-            .timeout(Duration::from_millis(args.timeout_ms))
+/// A channel to `--addr`; with `round_robin`, balanced over every address its name resolves
+/// to now.
+async fn channel(args: &Args, round_robin: bool) -> anyhow::Result<Channel> {
+    let endpoint =
+        Endpoint::from_shared(args.addr.clone())?.timeout(Duration::from_millis(args.timeout_ms));
+    if !round_robin {
+        return endpoint
             .connect()
             .await
-            .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", args.addr))?;
+            .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", args.addr));
+    }
+    let uri = endpoint.uri();
+    let host = uri.host().unwrap_or("127.0.0.1").trim_matches(['[', ']']);
+    let port = uri.port_u16().unwrap_or(80);
+    let scheme = uri.scheme_str().unwrap_or("http");
+    let endpoints: Vec<Endpoint> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot resolve {host}: {e}"))?
+        .map(|addr| {
+            Endpoint::from_shared(format!("{scheme}://{addr}"))
+                .map(|e| e.timeout(Duration::from_millis(args.timeout_ms)))
+        })
+        .collect::<Result<_, _>>()?;
+    anyhow::ensure!(!endpoints.is_empty(), "{host} resolves to no address");
+    Ok(Channel::balance_list(endpoints.into_iter()))
+}
+
+/// Runs the plan against the server: `--concurrency` workers over `--connections` channels.
+async fn over_grpc(args: &Args, plan: &Arc<Plan>, round_robin: bool) -> anyhow::Result<Tally> {
+    let mut clients = Vec::with_capacity(args.connections);
+    for _ in 0..args.connections {
+        let channel = channel(args, round_robin).await?;
         clients.push(
             Grpc::new(channel)
                 .max_decoding_message_size(usize::MAX)
@@ -424,6 +493,7 @@ fn report(args: &Args, tally: &mut Tally, secs: f64) {
             "calls": calls,
             "ok": ok,
             "failed": failed,
+            "retries": tally.retries,
             "codes": codes,
             "rps": rps,
             "mb_per_s": mb_per_s,
@@ -435,8 +505,8 @@ fn report(args: &Args, tally: &mut Tally, secs: f64) {
         println!("{summary}");
     } else {
         println!(
-            "{calls} calls in {secs:.1} s: {ok} OK, {failed} failed {:?}",
-            tally.codes
+            "{calls} calls in {secs:.1} s: {ok} OK, {failed} failed {:?}; {} retries",
+            tally.codes, tally.retries
         );
         println!("{rps:.0} calls/s, {mb_per_s:.2} MB/s of text");
         println!(
