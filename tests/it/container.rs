@@ -1,18 +1,26 @@
-//! The fleet on a real Docker engine: `docker/test.sh` builds the image, brings up
-//! `docker/compose.yaml` (three replicas sharing a dictionary volume, HAProxy, Prometheus),
-//! calls every RPC through the balancer, and under a retrying client loop adds a word (served
-//! by every replica), stops, kills and scales replicas, with no failed call.
+//! The deployments on a real Docker engine, each driven by its script:
 //!
-//! Opt-in, because it builds images for minutes: it runs only with
-//! `TEXTANALYSIS_DOCKER_TESTS=1` (as `.ci/run` sets), and then fails if no Docker engine
-//! answers. Each run uses its own compose project name and a free port.
+//! - `docker/test.sh`: the image (also read-only and unprivileged, as a restricted Kubernetes
+//!   pod runs it), then `docker/compose.yaml` (three replicas sharing a dictionary volume,
+//!   HAProxy, Prometheus): every RPC through the balancer, and under a retrying client loop a
+//!   word added (served by every replica), replicas stopped, killed and scaled, with no failed
+//!   call.
+//! - `docker/test-swarm.sh`: `docker/stack.yaml` on a single-node swarm: a word added, a rolling
+//!   update, a killed replica and a scale from 3 to 5 under the client loop, with no failed
+//!   call.
+//!
+//! Opt-in, because they build images and run for minutes: each runs only with its variable set
+//! to 1 (`TEXTANALYSIS_DOCKER_TESTS`, `TEXTANALYSIS_SWARM_TESTS`; `.ci/run` sets both), and then
+//! fails if no Docker engine answers. Each run uses its own project or stack name and free
+//! ports.
 
 use std::process::Command;
 
-#[test]
-fn the_compose_fleet_agrees_on_edits_and_survives_stop_kill_and_scale() {
-    if std::env::var_os("TEXTANALYSIS_DOCKER_TESTS").is_none_or(|v| v != "1") {
-        eprintln!("skipped: set TEXTANALYSIS_DOCKER_TESTS=1 to run the Docker deployment test");
+/// Runs `docker/<script>` if `variable` is 1, and checks it passed: its last line of output
+/// starts with `<prefix>: passed`.
+fn run_deployment_test(variable: &str, script: &str, prefix: &str) {
+    if std::env::var_os(variable).is_none_or(|v| v != "1") {
+        eprintln!("skipped: set {variable}=1 to run docker/{script}");
         return;
     }
     let engine = Command::new("docker")
@@ -21,19 +29,32 @@ fn the_compose_fleet_agrees_on_edits_and_survives_stop_kill_and_scale() {
         .is_ok_and(|o| o.status.success());
     assert!(
         engine,
-        "TEXTANALYSIS_DOCKER_TESTS=1 but no Docker engine answers `docker info`"
+        "{variable}=1 but no Docker engine answers `docker info`"
     );
     let root = env!("CARGO_MANIFEST_DIR");
     let output = Command::new("bash")
-        .arg(format!("{root}/docker/test.sh"))
+        .arg(format!("{root}/docker/{script}"))
         .env("TEXTANALYSIS_LOAD", env!("CARGO_BIN_EXE_textanalysis-load"))
         .output()
-        .expect("bash runs docker/test.sh");
+        .expect("bash runs the script");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     eprintln!("{stderr}");
-    assert!(output.status.success(), "docker/test.sh failed:\n{stdout}");
+    assert!(output.status.success(), "docker/{script} failed:\n{stdout}");
     let summary = stdout.lines().last().unwrap_or_default();
-    assert!(summary.starts_with("docker-test: passed"), "{stdout}");
+    assert!(
+        summary.starts_with(&format!("{prefix}: passed")),
+        "{stdout}"
+    );
     eprintln!("{summary}");
+}
+
+#[test]
+fn the_compose_fleet_agrees_on_edits_and_survives_stop_kill_and_scale() {
+    run_deployment_test("TEXTANALYSIS_DOCKER_TESTS", "test.sh", "docker-test");
+}
+
+#[test]
+fn the_swarm_stack_survives_a_rolling_update_a_kill_and_a_scale() {
+    run_deployment_test("TEXTANALYSIS_SWARM_TESTS", "test-swarm.sh", "swarm-test");
 }
