@@ -113,6 +113,26 @@ pub(crate) struct Job<T> {
     pub(crate) id: String,
 }
 
+/// What a segmentation's answer holds (`SegmentAnswer`): how the tokens are written, which the
+/// core does not need to know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Every token with its offsets and tag.
+    #[default]
+    Tokens,
+    /// The words alone.
+    Words,
+    /// The end of each word, in code points.
+    Boundaries,
+}
+
+/// Core options and the shape of the answer to write from what the core returns.
+#[derive(Debug, Default)]
+pub(crate) struct Shaped<T> {
+    pub(crate) options: T,
+    pub(crate) answer: Answer,
+}
+
 /// The outcome of validating a request: a job, or every bad field.
 pub(crate) type Validated<T> = Result<Job<T>, Vec<FieldViolation>>;
 
@@ -173,6 +193,38 @@ impl Violations {
             hmm: !disable_hmm,
             with_pos,
         }
+    }
+
+    /// The answer's shape; WORDS and BOUNDARIES leave out what tags need, and BOUNDARIES
+    /// describes only words that tile the text.
+    fn answer(&mut self, prefix: &str, answer: i32, options: &SegmentOptions) -> Answer {
+        let field = format!("{prefix}answer");
+        let answer = match pb::SegmentAnswer::try_from(answer) {
+            Ok(pb::SegmentAnswer::Tokens) => return Answer::Tokens,
+            Ok(pb::SegmentAnswer::Words) => Answer::Words,
+            Ok(pb::SegmentAnswer::Boundaries) => Answer::Boundaries,
+            Err(_) => {
+                self.add(
+                    &field,
+                    format!("unknown answer {answer}; use TOKENS, WORDS or BOUNDARIES"),
+                );
+                return Answer::Tokens;
+            }
+        };
+        if options.with_pos {
+            self.add(
+                &field,
+                "part-of-speech tags come only with TOKENS; leave `answer` unset with `with_pos`",
+            );
+        }
+        if answer == Answer::Boundaries && options.mode != SegmentMode::Precise {
+            self.add(
+                &field,
+                "BOUNDARIES needs mode PRECISE, whose words tile the text; other modes' words \
+                 overlap: use TOKENS or WORDS",
+            );
+        }
+        answer
     }
 
     fn keywords(
@@ -250,11 +302,12 @@ impl Violations {
 
 impl pb::SegmentRequest {
     /// Checks every field and converts the request into core options.
-    pub(crate) fn validate(self, limits: &Limits) -> Validated<SegmentOptions> {
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<Shaped<SegmentOptions>> {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
         let options = v.segment("", self.mode, self.disable_hmm, self.with_pos);
-        v.finish(self.text, options)
+        let answer = v.answer("", self.answer, &options);
+        v.finish(self.text, Shaped { options, answer })
     }
 }
 
@@ -271,9 +324,10 @@ impl pb::ExtractKeywordsRequest {
 impl pb::AnalyzeRequest {
     /// Checks every field and converts the request into core options. With no part set, all
     /// run with their defaults.
-    pub(crate) fn validate(self, limits: &Limits) -> Validated<AnalyzeOptions> {
+    pub(crate) fn validate(self, limits: &Limits) -> Validated<Shaped<AnalyzeOptions>> {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
+        let mut answer = Answer::Tokens;
         let options = match (self.segment, self.keywords, self.classify) {
             (None, None, None) => AnalyzeOptions {
                 segment: Some(SegmentOptions::default()),
@@ -281,13 +335,17 @@ impl pb::AnalyzeRequest {
                 classify: Some(ClassifyOptions::default()),
             },
             (segment, keywords, classify) => AnalyzeOptions {
-                segment: segment.map(|s| v.segment("segment.", s.mode, s.disable_hmm, s.with_pos)),
+                segment: segment.map(|s| {
+                    let options = v.segment("segment.", s.mode, s.disable_hmm, s.with_pos);
+                    answer = v.answer("segment.", s.answer, &options);
+                    options
+                }),
                 keywords: keywords
                     .map(|k| v.keywords("keywords.", k.method, k.top_k, k.allowed_pos)),
                 classify: classify.map(|c| v.classify("classify.", c.model, c.top_k)),
             },
         };
-        v.finish(self.text, options)
+        v.finish(self.text, Shaped { options, answer })
             .map(|job| Job { id: self.id, ..job })
     }
 }
@@ -359,6 +417,7 @@ impl From<Vec<Token<'_>>> for pb::SegmentResponse {
     fn from(tokens: Vec<Token<'_>>) -> Self {
         Self {
             tokens: tokens.iter().map(pb::Token::from).collect(),
+            ..Self::default()
         }
     }
 }
@@ -438,16 +497,25 @@ impl From<pb::WordEntry> for WordEntry {
     }
 }
 
-impl From<Analysis<'_>> for pb::AnalyzeResponse {
-    fn from(analysis: Analysis<'_>) -> Self {
+impl pb::AnalyzeResponse {
+    /// The response to an analysis, its tokens written in the shape `answer` asks for.
+    pub(crate) fn shaped(analysis: Analysis<'_>, answer: Answer) -> Self {
+        let tokens = analysis.tokens.unwrap_or_default();
+        let (mut words, mut ends) = (Vec::new(), Vec::new());
+        match answer {
+            Answer::Tokens => {}
+            Answer::Words => words = tokens.iter().map(|t| t.word.to_owned()).collect(),
+            Answer::Boundaries => ends = tokens.iter().map(|t| offset(t.end)).collect(),
+        }
         Self {
             classification: analysis.classification.map(pb::ClassifyResponse::from),
-            tokens: analysis
-                .tokens
-                .unwrap_or_default()
-                .iter()
-                .map(pb::Token::from)
-                .collect(),
+            tokens: if answer == Answer::Tokens {
+                tokens.iter().map(pb::Token::from).collect()
+            } else {
+                Vec::new()
+            },
+            words,
+            ends,
             keywords: analysis
                 .keywords
                 .unwrap_or_default()
@@ -481,6 +549,64 @@ mod tests {
     }
 
     #[test]
+    fn compact_answers_leave_out_what_they_cannot_carry() {
+        let request = |mode: pb::SegmentMode, with_pos, answer: pb::SegmentAnswer| {
+            pb::SegmentRequest {
+                text: "文本".into(),
+                mode: mode as i32,
+                with_pos,
+                answer: answer as i32,
+                ..Default::default()
+            }
+            .validate(&Limits::default())
+        };
+        use pb::{SegmentAnswer as A, SegmentMode as M};
+        assert_eq!(
+            request(M::Precise, false, A::Boundaries)
+                .ok()
+                .unwrap()
+                .options
+                .answer,
+            Answer::Boundaries
+        );
+        assert_eq!(
+            request(M::Search, false, A::Words)
+                .ok()
+                .unwrap()
+                .options
+                .answer,
+            Answer::Words
+        );
+        let err = request(M::Full, false, A::Boundaries).err().unwrap();
+        assert_eq!(fields(&err), ["answer"]);
+        assert!(err[0].description.contains("PRECISE"));
+        let err = request(M::Precise, true, A::Words).err().unwrap();
+        assert_eq!(fields(&err), ["answer"]);
+        let unknown = pb::SegmentRequest {
+            text: "文本".into(),
+            answer: 9,
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(&unknown.validate(&Limits::default()).err().unwrap()),
+            ["answer"]
+        );
+        let analyze = pb::AnalyzeRequest {
+            text: "文本".into(),
+            segment: Some(pb::SegmentOptions {
+                mode: M::Full as i32,
+                answer: A::Boundaries as i32,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            fields(&analyze.validate(&Limits::default()).err().unwrap()),
+            ["segment.answer"]
+        );
+    }
+
+    #[test]
     fn text_limit_counts_characters_not_bytes() {
         let limits = Limits {
             max_text_chars: 3,
@@ -508,8 +634,10 @@ mod tests {
         .validate(&Limits::default())
         .ok()
         .unwrap();
-        assert!(job.options.segment.is_some() && job.options.keywords.is_some());
-        assert!(job.options.classify.is_some());
+        let options = &job.options.options;
+        assert!(options.segment.is_some() && options.keywords.is_some());
+        assert!(options.classify.is_some());
+        assert_eq!(job.options.answer, Answer::Tokens);
         let err = pb::AnalyzeRequest {
             text: "文本".into(),
             segment: Some(pb::SegmentOptions {

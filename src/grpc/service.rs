@@ -11,7 +11,7 @@ use futures_util::future::join_all;
 use futures_util::{Stream, StreamExt};
 use tonic::Streaming;
 
-use super::convert::{Job, Limits, MAX_BATCH, TextRequest, Validated, client_deadline};
+use super::convert::{Job, Limits, MAX_BATCH, Shaped, TextRequest, Validated, client_deadline};
 use super::error::{ApiError, FieldViolation};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
@@ -119,10 +119,14 @@ fn analyze_document(
 ) -> pb::AnalyzeResponse {
     let id = request.id.clone();
     let result = request.validate(limits).map_err(ApiError::from).and_then(
-        |Job { text, options, .. }| {
+        |Job {
+             text,
+             options: Shaped { options, answer },
+             ..
+         }| {
             analyzer
                 .analyze(&text, &options, deadline)
-                .map(pb::AnalyzeResponse::from)
+                .map(|analysis| pb::AnalyzeResponse::shaped(analysis, answer))
                 .map_err(ApiError::from)
         },
     );
@@ -167,8 +171,9 @@ impl TextAnalysis for TextAnalysisService {
             request,
             pb::SegmentRequest::validate,
             |a, job, deadline| {
-                let mut response = wire::SegmentResponse::for_text(job.text.len());
-                a.segment_each(&job.text, &job.options, deadline, |tokens| {
+                let mut response =
+                    wire::SegmentResponse::for_text(job.text.len(), job.options.answer);
+                a.segment_each(&job.text, &job.options.options, deadline, |tokens| {
                     response.extend(&tokens)
                 })?;
                 Ok(response)
@@ -199,8 +204,8 @@ impl TextAnalysis for TextAnalysisService {
             request,
             pb::AnalyzeRequest::validate,
             |a, job, deadline| {
-                let analysis = a.analyze(&job.text, &job.options, deadline)?;
-                let mut response = pb::AnalyzeResponse::from(analysis);
+                let analysis = a.analyze(&job.text, &job.options.options, deadline)?;
+                let mut response = pb::AnalyzeResponse::shaped(analysis, job.options.answer);
                 response.id.clone_from(&job.id);
                 Ok(response)
             },

@@ -14,14 +14,20 @@
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType, skip_field};
 
+use super::convert::Answer;
 use crate::core::Token;
 
 /// `SegmentResponse`, already encoded (see the module documentation). Server side only: it
 /// encodes, and decoding one skips its fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SegmentResponse {
-    /// The message's fields, encoded.
+    /// What the answer holds.
+    answer: Answer,
+    /// The message's fields, encoded: `tokens` or `words` entries.
     fields: Vec<u8>,
+    /// The varints of the packed `ends` field (its key and length are written last, when the
+    /// length is known).
+    ends: Vec<u8>,
 }
 
 /// Keys (field number and wire type) of `SegmentResponse.tokens` and the `Token` fields.
@@ -32,6 +38,9 @@ const END: u8 = 3 << 3;
 const BYTE_START: u8 = 4 << 3;
 const BYTE_END: u8 = 5 << 3;
 const POS: u8 = 6 << 3 | 2;
+/// Keys of `SegmentResponse.words` and of the packed `SegmentResponse.ends`.
+const WORDS: u8 = 2 << 3 | 2;
+const ENDS: u8 = 3 << 3 | 2;
 
 fn varint_len(value: u32) -> usize {
     // 7 bits a byte; 0 still takes one byte.
@@ -64,10 +73,14 @@ fn uint_len(value: u32) -> usize {
 }
 
 impl SegmentResponse {
-    /// Encodes `tokens` as prost would encode `pb::SegmentResponse { tokens }`.
+    /// Encodes `tokens` as prost would encode `pb::SegmentResponse` with them in the shape
+    /// `answer` asks for.
     #[cfg(test)]
-    pub(crate) fn new(tokens: &[Token<'_>]) -> Self {
-        let mut response = Self::default();
+    pub(crate) fn new(tokens: &[Token<'_>], answer: Answer) -> Self {
+        let mut response = Self {
+            answer,
+            ..Self::default()
+        };
         response.extend(tokens);
         response
     }
@@ -77,29 +90,72 @@ impl SegmentResponse {
     /// bytes, about 24 bytes a token), and [`SegmentResponse::extend`] needs room for the
     /// longest encoding of a piece's tokens on top of what is written, so that it rarely has to
     /// move what it wrote.
-    pub(crate) fn for_text(text_bytes: usize) -> Self {
+    /// A smaller answer needs less room: words about 1.4 times the text, ends about a byte for
+    /// every two of text.
+    pub(crate) fn for_text(text_bytes: usize, answer: Answer) -> Self {
+        let (fields, ends) = match answer {
+            Answer::Tokens => (text_bytes.saturating_mul(6), 0),
+            Answer::Words => (text_bytes.saturating_mul(3) / 2, 0),
+            Answer::Boundaries => (0, text_bytes / 2),
+        };
         Self {
-            fields: Vec::with_capacity(text_bytes.saturating_mul(6)),
+            answer,
+            fields: Vec::with_capacity(fields),
+            ends: Vec::with_capacity(ends),
         }
     }
 
-    /// Appends `tokens`, as [`crate::core::Analyzer::segment_each`] hands them over.
+    /// Appends `tokens`, as [`crate::core::Analyzer::segment_each`] hands them over, in the
+    /// shape the answer has.
     pub(crate) fn extend(&mut self, tokens: &[Token<'_>]) {
-        // Written through an index into room made for the longest possible encoding, then cut
-        // to what was written: no capacity check per byte, which was most of the time.
-        let bound: usize = tokens
+        match self.answer {
+            Answer::Tokens => self.extend_tokens(tokens),
+            Answer::Words => self.extend_words(tokens),
+            Answer::Boundaries => {
+                for token in tokens {
+                    prost::encoding::encode_varint(u64::from(offset(token.end)), &mut self.ends);
+                }
+            }
+        }
+    }
+
+    /// Appends `words` entries: key, length, the word.
+    fn extend_words(&mut self, tokens: &[Token<'_>]) {
+        let bound = tokens.iter().map(|t| 6 + t.word.len()).sum();
+        self.write_within(bound, |out| {
+            for token in tokens {
+                out.byte(WORDS);
+                out.varint(offset(token.word.len()));
+                out.bytes[out.at..out.at + token.word.len()].copy_from_slice(token.word.as_bytes());
+                out.at += token.word.len();
+            }
+        });
+    }
+
+    /// Appends `tokens` entries.
+    fn extend_tokens(&mut self, tokens: &[Token<'_>]) {
+        let bound = tokens
             .iter()
             .map(|t| MAX_ENTRY_OVERHEAD + t.word.len() + t.pos.map_or(0, str::len))
             .sum();
+        self.write_within(bound, |out| {
+            for token in tokens {
+                out.token(token);
+            }
+        });
+    }
+
+    /// Appends what `write` writes, at most `bound` bytes: written through an index into room
+    /// made for the longest possible encoding, then cut to what was written, so there is no
+    /// capacity check per byte (which was most of the time).
+    fn write_within(&mut self, bound: usize, write: impl FnOnce(&mut Cursor<'_>)) {
         let at = self.fields.len();
         self.fields.resize(at + bound, 0);
         let mut out = Cursor {
             bytes: &mut self.fields,
             at,
         };
-        for token in tokens {
-            out.token(token);
-        }
+        write(&mut out);
         let end = out.at;
         self.fields.truncate(end);
     }
@@ -189,6 +245,11 @@ impl Cursor<'_> {
 impl prost::Message for SegmentResponse {
     fn encode_raw(&self, buf: &mut impl BufMut) {
         buf.put_slice(&self.fields);
+        if !self.ends.is_empty() {
+            buf.put_u8(ENDS);
+            prost::encoding::encode_varint(self.ends.len() as u64, buf);
+            buf.put_slice(&self.ends);
+        }
     }
 
     fn merge_field(
@@ -202,11 +263,17 @@ impl prost::Message for SegmentResponse {
     }
 
     fn encoded_len(&self) -> usize {
-        self.fields.len()
+        let ends = if self.ends.is_empty() {
+            0
+        } else {
+            1 + varint_len(offset(self.ends.len())) + self.ends.len()
+        };
+        self.fields.len() + ends
     }
 
     fn clear(&mut self) {
         self.fields.clear();
+        self.ends.clear();
     }
 }
 
@@ -265,23 +332,45 @@ mod tests {
                 hmm: true,
                 with_pos,
             };
-            // As the server builds it: piece by piece.
-            let mut ours = SegmentResponse::for_text(text.len());
-            analyzer
-                .segment_each(&text, &options, Deadline::NONE, |tokens| {
-                    ours.extend(&tokens)
-                })
-                .unwrap();
             let tokens = analyzer.segment(&text, &options, Deadline::NONE).unwrap();
             assert!(tokens.iter().any(|t| t.word == long_word));
-            assert_eq!(ours, SegmentResponse::new(&tokens));
-            let theirs = pb::SegmentResponse::from(tokens);
-            assert_eq!(ours.encode_to_vec(), theirs.encode_to_vec(), "{mode:?}");
-            assert_eq!(
-                pb::SegmentResponse::decode(ours.encode_to_vec().as_slice()).unwrap(),
-                theirs
-            );
+            let answers: &[Answer] = match (mode, with_pos) {
+                (_, true) => &[Answer::Tokens],
+                (SegmentMode::Precise, false) => {
+                    &[Answer::Tokens, Answer::Words, Answer::Boundaries]
+                }
+                _ => &[Answer::Tokens, Answer::Words],
+            };
+            for &answer in answers {
+                // As the server builds it: piece by piece.
+                let mut ours = SegmentResponse::for_text(text.len(), answer);
+                analyzer
+                    .segment_each(&text, &options, Deadline::NONE, |tokens| {
+                        ours.extend(&tokens)
+                    })
+                    .unwrap();
+                assert_eq!(ours, SegmentResponse::new(&tokens, answer));
+                let mut theirs = pb::SegmentResponse::default();
+                match answer {
+                    Answer::Tokens => theirs = pb::SegmentResponse::from(tokens.clone()),
+                    Answer::Words => {
+                        theirs.words = tokens.iter().map(|t| t.word.to_owned()).collect();
+                    }
+                    Answer::Boundaries => {
+                        theirs.ends = tokens.iter().map(|t| offset(t.end)).collect();
+                    }
+                }
+                let what = format!("{mode:?} {answer:?}");
+                assert_eq!(ours.encoded_len(), theirs.encoded_len(), "{what}");
+                assert_eq!(ours.encode_to_vec(), theirs.encode_to_vec(), "{what}");
+                assert_eq!(
+                    pb::SegmentResponse::decode(ours.encode_to_vec().as_slice()).unwrap(),
+                    theirs
+                );
+            }
         }
-        assert!(SegmentResponse::new(&[]).encode_to_vec().is_empty());
+        for answer in [Answer::Tokens, Answer::Words, Answer::Boundaries] {
+            assert!(SegmentResponse::new(&[], answer).encode_to_vec().is_empty());
+        }
     }
 }

@@ -169,6 +169,28 @@ async fn every_rpc_with_json_in_and_out() {
         );
         assert_eq!(segment["tokens"][6]["byteEnd"], 27);
 
+        // The compact answers, as the README shows them.
+        let compact = |answer: &str| {
+            ok_json(grpcurl(
+                server,
+                &[
+                    "-d",
+                    &format!(r#"{{"text":"我来到北京清华大学","answer":"{answer}"}}"#),
+                    "--",
+                    "textanalysis.v1.TextAnalysis/Segment",
+                ],
+                None,
+            ))
+        };
+        assert_eq!(
+            compact("WORDS"),
+            serde_json::json!({"words": ["我", "来到", "北京", "清华大学"]})
+        );
+        assert_eq!(
+            compact("BOUNDARIES"),
+            serde_json::json!({"ends": [1, 3, 5, 9]})
+        );
+
         let seed = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_0d2741181010ae04.txt"),
         )

@@ -306,6 +306,7 @@ async fn analyze_equals_the_separate_calls() {
                 mode: segment.mode,
                 disable_hmm: segment.disable_hmm,
                 with_pos: segment.with_pos,
+                answer: segment.answer,
             })
             .await
             .unwrap()
@@ -373,5 +374,100 @@ async fn user_dictionary_changes_segmentation() {
         .into_inner();
     let last = response.tokens.last().unwrap();
     assert_eq!((last.word.as_str(), last.pos.as_str()), ("杭研大厦", "nt"));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn compact_answers_carry_the_same_words() {
+    use textanalysis::grpc::pb::{
+        AnalyzeBatchRequest, AnalyzeRequest, SegmentAnswer, SegmentOptions,
+    };
+    let server = TestServer::start().await;
+    let mut client = server.client();
+    let text = seed("000_0d2741181010ae04.txt");
+    let segment = |mode: SegmentMode, answer: SegmentAnswer| SegmentRequest {
+        answer: answer as i32,
+        ..segment_request(&text, mode)
+    };
+    for mode in [SegmentMode::Precise, SegmentMode::Full, SegmentMode::Search] {
+        let full = client
+            .segment(segment(mode, SegmentAnswer::Tokens))
+            .await
+            .unwrap()
+            .into_inner();
+        let compact = client
+            .segment(segment(mode, SegmentAnswer::Words))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(compact.tokens.is_empty() && compact.ends.is_empty());
+        assert_eq!(compact.words, words(&full.tokens), "{mode:?}");
+    }
+
+    // Boundaries: the client slices its own copy of the text (by code points).
+    let full = client
+        .segment(segment(SegmentMode::Precise, SegmentAnswer::Tokens))
+        .await
+        .unwrap()
+        .into_inner();
+    let ends = client
+        .segment(segment(SegmentMode::Precise, SegmentAnswer::Boundaries))
+        .await
+        .unwrap()
+        .into_inner()
+        .ends;
+    let chars: Vec<char> = text.chars().collect();
+    let mut start = 0;
+    let sliced: Vec<String> = ends
+        .iter()
+        .map(|&end| {
+            let word = chars[start..end as usize].iter().collect();
+            start = end as usize;
+            word
+        })
+        .collect();
+    assert_eq!(sliced, words(&full.tokens));
+    assert_eq!(start, chars.len());
+
+    // The same shapes in Analyze and in a batch.
+    let analyze = |answer: SegmentAnswer| AnalyzeRequest {
+        text: text.clone(),
+        segment: Some(SegmentOptions {
+            answer: answer as i32,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let analyzed = client
+        .analyze(analyze(SegmentAnswer::Boundaries))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(analyzed.tokens.is_empty() && analyzed.words.is_empty());
+    assert_eq!(analyzed.ends, ends);
+    let batch = client
+        .analyze_batch(AnalyzeBatchRequest {
+            documents: vec![
+                analyze(SegmentAnswer::Words),
+                analyze(SegmentAnswer::Boundaries),
+            ],
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .results;
+    assert_eq!(batch[0].words, words(&full.tokens));
+    assert_eq!(batch[1].ends, ends);
+
+    // What a compact answer cannot carry is refused, naming the field.
+    let status = client
+        .segment(SegmentRequest {
+            with_pos: true,
+            ..segment(SegmentMode::Precise, SegmentAnswer::Words)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::InvalidArgument);
+    assert!(status.message().contains("answer"), "{status:?}");
     server.shutdown().await;
 }
