@@ -13,7 +13,8 @@
 //!
 //! With `--in-process` it calls no server: `--concurrency` threads share one `jieba_rs::Jieba`
 //! and segment the same texts the way `Segment` does by default (precise, HMM on), which is the
-//! ceiling a server can approach.
+//! ceiling a server can approach: with `tokenize`, which makes offsets as the full answer
+//! carries them, or with `cut` for `--answer words` and `--answer boundaries`.
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -22,10 +23,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use jieba_rs::TokenizeMode;
 use prost::bytes::Buf;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ClassifyOptions, ClassifyRequest, ExtractKeywordsRequest, KeywordOptions,
-    SegmentOptions, SegmentRequest,
+    SegmentAnswer, SegmentOptions, SegmentRequest,
 };
 use tokio::sync::{Mutex, mpsc};
 use tonic::client::Grpc;
@@ -75,6 +77,10 @@ struct Args {
     /// server (only with `--rpc segment`, closed loop).
     #[arg(long, conflicts_with = "rate")]
     in_process: bool,
+    /// What `Segment` answers (`--rpc segment`): every token, or only the words, or only the
+    /// ends of the words.
+    #[arg(long, value_enum, default_value_t = Answer::Tokens)]
+    answer: Answer,
     /// A gRPC service config (JSON, e.g. examples/service-config.json): its retry policy and
     /// `round_robin` are followed.
     #[arg(long, conflicts_with = "in_process")]
@@ -96,6 +102,17 @@ enum Rpc {
     Classify,
     /// Analyze: segment, keywords and classification in one call.
     Analyze,
+}
+
+/// The shape of `Segment`'s answer (`SegmentAnswer`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Answer {
+    /// Tokens with offsets.
+    Tokens,
+    /// The words alone.
+    Words,
+    /// The ends of the words alone.
+    Boundaries,
 }
 
 impl Rpc {
@@ -190,13 +207,20 @@ async fn unary<M: prost::Message + Send + 'static>(
     .map(drop)
 }
 
-async fn call(grpc: &mut Grpc<Channel>, rpc: Rpc, text: &str) -> tonic::Code {
+async fn call(grpc: &mut Grpc<Channel>, plan: &Plan, text: &str) -> tonic::Code {
     let text = text.to_owned();
+    let rpc = plan.rpc;
     let result = match rpc {
         Rpc::Segment | Rpc::Pos => {
+            let answer = match plan.answer {
+                Answer::Tokens => SegmentAnswer::Tokens,
+                Answer::Words => SegmentAnswer::Words,
+                Answer::Boundaries => SegmentAnswer::Boundaries,
+            };
             let request = SegmentRequest {
                 text,
                 with_pos: matches!(rpc, Rpc::Pos),
+                answer: answer as i32,
                 ..Default::default()
             };
             unary(grpc, rpc.path(), request).await
@@ -264,6 +288,8 @@ struct Plan {
     slots: Option<Mutex<mpsc::UnboundedReceiver<Instant>>>,
     /// How failed calls are retried (`--service-config`).
     retry: Option<Retry>,
+    /// What `Segment` answers.
+    answer: Answer,
 }
 
 impl Plan {
@@ -315,7 +341,7 @@ async fn worker(mut client: Grpc<Channel>, plan: Arc<Plan>, offset: usize) -> Ta
         i += 1;
         let mut attempt = 1;
         let code = loop {
-            let code = call(&mut client, plan.rpc, text).await;
+            let code = call(&mut client, &plan, text).await;
             match &plan.retry {
                 Some(retry) if retry.retries(code) && attempt < retry.max_attempts => {
                     attempt += 1;
@@ -369,6 +395,7 @@ async fn main() -> anyhow::Result<()> {
         retry: service_config
             .as_ref()
             .and_then(|config| config.retry(args.rpc.path())),
+        answer: args.answer,
     });
     let mut tally = if args.in_process {
         anyhow::ensure!(
@@ -456,7 +483,11 @@ fn in_process(plan: &Arc<Plan>, threads: usize) -> Tally {
                     }
                     let text = &plan.texts[i % plan.texts.len()];
                     i += 1;
-                    std::hint::black_box(jieba.cut(text, true));
+                    if plan.answer == Answer::Tokens {
+                        std::hint::black_box(jieba.tokenize(text, TokenizeMode::Default, true));
+                    } else {
+                        std::hint::black_box(jieba.cut(text, true));
+                    }
                     if started >= plan.measure_from {
                         tally.record(started, tonic::Code::Ok, text);
                     }
@@ -487,6 +518,7 @@ fn report(args: &Args, tally: &mut Tally, secs: f64) {
             .collect();
         let summary = serde_json::json!({
             "rpc": format!("{:?}", args.rpc).to_lowercase(),
+            "answer": format!("{:?}", args.answer).to_lowercase(),
             "concurrency": args.concurrency,
             "rate": args.rate,
             "secs": secs,
