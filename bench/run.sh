@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The load benchmark, side by side in one run (see BENCHMARKS.md):
-#   (a) jieba-rs in-process (textanalysis-load --in-process), the ceiling;
+#   (a) jieba-rs in-process (textanalysis-load --in-process --answer words: `cut`), the ceiling;
 #   (b) the textanalysis server;
 #   (c) a Python grpcio + jieba 0.42.1 server implementing the same Segment (python_server.py).
 # Servers run pinned to CPU 0 and the load client (textanalysis-load) to CPU 1, so each side has
@@ -99,7 +99,7 @@ CLIENT_PIN="taskset -c $CLIENT_CPU"
 
 log "(a) jieba-rs in-process (its long-document runs alternate with the server's, below)"
 labelled() { "$PY" -c 'import json,sys; r=json.load(sys.stdin); r["label"]=sys.argv[1]; print(json.dumps(r))' "$1"; }
-taskset -c $SERVER_CPU "$LOAD" --in-process --texts "$SHORT" --concurrency 1 --duration "$SECS" --json |
+taskset -c $SERVER_CPU "$LOAD" --in-process --answer words --texts "$SHORT" --concurrency 1 --duration "$SECS" --json |
   labelled "a short 1 core" | record
 
 log "(b) textanalysis, pinned to CPU $SERVER_CPU"
@@ -119,7 +119,7 @@ done
 # sides of a pair see the same neighbours; the report takes the median pair. (a) runs on the
 # server's core while the server idles.
 for run in 1 2 3; do
-  taskset -c $SERVER_CPU "$LOAD" --in-process --texts "$LONG" --whole --concurrency 1 --duration "$SECS" --json |
+  taskset -c $SERVER_CPU "$LOAD" --in-process --answer words --texts "$LONG" --whole --concurrency 1 --duration "$SECS" --json |
     labelled "a long 1 core $run" | record
   measure "b long 1 core $run" "$ours" $OURS_PORT --texts "$LONG" --whole --concurrency 2 --duration "$SECS" | record
 done
@@ -152,7 +152,7 @@ pids+=("$ours")
 until "$SERVER" health --addr "127.0.0.1:$OURS_PORT" --timeout-secs 1 >/dev/null 2>&1; do sleep 0.01; done
 CLIENT_PIN=""
 for run in 1 2 3; do
-  "$LOAD" --in-process --texts "$LONG" --whole --concurrency 2 --duration "$SECS" --json |
+  "$LOAD" --in-process --answer words --texts "$LONG" --whole --concurrency 2 --duration "$SECS" --json |
     labelled "a long 2 cores $run" | record
   measure "b long 2 cores $run" "$ours" $OURS_PORT --texts "$LONG" --whole --concurrency 4 --duration "$SECS" | record
 done
