@@ -9,6 +9,9 @@ use crate::core::word_edits::WordEntry;
 use crate::core::{Analyzer, ChangeError, LiveAnalyzer};
 use crate::metrics::Metrics;
 
+/// The change name (in logs and metrics) of a reload after the files changed on disk.
+const REFRESH: &str = "refresh";
+
 /// A change to make.
 #[derive(Debug)]
 pub enum Change {
@@ -62,16 +65,12 @@ pub async fn apply(
     let started = Instant::now();
     let name = change.name();
     let live = Arc::clone(live);
-    let reload = matches!(change, Change::Reload);
     let result = off_reactor(move || match change {
         Change::Reload => live.reload(),
         Change::AddWords(entries) => live.add_words(entries),
         Change::RemoveWords(words) => live.remove_words(words),
     })
     .await;
-    if reload {
-        metrics.set_files_failing(result.is_err());
-    }
     finish(metrics, name, started, result)
 }
 
@@ -84,17 +83,12 @@ pub async fn refresh(
 ) -> Result<Option<Changed>, ChangeFailed> {
     let started = Instant::now();
     let live = Arc::clone(live);
-    match off_reactor(move || live.refresh()).await {
-        Ok(None) => Ok(None),
-        Ok(Some(analyzer)) => {
-            metrics.set_files_failing(false);
-            finish(metrics, "refresh", started, Ok(analyzer)).map(Some)
-        }
-        Err(error) => {
-            metrics.set_files_failing(true);
-            finish(metrics, "refresh", started, Err(error)).map(Some)
-        }
-    }
+    let result = match off_reactor(move || live.refresh()).await {
+        Ok(None) => return Ok(None),
+        Ok(Some(analyzer)) => Ok(analyzer),
+        Err(error) => Err(error),
+    };
+    finish(metrics, REFRESH, started, result).map(Some)
 }
 
 /// Calls [`refresh`] every `interval`, for as long as the task runs: how a server follows a
@@ -119,7 +113,8 @@ async fn off_reactor<T: Send + 'static>(
         .and_then(|r| r.map_err(ChangeFailed::from))
 }
 
-/// Logs and counts a change's outcome, and describes the new analyzer in `metrics`.
+/// Logs and counts a change's outcome, and describes the new analyzer in `metrics`. A reload
+/// or refresh (which read every file) also tells whether the files on disk load.
 fn finish(
     metrics: &Metrics,
     name: &'static str,
@@ -128,6 +123,9 @@ fn finish(
 ) -> Result<Changed, ChangeFailed> {
     let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
     metrics.record_change(name, result.is_ok());
+    if name == Change::Reload.name() || name == REFRESH {
+        metrics.set_files_failing(result.is_err());
+    }
     match result {
         Ok(analyzer) => {
             let identity = analyzer.identity();

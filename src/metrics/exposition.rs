@@ -126,40 +126,36 @@ mod tests {
 
     #[test]
     fn the_classic_page_names_families_as_their_samples() {
-        let openmetrics = "\
-# HELP ta_calls Calls answered.
-# TYPE ta_calls counter
-ta_calls_total{method=\"Segment\",code=\"Ok\"} 2
-# HELP ta_build The server's version.
-# TYPE ta_build info
-ta_build_info{version=\"0.1.0\"} 1
-# HELP ta_seconds Latency.
-# TYPE ta_seconds histogram
-# UNIT ta_seconds seconds
-ta_seconds_sum 0.5
-ta_seconds_count 1
-ta_seconds_bucket{le=\"+Inf\"} 1
-# HELP ta_in_flight Calls in flight.
-# TYPE ta_in_flight gauge
-ta_in_flight 0
-# EOF
-";
-        let classic = "\
-# HELP ta_calls_total Calls answered.
-# TYPE ta_calls_total counter
-ta_calls_total{method=\"Segment\",code=\"Ok\"} 2
-# HELP ta_build_info The server's version.
-# TYPE ta_build_info gauge
-ta_build_info{version=\"0.1.0\"} 1
-# HELP ta_seconds Latency.
-# TYPE ta_seconds histogram
-ta_seconds_sum 0.5
-ta_seconds_count 1
-ta_seconds_bucket{le=\"+Inf\"} 1
-# HELP ta_in_flight Calls in flight.
-# TYPE ta_in_flight gauge
-ta_in_flight 0
-";
-        assert_eq!(classic_from_openmetrics(openmetrics), classic);
+        // Each family: its header as OpenMetrics writes it, as the classic page must have it,
+        // and the samples, which both formats write alike.
+        let families = [
+            (
+                "# HELP ta_calls Calls answered.\n# TYPE ta_calls counter\n",
+                "# HELP ta_calls_total Calls answered.\n# TYPE ta_calls_total counter\n",
+                "ta_calls_total{method=\"Segment\",code=\"Ok\"} 2\n",
+            ),
+            (
+                "# HELP ta_build The server's version.\n# TYPE ta_build info\n",
+                "# HELP ta_build_info The server's version.\n# TYPE ta_build_info gauge\n",
+                "ta_build_info{version=\"0.1.0\"} 1\n",
+            ),
+            (
+                "# HELP ta_seconds Latency.\n# TYPE ta_seconds histogram\n# UNIT ta_seconds seconds\n",
+                "# HELP ta_seconds Latency.\n# TYPE ta_seconds histogram\n",
+                "ta_seconds_sum 0.5\nta_seconds_count 1\nta_seconds_bucket{le=\"+Inf\"} 1\n",
+            ),
+            (
+                "# HELP ta_in_flight Calls in flight.\n# TYPE ta_in_flight gauge\n",
+                "# HELP ta_in_flight Calls in flight.\n# TYPE ta_in_flight gauge\n",
+                "ta_in_flight 0\n",
+            ),
+        ];
+        let mut openmetrics: String = families
+            .iter()
+            .map(|(om, _, s)| [*om, *s].concat())
+            .collect();
+        openmetrics.push_str("# EOF\n");
+        let classic: String = families.iter().map(|(_, c, s)| [*c, *s].concat()).collect();
+        assert_eq!(classic_from_openmetrics(&openmetrics), classic);
     }
 }
