@@ -14,7 +14,7 @@ use std::path::Path;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use textanalysis::core::{
     Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, KeywordMethod, KeywordOptions,
-    SegmentMode, SegmentOptions,
+    SegmentMode, SegmentOptions, builtin_jieba,
 };
 
 fn texts() -> Vec<(&'static str, String)> {
@@ -41,6 +41,9 @@ fn texts() -> Vec<(&'static str, String)> {
 
 fn bench(c: &mut Criterion) {
     let analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    // jieba-rs alone with the same dictionary, side by side with the analyzer: its `cut` is
+    // what precise mode was before it followed Python's rules (and the ceiling of precise mode).
+    let jieba = builtin_jieba();
     let segment = |mode, hmm, with_pos| SegmentOptions {
         mode,
         hmm,
@@ -73,6 +76,11 @@ fn bench(c: &mut Criterion) {
                         .segment(black_box(&text), options, Deadline::NONE)
                         .map(|t| t.len())
                 })
+            });
+        }
+        for (name, hmm) in [("cut", true), ("cut_no_hmm", false)] {
+            group.bench_function(BenchmarkId::new("jieba_rs", name), |b| {
+                b.iter(|| jieba.cut(black_box(&text), hmm).len())
             });
         }
         for (name, method) in [

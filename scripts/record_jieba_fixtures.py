@@ -13,7 +13,16 @@ TF-IDF and TextRank keywords (top 50) with their weights.
 Then, with a custom IDF table and stop-word list (written to tests/fixtures/jieba-0.42.1-custom/
 from the defaults' results, so they change them), each seed's keywords again, as
 `jieba.analyse.set_idf_path` and `set_stop_words` make them: <seed>.json there.
+
+Last, the differential fixtures (tests/fixtures/jieba-0.42.1-differential/, see
+`differential.py` beside this script): every sentence of data/pku-1998-01/gold.txt, every
+review of data/sentiment/dev.tsv, the seeds, and seeded random strings, each in every mode.
+
+    python3 scripts/record_jieba_fixtures.py                    # everything
+    python3 scripts/record_jieba_fixtures.py --differential     # only the differential fixtures
+    python3 scripts/record_jieba_fixtures.py --show pku 17      # Python's output for one text
 """
+import argparse
 import json
 import logging
 import pathlib
@@ -86,9 +95,24 @@ def record_custom(seeds):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--differential", action="store_true", help="only the differential fixtures")
+    parser.add_argument("--show", nargs=2, metavar=("CORPUS", "INDEX"), help="print one text's outputs")
+    args = parser.parse_args()
     if jieba.__version__ != EXPECTED_VERSION:
         sys.exit(f"need jieba {EXPECTED_VERSION}, found {jieba.__version__}")
     jieba.setLogLevel(logging.WARNING)
+    import differential
+
+    if args.show:
+        differential.show(ROOT, args.show[0], int(args.show[1]))
+        return
+    if not args.differential:
+        record_seeds()
+    differential.record(ROOT)
+
+
+def record_seeds():
     OUT.mkdir(parents=True, exist_ok=True)
     for seed in sorted((ROOT / "seeds").glob("*.txt")):
         text = seed.read_text(encoding="utf-8")

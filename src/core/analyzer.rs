@@ -6,12 +6,10 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 
 use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, NamedModel};
-use super::full_mode::python_full_mode;
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
-use super::pieces::{by_pieces, collect_into, each_piece};
-use super::posseg;
+use super::pieces::{Origin, by_pieces, collect_into, each_piece};
+use super::segmenter::{self, posseg};
 use super::sources::{BUILTIN_DICT, content_version, jieba_with_dict};
-use super::token::convert;
 use super::word_edits::WordEdits;
 use super::{
     AnalyzeOptions, AnalyzerConfig, Deadline, DeadlineExceeded, DictionaryIdentity, LoadError,
@@ -45,6 +43,11 @@ pub struct Analysis<'a> {
 #[derive(Debug)]
 pub struct Analyzer {
     jieba: Jieba,
+    /// The most characters in a dictionary word (full mode looks no further).
+    longest_word: usize,
+    /// Whether a user's word holds an ideograph outside Python's Han range (the built-in
+    /// dictionary has none), which precise mode must then look for in every token.
+    foreign_words: bool,
     sources: Arc<Sources>,
     identity: DictionaryIdentity,
 }
@@ -78,14 +81,21 @@ impl Analyzer {
                 .collect();
             jieba_with_dict(&kept)
         };
+        let (mut longest_word, mut foreign_words) = (builtin_longest_word(), false);
+        let mut note = |word: &str| {
+            longest_word = longest_word.max(word.chars().count());
+            foreign_words |= segmenter::has_foreign_ideograph(word);
+        };
         for entry in sources.user_dicts.iter().flatten() {
             if !edits.is_removed(&entry.word) {
                 jieba.add_word(&entry.word, entry.freq, entry.tag.as_deref());
+                note(&entry.word);
             }
         }
         for entry in edits.added() {
             let freq = entry.freq.map(|f| usize::try_from(f).unwrap_or(usize::MAX));
             jieba.add_word(&entry.word, freq, entry.tag.as_deref());
+            note(&entry.word);
         }
         let identity = DictionaryIdentity {
             generation,
@@ -96,6 +106,8 @@ impl Analyzer {
         };
         Self {
             jieba,
+            longest_word,
+            foreign_words,
             sources,
             identity,
         }
@@ -156,7 +168,7 @@ impl Analyzer {
         &self,
         text: &'a str,
     ) -> impl Iterator<Item = Token<'a>> + use<'a> {
-        convert(self.jieba.cut(text, true))
+        self.precise(text, true, Origin::default()).into_iter()
     }
 
     /// Splits `text` into words. Any text is accepted, including the empty one.
@@ -185,25 +197,37 @@ impl Analyzer {
     ) -> Result<(), DeadlineExceeded> {
         let hmm = options.hmm;
         match options.mode {
-            SegmentMode::Precise if options.with_pos => {
-                each_piece(text, deadline, |piece| self.tag(piece, hmm), visit)
-            }
+            SegmentMode::Precise if options.with_pos => each_piece(
+                text,
+                deadline,
+                |piece, origin| origin.place(self.tag(piece, hmm)),
+                visit,
+            ),
             SegmentMode::Precise => each_piece(
                 text,
                 deadline,
-                |piece| convert(self.jieba.cut(piece, hmm)),
+                |piece, origin| self.precise(piece, hmm, origin),
                 visit,
             ),
             SegmentMode::Full => each_piece(
                 text,
                 deadline,
-                |piece| python_full_mode(convert(self.jieba.cut_all(piece)).collect()),
+                |piece, origin| {
+                    origin.place(segmenter::full(&self.jieba, piece, self.longest_word))
+                },
                 visit,
             ),
             SegmentMode::Search => each_piece(
                 text,
                 deadline,
-                |piece| convert(self.jieba.cut_for_search(piece, hmm)),
+                |piece, origin| {
+                    origin.place(segmenter::search(
+                        &self.jieba,
+                        piece,
+                        hmm,
+                        self.foreign_words,
+                    ))
+                },
                 visit,
             ),
         }
@@ -294,17 +318,37 @@ impl Analyzer {
         deadline: Deadline,
     ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
         match source {
-            TokenSource::Plain => {
-                by_pieces(text, deadline, |piece| convert(self.jieba.cut(piece, true)))
-            }
-            TokenSource::Tagged => by_pieces(text, deadline, |piece| self.tag(piece, true)),
+            TokenSource::Plain => by_pieces(text, deadline, |piece, origin| {
+                self.precise(piece, true, origin)
+            }),
+            TokenSource::Tagged => by_pieces(text, deadline, |piece, origin| {
+                origin.place(self.tag(piece, true))
+            }),
         }
+    }
+
+    /// Precise-mode tokens, as `jieba.cut`.
+    fn precise<'a>(&self, text: &'a str, hmm: bool, origin: Origin) -> Vec<Token<'a>> {
+        segmenter::precise(&self.jieba, text, hmm, self.foreign_words, origin)
     }
 
     /// Precise-mode tokens with part-of-speech tags, as `jieba.posseg.cut`.
     fn tag<'a>(&'a self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
         posseg::tag(&self.jieba, &self.sources.pos_hmm, text, hmm)
     }
+}
+
+/// The most characters in a word of the built-in dictionary.
+fn builtin_longest_word() -> usize {
+    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *LONGEST.get_or_init(|| {
+        BUILTIN_DICT
+            .lines()
+            .filter_map(|line| line.split_ascii_whitespace().next())
+            .map(|word| word.chars().count())
+            .max()
+            .unwrap_or(1)
+    })
 }
 
 /// Classifies a text whose precise-mode (HMM on) tokens are known.

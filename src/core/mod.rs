@@ -11,13 +11,12 @@ mod deadline;
 mod error;
 mod files;
 mod fingerprint;
-mod full_mode;
 mod idf;
 mod keywords;
 mod live;
 mod options;
 mod pieces;
-mod posseg;
+mod segmenter;
 mod sources;
 mod stop_words;
 mod token;
@@ -35,7 +34,7 @@ pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions}
 pub use live::{ChangeError, LiveAnalyzer, StartError};
 pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
-pub use posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
+pub use segmenter::posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
 pub use sources::{
     AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,
     IDF_FILE_NAME, MODELS_DIR_NAME, STOP_WORDS_FILE_NAME, SourceFile, SourceKind, Sources,

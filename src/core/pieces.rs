@@ -1,15 +1,29 @@
 //! The cutting of long texts into pieces, so that a deadline is checked between them and
 //! tokens can be handed over as each piece is done.
 
+use super::segmenter::{is_block_char, is_posseg_block_char, is_space};
 use super::{Deadline, DeadlineExceeded, Token};
 
 /// Long texts are segmented in pieces of about this many bytes, so that a deadline is checked
-/// every few milliseconds of work at most. Pieces end just after a full-width sentence end
-/// (`。！？；`), which every jieba mode yields as a token of its own, so the pieces' tokens are
-/// exactly the whole text's (the parity tests hold on every seed, each several pieces long).
+/// every few milliseconds of work at most. Pieces end where every mode of Python jieba ends a
+/// token whatever follows ([`is_boundary`]), so the pieces' tokens are exactly the whole text's
+/// (the parity tests hold on every seed, each several pieces long).
 pub const PIECE_BYTES: usize = 16 * 1024;
 
-/// Splits `text` into pieces of about [`PIECE_BYTES`] (see there); a text with no sentence end
+/// Whether every mode's tokens of a text are those of its part before `next` followed by those
+/// of the rest, when `prev` is the last character before the cut and `next` the first after:
+/// after white space (but not between `\r` and `\n`), or where a block of either rule begins
+/// after a character outside every block. Blocks are cut on their own, and the text between them
+/// is cut at each white-space character, so neither side can see across.
+fn is_boundary(prev: char, next: char) -> bool {
+    if is_space(prev) {
+        !(prev == '\r' && next == '\n')
+    } else {
+        !is_block_char(prev) && is_posseg_block_char(next)
+    }
+}
+
+/// Splits `text` into pieces of about [`PIECE_BYTES`] (see there); a text with no boundary
 /// after that many bytes stays in one piece up to the next one.
 fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut rest = text;
@@ -24,10 +38,15 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
             let from = (PIECE_BYTES..rest.len())
                 .find(|&i| rest.is_char_boundary(i))
                 .unwrap_or(rest.len());
+            let mut prev = rest[..from].chars().next_back();
             rest[from..]
                 .char_indices()
-                .find(|&(_, c)| matches!(c, '。' | '！' | '？' | '；'))
-                .map_or(rest.len(), |(i, c)| from + i + c.len_utf8())
+                .find(|&(_, c)| {
+                    let found = prev.is_some_and(|p| is_boundary(p, c));
+                    prev = Some(c);
+                    found
+                })
+                .map_or(rest.len(), |(i, _)| from + i)
         };
         let (piece, tail) = rest.split_at(cut);
         let item = (offset, piece);
@@ -38,11 +57,12 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and hands each
-/// piece's tokens to `visit`, their offsets shifted to the whole text's.
-pub(crate) fn each_piece<'a, I: IntoIterator<Item = Token<'a>>>(
+/// piece's tokens to `visit`. `cut` gets each piece with where it starts in `text`, and gives
+/// its tokens with offsets into `text` ([`Origin::place`] moves them there).
+pub(crate) fn each_piece<'a>(
     text: &'a str,
     deadline: Deadline,
-    cut: impl Fn(&'a str) -> I,
+    cut: impl Fn(&'a str, Origin) -> Vec<Token<'a>>,
     mut visit: impl FnMut(Vec<Token<'a>>),
 ) -> Result<(), DeadlineExceeded> {
     // The empty text has no pieces; its deadline is checked all the same.
@@ -52,23 +72,36 @@ pub(crate) fn each_piece<'a, I: IntoIterator<Item = Token<'a>>>(
     let mut chars = 0;
     for (bytes, piece) in pieces(text) {
         deadline.check()?;
-        visit(
-            cut(piece)
-                .into_iter()
-                .map(|t| Token {
-                    start: t.start + chars,
-                    end: t.end + chars,
-                    byte_start: t.byte_start + bytes,
-                    byte_end: t.byte_end + bytes,
-                    ..t
-                })
-                .collect(),
-        );
+        visit(cut(piece, Origin { chars, bytes }));
         if bytes + piece.len() < text.len() {
             chars += piece.chars().count();
         }
     }
     Ok(())
+}
+
+/// Where a piece starts in the text it was cut from: its first character's offsets there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// In code points.
+    pub(crate) chars: usize,
+    /// In bytes.
+    pub(crate) bytes: usize,
+}
+
+impl Origin {
+    /// `tokens` of the piece, with offsets into the whole text (the first piece's are already).
+    pub(crate) fn place(self, tokens: Vec<Token<'_>>) -> Vec<Token<'_>> {
+        if self.bytes == 0 {
+            tokens
+        } else {
+            let Self { chars, bytes } = self;
+            tokens
+                .into_iter()
+                .map(|t| t.shifted(chars, bytes))
+                .collect()
+        }
+    }
 }
 
 /// Collects the tokens of the pieces [`each_piece`] hands over; the first is kept, not copied,
@@ -82,10 +115,10 @@ pub(crate) fn collect_into<'a>(all: &mut Vec<Token<'a>>, piece: Vec<Token<'a>>) 
 }
 
 /// [`each_piece`], collecting the tokens.
-pub(crate) fn by_pieces<'a, I: IntoIterator<Item = Token<'a>>>(
+pub(crate) fn by_pieces<'a>(
     text: &'a str,
     deadline: Deadline,
-    cut: impl Fn(&'a str) -> I,
+    cut: impl Fn(&'a str, Origin) -> Vec<Token<'a>>,
 ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
     let mut tokens = Vec::new();
     each_piece(text, deadline, cut, |piece| {

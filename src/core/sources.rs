@@ -7,7 +7,7 @@ use jieba_rs::Jieba;
 
 use super::classify::ModelSet;
 use super::files::content_lines;
-use super::posseg::PosHmm;
+use super::segmenter::posseg::PosHmm;
 use super::word_edits::WordEdits;
 use super::{IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
 

@@ -19,12 +19,32 @@ pub struct Token<'a> {
 
 /// jieba-rs's tokens as ours (untagged).
 pub(crate) fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> impl Iterator<Item = Token<'_>> {
-    tokens.into_iter().map(|t| Token {
-        word: t.word,
-        start: t.start,
-        end: t.end,
-        byte_start: t.byte_start,
-        byte_end: t.byte_end,
-        pos: None,
-    })
+    tokens.into_iter().map(|t| Token::from(&t))
+}
+
+impl<'a> From<&jieba_rs::Token<'a>> for Token<'a> {
+    fn from(t: &jieba_rs::Token<'a>) -> Self {
+        Token {
+            word: t.word,
+            start: t.start,
+            end: t.end,
+            byte_start: t.byte_start,
+            byte_end: t.byte_end,
+            pos: None,
+        }
+    }
+}
+
+impl<'a> Token<'a> {
+    /// The token with its offsets moved on by `chars` code points and `bytes` bytes: from a
+    /// piece of a text to the whole.
+    pub(crate) fn shifted(self, chars: usize, bytes: usize) -> Self {
+        Token {
+            start: self.start + chars,
+            end: self.end + chars,
+            byte_start: self.byte_start + bytes,
+            byte_end: self.byte_end + bytes,
+            ..self
+        }
+    }
 }

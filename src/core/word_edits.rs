@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use super::files::write_atomically;
 use super::fingerprint::FileStamp;
-use super::posseg::{POS_TAG_RULE, is_pos_tag};
+use super::segmenter::posseg::{POS_TAG_RULE, is_pos_tag};
 use super::sha256_hex;
 
 /// The longest word accepted, in characters (jieba's dictionary's longest is 16).

@@ -8,6 +8,7 @@ mod classify;
 mod common;
 mod container;
 mod dictionary;
+mod differential;
 mod errors;
 mod fleet;
 mod grpcurl;

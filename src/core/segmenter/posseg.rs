@@ -1,17 +1,22 @@
 //! Part-of-speech segmentation as Python jieba's `jieba.posseg.cut`.
 //!
-//! `posseg` differs from plain `jieba.cut` in one place: a run of single characters that the
-//! dictionary route leaves unmatched is cut and tagged by a joint position-and-tag HMM (256
-//! states such as `B-n`, `E-v`) instead of the four-state HMM. jieba-rs only tags the plain
-//! segmentation, so tags, TextRank and TF-IDF with `allowPOS` would drift from Python's. This
-//! module keeps jieba-rs's dictionary route and replaces that one step with a port of
-//! `jieba/posseg/viterbi.py`, over the model exported to `data/jieba/posseg_hmm.txt`.
+//! `posseg` differs from plain `jieba.cut` in three places: its blocks leave out `%` and `-`; a
+//! run of single characters that the dictionary route leaves unmatched is cut and tagged by a
+//! joint position-and-tag HMM (256 states such as `B-n`, `E-v`) instead of the four-state HMM;
+//! and without the HMM a run of single ASCII letters and digits is tagged `eng`. jieba-rs only
+//! tags the plain segmentation, so tags, TextRank and TF-IDF with `allowPOS` would drift from
+//! Python's. This module takes jieba-rs's dictionary route of Python's posseg blocks and does
+//! the rest as Python does, with a port of `jieba/posseg/viterbi.py` over the model exported to
+//! `data/jieba/posseg_hmm.txt`.
 
 use std::collections::HashMap;
 
 use jieba_rs::Jieba;
 
-use super::Token;
+use super::super::Token;
+use super::classes::{is_han, runs};
+use super::route::{Blocks, Step, tagged_no_hmm_route};
+use super::{Group, Tiler, each_char, each_group};
 
 /// The longest part-of-speech tag accepted from outside (jieba's own are 1 to 4 letters).
 pub const MAX_POS_TAG_CHARS: usize = 16;
@@ -27,7 +32,7 @@ pub fn is_pos_tag(tag: &str) -> bool {
 }
 
 /// The exported model (see `scripts/export_posseg_hmm.py` for the format).
-const BUILTIN_MODEL: &str = include_str!("../../data/jieba/posseg_hmm.txt");
+const BUILTIN_MODEL: &str = include_str!("../../../data/jieba/posseg_hmm.txt");
 
 /// Python's `MIN_FLOAT`, the log-probability of an unseen emission.
 const MIN_FLOAT: f64 = -3.14e100;
@@ -300,33 +305,15 @@ fn single_char(s: &str) -> Option<char> {
     }
 }
 
-fn is_han(c: char) -> bool {
-    ('\u{4E00}'..='\u{9FD5}').contains(&c)
-}
-
-/// Characters other than Han that Python's posseg keeps in the same block as Han characters
-/// (`re_han_internal`), so that they can join a run of unknown characters.
-fn is_block_ascii(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '&' | '.' | '_')
-}
-
 /// Splits a run that Python hands to `posseg.__cut_detail`: Han stretches go through the HMM,
 /// the rest is cut into numbers (`m`), Latin words (`eng`) and anything else (`x`).
 fn cut_detail<'a>(hmm_model: &'a PosHmm, run: &'a str, mut emit: impl FnMut(&'a str, &'a str)) {
-    let mut rest = run;
-    while let Some(first) = rest.chars().next() {
-        let han = is_han(first);
-        let len = rest
-            .char_indices()
-            .find(|&(_, c)| is_han(c) != han)
-            .map_or(rest.len(), |(i, _)| i);
-        let (part, tail) = rest.split_at(len);
+    for (han, part) in runs(run, is_han) {
         if han {
             hmm_model.cut_run(part, &mut emit);
         } else {
             split_non_han(part, &mut emit);
         }
-        rest = tail;
     }
 }
 
@@ -356,84 +343,81 @@ fn split_non_han<'a>(part: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
     }
 }
 
-/// Tagged precise-mode tokens of `text`, as `jieba.posseg.cut(text, HMM=hmm)`.
+/// Tagged precise-mode tokens of `text`, as `jieba.posseg.cut(text, HMM=hmm)`: the route of
+/// Python's posseg blocks, each word tagged from the dictionary (`word_tag_tab.get(w, 'x')`);
+/// without the HMM, runs of single ASCII letters and digits as `eng`; with it, a buffer of
+/// single steps that is not a word through [`cut_detail`].
 pub(crate) fn tag<'a>(
     jieba: &'a Jieba,
     hmm_model: &'a PosHmm,
     text: &'a str,
     hmm: bool,
 ) -> Vec<Token<'a>> {
-    // The dictionary route, without HMM: what Python's posseg walks.
-    let pieces = jieba.tag(text, false);
-    let dict_tag = |word: &str, tag: &'a str| -> &'a str {
-        if tag.is_empty() || (!jieba.has_word(word) && word.chars().any(is_han)) {
-            "x"
-        } else {
-            tag
-        }
+    let route = tagged_no_hmm_route(jieba, text, Blocks::Posseg);
+    // jieba-rs tags a word the dictionary lacks by guessing, and text between blocks too;
+    // Python says `x`.
+    let dict_tag = |t: &Token<'a>| -> Option<&'a str> {
+        Some(match t.pos {
+            Some(tag)
+                if !tag.is_empty()
+                    && t.word.starts_with(|c| Blocks::Posseg.holds(c))
+                    && jieba.has_word(t.word) =>
+            {
+                tag
+            }
+            _ => "x",
+        })
     };
-    let token = |p: &jieba_rs::Tag<'a>| Token {
-        word: p.word,
-        start: p.start,
-        end: p.end,
-        byte_start: p.byte_start,
-        byte_end: p.byte_end,
-        pos: Some(dict_tag(p.word, p.tag)),
-    };
-    // Python collects the single characters the route leaves alone into a buffer; Latin
-    // letters and digits are always single there, so a run of them joins the buffer too.
-    let joins_run = |p: &jieba_rs::Tag<'_>| {
-        (p.end - p.start == 1 && p.word.chars().all(is_han))
-            || (p.word.chars().all(is_block_ascii) && !jieba.has_word(p.word))
-    };
-    let mut out = Vec::with_capacity(pieces.len());
-    let mut i = 0;
-    while i < pieces.len() {
-        if !(hmm && joins_run(&pieces[i])) {
-            out.push(token(&pieces[i]));
-            i += 1;
-            continue;
-        }
-        let mut j = i + 1;
-        while j < pieces.len()
-            && joins_run(&pieces[j])
-            && pieces[j].byte_start == pieces[j - 1].byte_end
-        {
-            j += 1;
-        }
-        let (first, last) = (&pieces[i], &pieces[j - 1]);
-        let run = &text[first.byte_start..last.byte_end];
-        if run.chars().nth(1).is_none() {
-            // A lone character: its dictionary tag, or `x` (Python's word_tag_tab.get(c, 'x')).
-            let pos = if jieba.has_word(run) {
-                dict_tag(run, first.tag)
-            } else {
-                "x"
-            };
-            out.push(Token {
-                pos: Some(pos),
-                ..token(first)
-            });
-        } else if jieba.has_word(run) {
-            out.extend(pieces[i..j].iter().map(token));
-        } else {
-            let (mut start, mut byte_start) = (first.start, first.byte_start);
-            cut_detail(hmm_model, run, |word, tag| {
-                let end = start + word.chars().count();
-                out.push(Token {
-                    word,
-                    start,
-                    end,
-                    byte_start,
-                    byte_end: byte_start + word.len(),
-                    pos: Some(tag),
-                });
-                start = end;
-                byte_start += word.len();
-            });
-        }
-        i = j;
+    let mut out = Vec::with_capacity(route.len());
+    if !hmm {
+        out.extend(route.iter().map(|t| {
+            let eng = Step::of(jieba, Blocks::Posseg, t) == Step::Singles
+                && t.word.as_bytes()[0].is_ascii_alphanumeric();
+            Token {
+                pos: if eng { Some("eng") } else { dict_tag(t) },
+                ..*t
+            }
+        }));
+        return out;
     }
+    each_group(jieba, Blocks::Posseg, &route, text, |group| match group {
+        Group::Step(t) => out.push(Token {
+            pos: dict_tag(&t),
+            ..t
+        }),
+        Group::Singles(span, [step]) if span.end - span.start == 1 => out.push(Token {
+            pos: dict_tag(step),
+            ..span
+        }),
+        Group::Singles(span, steps) if jieba.has_word(span.word) => {
+            for step in steps {
+                if step.end - step.start == 1 {
+                    out.push(Token {
+                        pos: dict_tag(step),
+                        ..*step
+                    });
+                } else {
+                    // A run of letters jieba-rs joined: each letter tagged on its own.
+                    each_char(*step, |c| {
+                        let tagged = jieba.tag(c.word, false);
+                        let pos = tagged.first().and_then(|t| {
+                            dict_tag(&Token {
+                                pos: Some(t.tag),
+                                ..c
+                            })
+                        });
+                        out.push(Token { pos, ..c });
+                    });
+                }
+            }
+        }
+        Group::Singles(span, _) => {
+            let mut tiler = Tiler::at(&span);
+            cut_detail(hmm_model, span.word, |word, tag| {
+                out.push(tiler.next(word, Some(tag)));
+            });
+        }
+    });
     out
 }
 

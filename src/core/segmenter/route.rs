@@ -1,0 +1,135 @@
+//! The dictionary route of Python's blocks, read from jieba-rs.
+//!
+//! jieba-rs's `cut(text, false)` walks the same DAG and best route as Python's
+//! `__cut_DAG_NO_HMM` (same dictionary, same log-probabilities, same tie-breaking) and gives
+//! each route step as a token, joining consecutive single-character steps of ASCII letters and
+//! digits into one, as Python does. Its blocks are Python's except that it keeps the CJK
+//! ideographs outside `U+4E00..=U+9FD5` in them; cutting the text at those characters first
+//! (each a token of its own, as in Python) makes the blocks equal. Posseg cuts at `%` and `-`
+//! too ([`is_posseg_block_char`]).
+
+use jieba_rs::Jieba;
+
+use super::super::Token;
+use super::classes::{is_block_char, is_foreign_ideograph, is_posseg_block_char};
+
+/// Which of Python's block rules applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Blocks {
+    /// `jieba.cut`'s `re_han_default`.
+    Default,
+    /// `jieba.posseg.cut`'s `re_han_internal`.
+    Posseg,
+}
+
+impl Blocks {
+    /// Whether `c` is a block character for jieba-rs but not for this rule.
+    fn separates(self, c: char) -> bool {
+        match self {
+            Self::Default => is_foreign_ideograph(c),
+            Self::Posseg => is_foreign_ideograph(c) || matches!(c, '%' | '-'),
+        }
+    }
+
+    /// Whether `c` belongs in a block under this rule.
+    pub(crate) fn holds(self, c: char) -> bool {
+        match self {
+            Self::Default => is_block_char(c),
+            Self::Posseg => is_posseg_block_char(c),
+        }
+    }
+}
+
+/// What a route token is to Python's walk over the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// A character outside every block (or `\r\n`): white space, punctuation and the like.
+    Gap,
+    /// One or more single-character route steps (jieba-rs joins runs of ASCII letters and
+    /// digits into one token).
+    Singles,
+    /// A dictionary word of two or more characters.
+    Word,
+}
+
+impl Step {
+    /// What `token`, a route token under `blocks`, is. A run of ASCII letters and
+    /// digits that is itself a dictionary word is taken for the route's word: the route prefers
+    /// it to its letters unless a user dictionary gives single letters huge frequencies.
+    pub(crate) fn of(jieba: &Jieba, blocks: Blocks, token: &Token<'_>) -> Self {
+        let word = token.word;
+        let Some(first) = word.chars().next() else {
+            return Self::Gap;
+        };
+        if !blocks.holds(first) {
+            Self::Gap
+        } else if token.end - token.start == 1
+            || (word.bytes().all(|b| b.is_ascii_alphanumeric()) && !jieba.has_word(word))
+        {
+            Self::Singles
+        } else {
+            Self::Word
+        }
+    }
+}
+
+/// The route tokens of `text`, `jieba.cut(text, HMM=False)` under `blocks`, in order (they tile
+/// the text), each with the tag jieba-rs gives it (see [`super::posseg`]); what `blocks`
+/// separates is tagged `x`.
+pub(crate) fn tagged_no_hmm_route<'a>(
+    jieba: &'a Jieba,
+    text: &'a str,
+    blocks: Blocks,
+) -> Vec<Token<'a>> {
+    by_stretches(text, blocks, |stretch| {
+        let tags = jieba.tag(stretch, false).into_iter();
+        tags.map(|t| Token {
+            word: t.word,
+            start: t.start,
+            end: t.end,
+            byte_start: t.byte_start,
+            byte_end: t.byte_end,
+            pos: Some(t.tag),
+        })
+        .collect()
+    })
+}
+
+/// `cut` over the stretches of `text` between the characters `blocks` separates, each of
+/// those a token of its own.
+fn by_stretches<'a>(
+    text: &'a str,
+    blocks: Blocks,
+    cut: impl Fn(&'a str) -> Vec<Token<'a>>,
+) -> Vec<Token<'a>> {
+    if !text.chars().any(|c| blocks.separates(c)) {
+        return cut(text);
+    }
+    let mut out: Vec<Token<'a>> = Vec::new();
+    let (mut from, mut chars) = (0, 0);
+    let stretch = |out: &mut Vec<Token<'a>>, from: usize, to: usize, chars: &mut usize| {
+        if from < to {
+            let tokens = cut(&text[from..to]);
+            let n = tokens.last().map_or(0, |t| t.end);
+            out.extend(tokens.into_iter().map(|t| t.shifted(*chars, from)));
+            *chars += n;
+        }
+    };
+    for (i, c) in text.char_indices() {
+        if blocks.separates(c) {
+            stretch(&mut out, from, i, &mut chars);
+            from = i + c.len_utf8();
+            out.push(Token {
+                word: &text[i..from],
+                start: chars,
+                end: chars + 1,
+                byte_start: i,
+                byte_end: from,
+                pos: Some("x"),
+            });
+            chars += 1;
+        }
+    }
+    stretch(&mut out, from, text.len(), &mut chars);
+    out
+}
