@@ -9,7 +9,7 @@
 //! the rest as Python does, with a port of `jieba/posseg/viterbi.py` over the model exported to
 //! `data/jieba/posseg_hmm.txt`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use jieba_rs::Jieba;
 
@@ -48,9 +48,16 @@ pub(crate) struct PosHmm {
     start: Vec<f64>,
     /// Per state: `(next state, log-probability)`, sorted by next state.
     trans: Vec<Vec<(State, f64)>>,
-    char_states: HashMap<char, Vec<State>>,
+    /// Per state: the states that lead to it, `(previous state, log-probability)`, sorted by
+    /// previous state.
+    pred: Vec<Vec<(State, f64)>>,
+    /// Per state: the states it leads to, as a bit set.
+    succ: Vec<Vec<u64>>,
+    char_states: FxHashMap<char, Vec<State>>,
+    /// Per character: the states it may take, each with its emission log-probability.
+    char_emits: FxHashMap<char, Vec<(State, f64)>>,
     /// Per character: `(state, log-probability)`, sorted by state.
-    emit: HashMap<char, Vec<(State, f64)>>,
+    emit: FxHashMap<char, Vec<(State, f64)>>,
     all_states: Vec<State>,
 }
 
@@ -67,9 +74,12 @@ impl PosHmm {
             states: Vec::new(),
             start: Vec::new(),
             trans: Vec::new(),
-            char_states: HashMap::new(),
-            emit: HashMap::new(),
+            char_states: FxHashMap::default(),
+            char_emits: FxHashMap::default(),
+            emit: FxHashMap::default(),
             all_states: Vec::new(),
+            pred: Vec::new(),
+            succ: Vec::new(),
         };
         let state = |s: &str| s.parse::<State>().ok();
         for line in text.lines() {
@@ -126,62 +136,134 @@ impl PosHmm {
         }
         let count = hmm.states.len() as State;
         hmm.all_states = (0..count).collect();
+        let words = hmm.states.len().div_ceil(64);
+        hmm.pred = vec![Vec::new(); hmm.states.len()];
+        hmm.succ = vec![vec![0; words]; hmm.states.len()];
+        for (from, out) in hmm.trans.iter().enumerate() {
+            for &(to, p) in out {
+                hmm.pred[usize::from(to)].push((from as State, p));
+                hmm.succ[from][usize::from(to) / 64] |= 1 << (to % 64);
+            }
+        }
+        hmm.char_emits = hmm
+            .char_states
+            .iter()
+            .map(|(&ch, states)| {
+                let emits = hmm.emit.get(&ch).map(Vec::as_slice);
+                (ch, states.iter().map(|&y| (y, emit_p(emits, y))).collect())
+            })
+            .collect();
         hmm
     }
 
-    fn emit_p(&self, state: State, ch: char) -> f64 {
-        self.emit
-            .get(&ch)
-            .and_then(|probs| {
-                probs
-                    .binary_search_by_key(&state, |&(s, _)| s)
-                    .ok()
-                    .map(|i| probs[i].1)
-            })
-            .unwrap_or(MIN_FLOAT)
-    }
-
-    fn states_of(&self, ch: char) -> &[State] {
-        self.char_states
-            .get(&ch)
-            .map_or(&self.all_states, Vec::as_slice)
+    /// The states `ch` may take, whose emissions pass `keep`, into `out` with their emission
+    /// log-probabilities; false if the model lists no states for `ch` (then any state may).
+    fn states_of(
+        &self,
+        ch: char,
+        keep: impl Fn(State) -> bool,
+        out: &mut Vec<(State, f64)>,
+    ) -> bool {
+        match self.char_emits.get(&ch) {
+            Some(states) => {
+                out.extend(states.iter().copied().filter(|&(y, _)| keep(y)));
+                true
+            }
+            None => {
+                let emits = self.emit.get(&ch).map(Vec::as_slice);
+                out.extend(
+                    self.all_states
+                        .iter()
+                        .filter(|&&y| keep(y))
+                        .map(|&y| (y, emit_p(emits, y))),
+                );
+                false
+            }
+        }
     }
 
     /// The most likely state of each character (`viterbi.py`, including its tie-breaking: of
     /// equally likely predecessors, the greatest state wins, as Python's `max` over tuples).
+    ///
+    /// Python pairs every candidate state with every previous state; here each candidate looks
+    /// only at the states that lead to it (a dense table of all pairs measured slower), the
+    /// states the previous ones lead to are a union of bit sets, each character's states come
+    /// with their emissions, and tables indexed by state are reused from step to step (an
+    /// entry counts when its stamp is the step's number), so nothing is allocated per
+    /// character. Together these made tagging about twice as fast (BENCHMARKS.md).
     fn viterbi(&self, chars: &[char]) -> Vec<State> {
         let n_states = self.states.len();
         let (Some(&first), false) = (chars.first(), self.states.is_empty()) else {
             return Vec::new();
         };
-        // prob[s] is NaN for states absent at this step.
         let mut prob = vec![f64::NAN; n_states];
-        let mut present: Vec<State> = Vec::new();
-        for &y in self.states_of(first) {
-            prob[usize::from(y)] = self.start[usize::from(y)] + self.emit_p(y, first);
-            present.push(y);
+        let mut next = vec![f64::NAN; n_states];
+        // The step at which each state was last among the previous states.
+        let mut prev_at = vec![0u32; n_states];
+        let mut expected = vec![0u64; n_states.div_ceil(64)];
+        let mut present: Vec<(State, f64)> = Vec::new();
+        self.states_of(first, |_| true, &mut present);
+        for &(y, e) in &present {
+            prob[usize::from(y)] = self.start[usize::from(y)] + e;
         }
-        let mut back: Vec<Vec<(State, State)>> = vec![Vec::new()];
-        let mut expected = vec![false; n_states];
-        for &ch in &chars[1..] {
-            let mut prev: Vec<State> = present
-                .iter()
-                .copied()
-                .filter(|&x| !self.trans[usize::from(x)].is_empty())
-                .collect();
-            if prev.is_empty() {
-                // Python would fail here (max of nothing); keep every state instead.
-                prev.clone_from(&present);
+        let mut candidates = Vec::new();
+        // Each step's (state, predecessor) pairs, one after another; `steps[t]` ends step t.
+        let mut back: Vec<(State, State)> = present.iter().map(|&(y, _)| (y, 0)).collect();
+        let mut steps = vec![back.len()];
+        for (t, &ch) in (1u32..).zip(&chars[1..]) {
+            // The previous states that lead anywhere (Python would fail with none: then all).
+            let leads = |x: State| !self.trans[usize::from(x)].is_empty();
+            let all = !present.iter().any(|&(x, _)| leads(x));
+            expected.iter_mut().for_each(|w| *w = 0);
+            let mut fallback = 0;
+            for &(x, _) in present.iter().filter(|&&(x, _)| all || leads(x)) {
+                prev_at[usize::from(x)] = t;
+                fallback = fallback.max(x);
+                for (w, s) in expected.iter_mut().zip(&self.succ[usize::from(x)]) {
+                    *w |= s;
+                }
             }
-            let candidates = self.candidates(ch, &prev, &mut expected);
-            let (next, step) = self.advance(ch, &prev, &prob, &candidates);
-            present = step.iter().map(|&(y, _)| y).collect();
-            prob = next;
-            back.push(step);
+            // The states `ch` may take: those the model gives it that some previous state leads
+            // to, else any state one leads to, else every state.
+            let is_expected = |y: State| expected[usize::from(y) / 64] & (1 << (y % 64)) != 0;
+            candidates.clear();
+            if self.states_of(ch, is_expected, &mut candidates) && candidates.is_empty() {
+                let emits = self.emit.get(&ch).map(Vec::as_slice);
+                candidates.extend(
+                    (0..n_states as State)
+                        .filter(|&y| is_expected(y))
+                        .map(|y| (y, emit_p(emits, y))),
+                );
+            }
+            if candidates.is_empty() {
+                let emits = self.emit.get(&ch).map(Vec::as_slice);
+                candidates.extend(self.all_states.iter().map(|&y| (y, emit_p(emits, y))));
+            }
+            // Each candidate's best predecessor among the states that lead to it: they ascend,
+            // so `>=` lets the greatest state win ties. The emission is added before comparing,
+            // as in Python: a huge negative one (MIN_FLOAT) can round different sums to the
+            // same value. Where every previous state scores -inf (those without a transition
+            // to it do, in Python), Python keeps the greatest previous state.
+            for &(y, e) in &candidates {
+                let mut best = (f64::NEG_INFINITY, fallback);
+                for &(y0, tp) in &self.pred[usize::from(y)] {
+                    if prev_at[usize::from(y0)] == t {
+                        let p = prob[usize::from(y0)] + tp + e;
+                        if p >= best.0 && p > f64::NEG_INFINITY {
+                            best = (p, y0);
+                        }
+                    }
+                }
+                next[usize::from(y)] = best.0;
+                back.push((y, best.1));
+            }
+            steps.push(back.len());
+            std::mem::swap(&mut prob, &mut next);
+            std::mem::swap(&mut present, &mut candidates);
         }
         let last = present
             .iter()
-            .copied()
+            .map(|&(y, _)| y)
             .fold(None, |best: Option<State>, y| match best {
                 Some(b) => {
                     let (pb, py) = (prob[usize::from(b)], prob[usize::from(y)]);
@@ -190,83 +272,7 @@ impl PosHmm {
                 None => Some(y),
             })
             .unwrap_or(0);
-        backtrack(&back, last)
-    }
-
-    /// The states `ch` may take after the states `prev`: those the model gives `ch` that some
-    /// state of `prev` leads to, else any state one leads to, else every state. `expected` is
-    /// scratch room, one flag a state.
-    fn candidates(&self, ch: char, prev: &[State], expected: &mut [bool]) -> Vec<State> {
-        expected.iter_mut().for_each(|e| *e = false);
-        for &x in prev {
-            for &(y, _) in &self.trans[usize::from(x)] {
-                expected[usize::from(y)] = true;
-            }
-        }
-        let candidates: Vec<State> = self
-            .states_of(ch)
-            .iter()
-            .copied()
-            .filter(|&y| expected[usize::from(y)])
-            .collect();
-        if !candidates.is_empty() {
-            return candidates;
-        }
-        let reachable: Vec<State> = (0..expected.len() as State)
-            .filter(|&y| expected[usize::from(y)])
-            .collect();
-        if reachable.is_empty() {
-            self.all_states.clone()
-        } else {
-            reachable
-        }
-    }
-
-    /// One step of the Viterbi: for each candidate state of `ch`, its probability and best
-    /// predecessor among `prev` (whose probabilities are `prob`).
-    fn advance(
-        &self,
-        ch: char,
-        prev: &[State],
-        prob: &[f64],
-        candidates: &[State],
-    ) -> (Vec<f64>, Vec<(State, State)>) {
-        let n_states = self.states.len();
-        // For each candidate, the best predecessor: walk each previous state's (sparse)
-        // transitions once instead of pairing every candidate with every previous state.
-        // `prev` ascends, so `>=` lets the greatest state win ties, as Python's max over
-        // (probability, state) tuples does.
-        // The emission is added before comparing, as in Python: a huge negative one
-        // (MIN_FLOAT) can round different sums to the same value, which makes ties.
-        let mut best: Vec<Option<(f64, State)>> = vec![None; n_states];
-        let mut emit = vec![f64::NAN; n_states];
-        candidates
-            .iter()
-            .for_each(|&y| emit[usize::from(y)] = self.emit_p(y, ch));
-        for &y0 in prev {
-            let from = prob[usize::from(y0)];
-            for &(y, t) in &self.trans[usize::from(y0)] {
-                let e = emit[usize::from(y)];
-                if !e.is_nan() {
-                    let p = from + t + e;
-                    let slot = &mut best[usize::from(y)];
-                    if slot.is_none_or(|(bp, _)| p >= bp) {
-                        *slot = Some((p, y0));
-                    }
-                }
-            }
-        }
-        // With no transition into a candidate, every predecessor scores -inf and Python
-        // keeps the greatest one.
-        let fallback = prev.iter().copied().max().unwrap_or(0);
-        let mut next = vec![f64::NAN; n_states];
-        let mut step = Vec::with_capacity(candidates.len());
-        for &y in candidates {
-            let (p, y0) = best[usize::from(y)].unwrap_or((f64::NEG_INFINITY, fallback));
-            next[usize::from(y)] = p;
-            step.push((y, y0));
-        }
-        (next, step)
+        backtrack(&back, &steps, last)
     }
 
     /// Cuts a run of Han characters that the dictionary does not know into tagged words
@@ -354,14 +360,15 @@ pub(crate) fn tag<'a>(
     hmm: bool,
 ) -> Vec<Token<'a>> {
     let route = tagged_no_hmm_route(jieba, text, Blocks::Posseg);
-    // jieba-rs tags a word the dictionary lacks by guessing, and text between blocks too;
-    // Python says `x`.
+    // jieba-rs tags a word the dictionary lacks `x` unless it is ASCII (then `m` or `eng`, a
+    // guess), and tags text between blocks from the dictionary; Python says `x` for both.
     let dict_tag = |t: &Token<'a>| -> Option<&'a str> {
+        let first = t.word.chars().next().unwrap_or(' ');
         Some(match t.pos {
             Some(tag)
                 if !tag.is_empty()
-                    && t.word.starts_with(|c| Blocks::Posseg.holds(c))
-                    && jieba.has_word(t.word) =>
+                    && Blocks::Posseg.holds(first)
+                    && (!first.is_ascii() || jieba.has_word(t.word)) =>
             {
                 tag
             }
@@ -421,15 +428,28 @@ pub(crate) fn tag<'a>(
     out
 }
 
+/// The log-probability that a state emits a character, from the character's emissions
+/// (`(state, log-probability)` sorted by state); Python's `MIN_FLOAT` where it has none.
+fn emit_p(emits: Option<&[(State, f64)]>, state: State) -> f64 {
+    emits
+        .and_then(|probs| {
+            probs
+                .binary_search_by_key(&state, |&(s, _)| s)
+                .ok()
+                .map(|i| probs[i].1)
+        })
+        .unwrap_or(MIN_FLOAT)
+}
+
 /// The states of a run, from its last state `last` back through each step's best
-/// predecessors (`back[t]` holds step t's (state, predecessor) pairs).
-fn backtrack(back: &[Vec<(State, State)>], last: State) -> Vec<State> {
+/// predecessors (`back[steps[t - 1]..steps[t]]` holds step t's (state, predecessor) pairs).
+fn backtrack(back: &[(State, State)], steps: &[usize], last: State) -> Vec<State> {
     let mut state = last;
-    let mut route = vec![0; back.len()];
-    for t in (0..back.len()).rev() {
+    let mut route = vec![0; steps.len()];
+    for t in (0..steps.len()).rev() {
         route[t] = state;
         if t > 0 {
-            state = back[t]
+            state = back[steps[t - 1]..steps[t]]
                 .iter()
                 .find(|&&(y, _)| y == state)
                 .map_or(0, |&(_, y0)| y0);
