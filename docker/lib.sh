@@ -141,11 +141,14 @@ load_during() { # summary file, command...
   wait "$loader" || fail "the load client failed"
   python3 - "$dir" >"$out" <<'PY'
 import json, pathlib, sys
-total = {"calls": 0, "failed": 0, "retries": 0}
+total = {"calls": 0, "failed": 0, "retries": 0, "codes": {}}
 for path in pathlib.Path(sys.argv[1]).glob("window-*.json"):
     window = json.loads(path.read_text())
-    for key in total:
+    for key in ("calls", "failed", "retries"):
         total[key] += window[key]
+    # Which statuses the calls ended with, so that a failure says what it was.
+    for code, n in window.get("codes", {}).items():
+        total["codes"][code] = total["codes"].get(code, 0) + n
 print(json.dumps(total, separators=(",", ":")))
 PY
   rm -rf "$dir"

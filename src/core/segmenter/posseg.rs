@@ -53,6 +53,9 @@ pub(crate) struct PosHmm {
     pred: Vec<Vec<(State, f64)>>,
     /// Per state: the states it leads to, as a bit set.
     succ: Vec<Vec<u64>>,
+    /// The transition log-probability from state `x` to state `y` at `y * states + x` (-inf
+    /// where there is none, as Python's `MIN_INF`).
+    into: Vec<f64>,
     char_states: FxHashMap<char, Vec<State>>,
     /// Per character: the states it may take, each with its emission log-probability.
     char_emits: FxHashMap<char, Vec<(State, f64)>>,
@@ -80,6 +83,7 @@ impl PosHmm {
             all_states: Vec::new(),
             pred: Vec::new(),
             succ: Vec::new(),
+            into: Vec::new(),
         };
         let state = |s: &str| s.parse::<State>().ok();
         for line in text.lines() {
@@ -137,10 +141,13 @@ impl PosHmm {
         let count = hmm.states.len() as State;
         hmm.all_states = (0..count).collect();
         let words = hmm.states.len().div_ceil(64);
-        hmm.pred = vec![Vec::new(); hmm.states.len()];
-        hmm.succ = vec![vec![0; words]; hmm.states.len()];
+        let n = hmm.states.len();
+        hmm.pred = vec![Vec::new(); n];
+        hmm.succ = vec![vec![0; words]; n];
+        hmm.into = vec![f64::NEG_INFINITY; n * n];
         for (from, out) in hmm.trans.iter().enumerate() {
             for &(to, p) in out {
+                hmm.into[usize::from(to) * n + from] = p;
                 hmm.pred[usize::from(to)].push((from as State, p));
                 hmm.succ[from][usize::from(to) / 64] |= 1 << (to % 64);
             }
@@ -196,29 +203,61 @@ impl PosHmm {
         let (Some(&first), false) = (chars.first(), self.states.is_empty()) else {
             return Vec::new();
         };
-        let mut prob = vec![f64::NAN; n_states];
-        let mut next = vec![f64::NAN; n_states];
-        // The step at which each state was last among the previous states.
-        let mut prev_at = vec![0u32; n_states];
-        let mut expected = vec![0u64; n_states.div_ceil(64)];
-        let mut present: Vec<(State, f64)> = Vec::new();
-        self.states_of(first, |_| true, &mut present);
-        for &(y, e) in &present {
+        SCRATCH.with_borrow_mut(|scratch| self.viterbi_in(chars, first, n_states, scratch))
+    }
+
+    /// [`PosHmm::viterbi`] with its tables in `scratch`, reused from call to call.
+    fn viterbi_in(
+        &self,
+        chars: &[char],
+        first: char,
+        n_states: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<State> {
+        let Scratch {
+            prob,
+            next,
+            prev,
+            prev_at,
+            step: epoch,
+            expected,
+            present,
+            candidates,
+            back,
+            steps,
+        } = scratch;
+        for table in [&mut *prob, &mut *next] {
+            table.resize(n_states, f64::NAN);
+        }
+        if prev_at.len() != n_states {
+            *prev_at = vec![0; n_states];
+        }
+        expected.resize(n_states.div_ceil(64), 0);
+        present.clear();
+        self.states_of(first, |_| true, present);
+        for &(y, e) in present.iter() {
             prob[usize::from(y)] = self.start[usize::from(y)] + e;
         }
-        let mut candidates = Vec::new();
         // Each step's (state, predecessor) pairs, one after another; `steps[t]` ends step t.
-        let mut back: Vec<(State, State)> = present.iter().map(|&(y, _)| (y, 0)).collect();
-        let mut steps = vec![back.len()];
-        for (t, &ch) in (1u32..).zip(&chars[1..]) {
+        back.clear();
+        back.extend(present.iter().map(|&(y, _)| (y, 0)));
+        steps.clear();
+        steps.push(back.len());
+        for &ch in &chars[1..] {
+            // This step's number, the stamp of the previous states in `prev_at`.
+            *epoch = epoch.checked_add(1).unwrap_or_else(|| {
+                prev_at.iter_mut().for_each(|s| *s = 0);
+                1
+            });
+            let t = *epoch;
             // The previous states that lead anywhere (Python would fail with none: then all).
             let leads = |x: State| !self.trans[usize::from(x)].is_empty();
             let all = !present.iter().any(|&(x, _)| leads(x));
             expected.iter_mut().for_each(|w| *w = 0);
-            let mut fallback = 0;
+            prev.clear();
             for &(x, _) in present.iter().filter(|&&(x, _)| all || leads(x)) {
                 prev_at[usize::from(x)] = t;
-                fallback = fallback.max(x);
+                prev.push((x, prob[usize::from(x)]));
                 for (w, s) in expected.iter_mut().zip(&self.succ[usize::from(x)]) {
                     *w |= s;
                 }
@@ -227,7 +266,7 @@ impl PosHmm {
             // to, else any state one leads to, else every state.
             let is_expected = |y: State| expected[usize::from(y) / 64] & (1 << (y % 64)) != 0;
             candidates.clear();
-            if self.states_of(ch, is_expected, &mut candidates) && candidates.is_empty() {
+            if self.states_of(ch, is_expected, candidates) && candidates.is_empty() {
                 let emits = self.emit.get(&ch).map(Vec::as_slice);
                 candidates.extend(
                     (0..n_states as State)
@@ -244,13 +283,26 @@ impl PosHmm {
             // as in Python: a huge negative one (MIN_FLOAT) can round different sums to the
             // same value. Where every previous state scores -inf (those without a transition
             // to it do, in Python), Python keeps the greatest previous state.
-            for &(y, e) in &candidates {
+            prev.sort_unstable_by_key(|&(x, _)| x);
+            let fallback = prev.last().map_or(0, |&(x, _)| x);
+            for &(y, e) in candidates.iter() {
                 let mut best = (f64::NEG_INFINITY, fallback);
-                for &(y0, tp) in &self.pred[usize::from(y)] {
-                    if prev_at[usize::from(y0)] == t {
-                        let p = prob[usize::from(y0)] + tp + e;
+                let pred = &self.pred[usize::from(y)];
+                if prev.len() < pred.len() {
+                    let row = &self.into[usize::from(y) * n_states..][..n_states];
+                    for &(y0, from) in prev.iter() {
+                        let p = from + row[usize::from(y0)] + e;
                         if p >= best.0 && p > f64::NEG_INFINITY {
                             best = (p, y0);
+                        }
+                    }
+                } else {
+                    for &(y0, tp) in pred {
+                        if prev_at[usize::from(y0)] == t {
+                            let p = prob[usize::from(y0)] + tp + e;
+                            if p >= best.0 && p > f64::NEG_INFINITY {
+                                best = (p, y0);
+                            }
                         }
                     }
                 }
@@ -258,8 +310,8 @@ impl PosHmm {
                 back.push((y, best.1));
             }
             steps.push(back.len());
-            std::mem::swap(&mut prob, &mut next);
-            std::mem::swap(&mut present, &mut candidates);
+            std::mem::swap(prob, next);
+            std::mem::swap(present, candidates);
         }
         let last = present
             .iter()
@@ -272,7 +324,7 @@ impl PosHmm {
                 None => Some(y),
             })
             .unwrap_or(0);
-        backtrack(&back, &steps, last)
+        backtrack(back, steps, last)
     }
 
     /// Cuts a run of Han characters that the dictionary does not know into tagged words
@@ -426,6 +478,32 @@ pub(crate) fn tag<'a>(
         }
     });
     out
+}
+
+/// The tables of [`PosHmm::viterbi`], kept between calls on a thread.
+#[derive(Default)]
+struct Scratch {
+    /// Each state's log-probability at the previous step, and at this one.
+    prob: Vec<f64>,
+    next: Vec<f64>,
+    /// The previous states that lead anywhere, ascending, with their log-probabilities.
+    prev: Vec<(State, f64)>,
+    /// The step at which each state was last among the previous states.
+    prev_at: Vec<u32>,
+    /// The number of the last step, over all calls.
+    step: u32,
+    /// The states the previous states lead to, as a bit set.
+    expected: Vec<u64>,
+    /// The states of the previous step and of this one, with their emissions.
+    present: Vec<(State, f64)>,
+    candidates: Vec<(State, f64)>,
+    /// Each step's (state, predecessor) pairs, and where each step's end.
+    back: Vec<(State, State)>,
+    steps: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 /// The log-probability that a state emits a character, from the character's emissions
