@@ -18,6 +18,7 @@ SECS=${BENCH_SECS:-10}
 SOAK_SECS=${BENCH_SOAK_SECS:-300}
 OURS_PORT=50061
 PY_PORT=50062
+EMPTY_PORT=50063
 SERVER_CPU=0
 CLIENT_CPU=1
 mkdir -p "$OUT"
@@ -27,9 +28,10 @@ log() { printf 'bench: %s\n' "$*" >&2; }
 command -v taskset >/dev/null || { log "needs taskset (util-linux)"; exit 1; }
 
 log "building (release)"
-cargo build --release --locked --quiet --bin textanalysis --bin textanalysis-load
+cargo build --release --locked --quiet --bin textanalysis --bin textanalysis-load --bin textanalysis-empty
 SERVER=target/release/textanalysis
 LOAD=target/release/textanalysis-load
+EMPTY=target/release/textanalysis-empty
 
 if [ ! -x "$OUT/venv/bin/python" ]; then
   log "creating the Python environment (jieba 0.42.1, grpcio, matplotlib)"
@@ -118,10 +120,15 @@ done
 # The long-document ratio, (b) over (a): three pairs run one after the other, so that both
 # sides of a pair see the same neighbours; the report takes the median pair. (a) runs on the
 # server's core while the server idles.
+# The long document in each answer shape, each beside its ceiling run just before it: the full
+# answer (offsets) against jieba-rs `tokenize`, the compact ones against `cut`.
 for run in 1 2 3; do
-  taskset -c $SERVER_CPU "$LOAD" --in-process --answer words --texts "$LONG" --whole --concurrency 1 --duration "$SECS" --json |
-    labelled "a long 1 core $run" | record
-  measure "b long 1 core $run" "$ours" $OURS_PORT --texts "$LONG" --whole --concurrency 2 --duration "$SECS" | record
+  for answer in tokens words boundaries; do
+    ceiling=$([ $answer = tokens ] && echo tokens || echo words)
+    taskset -c $SERVER_CPU "$LOAD" --in-process --answer "$ceiling" --texts "$LONG" --whole --concurrency 1 --duration "$SECS" --json |
+      labelled "a long $answer $run" | record
+    measure "b long $answer $run" "$ours" $OURS_PORT --texts "$LONG" --whole --concurrency 2 --answer "$answer" --duration "$SECS" | record
+  done
 done
 saturation=$(grep '"b short c' "$results" | "$PY" -c 'import json,sys; print(max(json.loads(l)["rps"] for l in sys.stdin))')
 half=$("$PY" -c "print(round($saturation / 2))")
@@ -145,17 +152,22 @@ measure "c long 1 core" "$python" $PY_PORT --texts "$LONG" --whole --concurrency
 kill "$python"
 wait "$python" || true
 
-log "(b) textanalysis on both cores (the client unpinned too)"
+log "(d) an empty tonic server on the same API (answers without analysing), pinned to CPU $SERVER_CPU"
+taskset -c $SERVER_CPU "$EMPTY" --addr "127.0.0.1:$EMPTY_PORT" &
+empty=$!
+pids+=("$empty")
+wait_port $EMPTY_PORT
+for c in 1 2 4 8 16 32 64; do
+  measure "d short c$c" "$empty" $EMPTY_PORT --texts "$SHORT" --concurrency "$c" --duration "$SECS" | record
+done
+kill "$empty"
+wait "$empty" || true
+
+log "(b) textanalysis on both cores (the client unpinned too), for the soak"
 "$SERVER" --addr "127.0.0.1:$OURS_PORT" 2>>"$OUT/server.log" &
 ours=$!
 pids+=("$ours")
 until "$SERVER" health --addr "127.0.0.1:$OURS_PORT" --timeout-secs 1 >/dev/null 2>&1; do sleep 0.01; done
-CLIENT_PIN=""
-for run in 1 2 3; do
-  "$LOAD" --in-process --answer words --texts "$LONG" --whole --concurrency 2 --duration "$SECS" --json |
-    labelled "a long 2 cores $run" | record
-  measure "b long 2 cores $run" "$ours" $OURS_PORT --texts "$LONG" --whole --concurrency 4 --duration "$SECS" | record
-done
 
 # Analyze does segmentation, keywords and classification: about three times Segment's work, so
 # it runs at a third of Segment's half-saturation rate.
