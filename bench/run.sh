@@ -96,6 +96,12 @@ print("bench:   %s: %.0f/s, %.2f MB/s, p99 %s us, failed %s" % (
 }
 
 SHORT=$OUT/short.txt
+# Short texts at each concurrency against one server: side (b, c or d), pid, port.
+short_curve() {
+  for c in 1 2 4 8 16 32 64; do
+    measure "$1 short c$c" "$2" "$3" --texts "$SHORT" --concurrency "$c" --duration "$SECS" | record
+  done
+}
 LONG=$OUT/long.txt
 CLIENT_PIN="taskset -c $CLIENT_CPU"
 
@@ -114,9 +120,7 @@ startup_ms=$((($(date +%s%N) - start_ns) / 1000000))
 sleep 1
 idle_rss=$(rss_kb "$ours")
 printf '{"label": "b startup", "startup_ms": %s, "idle_rss_kb": %s}\n' "$startup_ms" "$idle_rss" | record
-for c in 1 2 4 8 16 32 64; do
-  measure "b short c$c" "$ours" $OURS_PORT --texts "$SHORT" --concurrency "$c" --duration "$SECS" | record
-done
+short_curve b "$ours" $OURS_PORT
 # The long-document ratio, (b) over (a): three pairs run one after the other, so that both
 # sides of a pair see the same neighbours; the report takes the median pair. (a) runs on the
 # server's core while the server idles.
@@ -145,9 +149,7 @@ taskset -c $SERVER_CPU "$PY" bench/python_server.py --addr "127.0.0.1:$PY_PORT" 
 python=$!
 pids+=("$python")
 wait_port $PY_PORT
-for c in 1 2 4 8 16 32 64; do
-  measure "c short c$c" "$python" $PY_PORT --texts "$SHORT" --concurrency "$c" --duration "$SECS" | record
-done
+short_curve c "$python" $PY_PORT
 measure "c long 1 core" "$python" $PY_PORT --texts "$LONG" --whole --concurrency 2 --duration "$SECS" | record
 kill "$python"
 wait "$python" || true
@@ -157,9 +159,7 @@ taskset -c $SERVER_CPU "$EMPTY" --addr "127.0.0.1:$EMPTY_PORT" &
 empty=$!
 pids+=("$empty")
 wait_port $EMPTY_PORT
-for c in 1 2 4 8 16 32 64; do
-  measure "d short c$c" "$empty" $EMPTY_PORT --texts "$SHORT" --concurrency "$c" --duration "$SECS" | record
-done
+short_curve d "$empty" $EMPTY_PORT
 kill "$empty"
 wait "$empty" || true
 

@@ -7,9 +7,10 @@ use jieba_rs::Jieba;
 
 use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, NamedModel};
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
-use super::pieces::{Origin, by_pieces, collect_into, each_piece};
+use super::pieces::{by_pieces, collect_into, each_piece};
 use super::segmenter::{self, posseg};
 use super::sources::{BUILTIN_DICT, content_version, jieba_with_dict};
+use super::token::Origin;
 use super::word_edits::WordEdits;
 use super::{
     AnalyzeOptions, AnalyzerConfig, Deadline, DeadlineExceeded, DictionaryIdentity, LoadError,

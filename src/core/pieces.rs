@@ -2,6 +2,7 @@
 //! tokens can be handed over as each piece is done.
 
 use super::segmenter::{is_block_char, is_posseg_block_char, is_space};
+use super::token::Origin;
 use super::{Deadline, DeadlineExceeded, Token};
 
 /// Long texts are segmented in pieces of about this many bytes, so that a deadline is checked
@@ -78,30 +79,6 @@ pub(crate) fn each_piece<'a>(
         }
     }
     Ok(())
-}
-
-/// Where a piece starts in the text it was cut from: its first character's offsets there.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Origin {
-    /// In code points.
-    pub(crate) chars: usize,
-    /// In bytes.
-    pub(crate) bytes: usize,
-}
-
-impl Origin {
-    /// `tokens` of the piece, with offsets into the whole text (the first piece's are already).
-    pub(crate) fn place(self, tokens: Vec<Token<'_>>) -> Vec<Token<'_>> {
-        if self.bytes == 0 {
-            tokens
-        } else {
-            let Self { chars, bytes } = self;
-            tokens
-                .into_iter()
-                .map(|t| t.shifted(chars, bytes))
-                .collect()
-        }
-    }
 }
 
 /// Collects the tokens of the pieces [`each_piece`] hands over; the first is kept, not copied,

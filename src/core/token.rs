@@ -48,3 +48,27 @@ impl<'a> Token<'a> {
         }
     }
 }
+
+/// Where a piece of a text starts in the whole text (see `pieces`): its first character's offsets there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// In code points.
+    pub(crate) chars: usize,
+    /// In bytes.
+    pub(crate) bytes: usize,
+}
+
+impl Origin {
+    /// `tokens` of the piece, with offsets into the whole text (the first piece's are already).
+    pub(crate) fn place(self, tokens: Vec<Token<'_>>) -> Vec<Token<'_>> {
+        if self.bytes == 0 {
+            tokens
+        } else {
+            let Self { chars, bytes } = self;
+            tokens
+                .into_iter()
+                .map(|t| t.shifted(chars, bytes))
+                .collect()
+        }
+    }
+}

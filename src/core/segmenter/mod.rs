@@ -26,7 +26,7 @@ pub(crate) use classes::{is_block_char, is_posseg_block_char, is_space};
 pub(crate) use full::full;
 
 use super::Token;
-use super::pieces::Origin;
+use super::token::Origin;
 use super::token::convert;
 use classes::{is_foreign_ideograph, runs};
 use route::{Blocks, Step};

@@ -11,7 +11,8 @@
 use jieba_rs::Jieba;
 
 use super::super::Token;
-use super::classes::{is_block_char, is_foreign_ideograph, is_posseg_block_char};
+use super::classes::{is_block_char, is_foreign_ideograph, is_posseg_block_char, runs};
+use super::{Tiler, each_char};
 
 /// Which of Python's block rules applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,14 +75,14 @@ impl Step {
 }
 
 /// The route tokens of `text`, `jieba.cut(text, HMM=False)` under `blocks`, in order (they tile
-/// the text), each with the tag jieba-rs gives it (see [`super::posseg`]); what `blocks`
-/// separates is tagged `x`.
+/// the text), each with the tag jieba-rs gives it (see [`super::posseg`]); each character
+/// `blocks` separates is a token of its own, tagged `x`.
 pub(crate) fn tagged_no_hmm_route<'a>(
     jieba: &'a Jieba,
     text: &'a str,
     blocks: Blocks,
 ) -> Vec<Token<'a>> {
-    by_stretches(text, blocks, |stretch| {
+    let route = |stretch: &'a str| {
         let tags = jieba.tag(stretch, false).into_iter();
         tags.map(|t| Token {
             word: t.word,
@@ -91,45 +92,19 @@ pub(crate) fn tagged_no_hmm_route<'a>(
             byte_end: t.byte_end,
             pos: Some(t.tag),
         })
-        .collect()
-    })
-}
-
-/// `cut` over the stretches of `text` between the characters `blocks` separates, each of
-/// those a token of its own.
-fn by_stretches<'a>(
-    text: &'a str,
-    blocks: Blocks,
-    cut: impl Fn(&'a str) -> Vec<Token<'a>>,
-) -> Vec<Token<'a>> {
-    if !text.chars().any(|c| blocks.separates(c)) {
-        return cut(text);
-    }
-    let mut out: Vec<Token<'a>> = Vec::new();
-    let (mut from, mut chars) = (0, 0);
-    let stretch = |out: &mut Vec<Token<'a>>, from: usize, to: usize, chars: &mut usize| {
-        if from < to {
-            let tokens = cut(&text[from..to]);
-            let n = tokens.last().map_or(0, |t| t.end);
-            out.extend(tokens.into_iter().map(|t| t.shifted(*chars, from)));
-            *chars += n;
-        }
     };
-    for (i, c) in text.char_indices() {
-        if blocks.separates(c) {
-            stretch(&mut out, from, i, &mut chars);
-            from = i + c.len_utf8();
-            out.push(Token {
-                word: &text[i..from],
-                start: chars,
-                end: chars + 1,
-                byte_start: i,
-                byte_end: from,
-                pos: Some("x"),
-            });
-            chars += 1;
+    if !text.chars().any(|c| blocks.separates(c)) {
+        return route(text).collect();
+    }
+    let mut out = Vec::new();
+    let mut tiler = Tiler { chars: 0, bytes: 0 };
+    for (separators, part) in runs(text, |c| blocks.separates(c)) {
+        let part = tiler.next(part, Some("x"));
+        if separators {
+            each_char(part, |c| out.push(c));
+        } else {
+            out.extend(route(part.word).map(|t| t.shifted(part.start, part.byte_start)));
         }
     }
-    stretch(&mut out, from, text.len(), &mut chars);
     out
 }
