@@ -1,35 +1,72 @@
 //! The inverse-document-frequency table used by TF-IDF keyword extraction.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::fmt;
+use std::hash::BuildHasher;
 use std::path::Path;
+
+use hashbrown::HashTable;
+use rustc_hash::FxBuildHasher;
 
 use super::LoadError;
 use super::files::content_lines;
 
-/// jieba's own IDF table (see `data/jieba/README.md`), embedded in the binary.
 const BUILTIN_IDF: &str = include_str!("../../data/jieba/idf.txt");
 
-/// Word → IDF, with the median IDF that stands in for words the table lacks.
-#[derive(Debug, Clone)]
+/// Word → IDF, with the median IDF for words not in the table (as `jieba.analyse` does).
+///
+/// The words stay where they are in the table's text (for the built-in table, the text
+/// embedded in the binary): the table holds each word's place in it and an index of `u32`s.
+/// A `HashMap<Box<str>, f64>` of the 270,132 built-in words held 16.4 MB more of the server's
+/// idle memory than nothing; this holds about 7 MB (BENCHMARKS.md), and a lookup is one hash
+/// and one comparison as before.
+#[derive(Clone)]
 pub struct IdfTable {
-    idf: HashMap<Box<str>, f64>,
+    text: Cow<'static, str>,
+    /// Each word's byte range in `text`, and its IDF.
+    entries: Vec<Entry>,
+    /// Indexes of `entries`, by the hash of their word.
+    index: HashTable<u32>,
     median: f64,
 }
 
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    start: u32,
+    end: u32,
+    idf: f64,
+}
+
+impl fmt::Debug for IdfTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("IdfTable")
+            .field("words", &self.entries.len())
+            .field("median", &self.median)
+            .finish()
+    }
+}
+
 impl IdfTable {
-    /// The table Python jieba 0.42.1 ships, embedded at build time.
+    /// jieba's IDF table (`data/jieba/idf.txt`), embedded in the binary.
     pub fn builtin() -> Self {
         // The embedded table is well-formed (a unit test parses it strictly).
         Self::parse(BUILTIN_IDF, Path::new("<built-in idf.txt>")).unwrap_or_else(|_| Self {
-            idf: HashMap::new(),
+            text: Cow::Borrowed(""),
+            entries: Vec::new(),
+            index: HashTable::new(),
             median: 0.0,
         })
     }
 
-    /// Parses a table in jieba's `word idf` format; `path` names the source in errors.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, LoadError> {
-        let mut idf = HashMap::with_capacity(text.len() / 16);
-        for (line, content) in content_lines(text) {
+    /// Parses `word idf` lines; a word listed twice takes its last value (as Python's dict).
+    /// `path` names the file in errors.
+    pub fn parse(text: impl Into<Cow<'static, str>>, path: &Path) -> Result<Self, LoadError> {
+        let text = text.into();
+        let at = |word: &str| (word.as_ptr() as usize - text.as_ptr() as usize) as u32;
+        let mut entries: Vec<Entry> = Vec::with_capacity(text.len() / 24);
+        let mut index: HashTable<u32> = HashTable::with_capacity(text.len() / 24);
+        let word_of = |e: &Entry| &text[e.start as usize..e.end as usize];
+        for (line, content) in content_lines(&text) {
             let malformed = |reason: String| LoadError::Malformed {
                 path: path.to_path_buf(),
                 line,
@@ -40,38 +77,69 @@ impl IdfTable {
             else {
                 return Err(malformed("expected `word idf`".into()));
             };
-            let value: f64 = value
+            let idf: f64 = value
                 .parse()
                 .ok()
                 .filter(|v: &f64| v.is_finite())
                 .ok_or_else(|| malformed(format!("`{value}` is not a finite number")))?;
-            idf.insert(Box::from(word), value);
+            let hash = FxBuildHasher.hash_one(word);
+            let same = |&i: &u32| word_of(&entries[i as usize]) == word;
+            match index.find(hash, same).copied() {
+                Some(i) => entries[i as usize].idf = idf,
+                None => {
+                    let start = at(word);
+                    entries.push(Entry {
+                        start,
+                        end: start + word.len() as u32,
+                        idf,
+                    });
+                    let i = (entries.len() - 1) as u32;
+                    index.insert_unique(hash, i, |&j| {
+                        FxBuildHasher.hash_one(word_of(&entries[j as usize]))
+                    });
+                }
+            }
         }
         // Python jieba: sorted(idf_freq.values())[len(idf_freq) // 2], over distinct words.
-        let mut values: Vec<f64> = idf.values().copied().collect();
+        let mut values: Vec<f64> = entries.iter().map(|e| e.idf).collect();
         values.sort_by(f64::total_cmp);
         let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
-        Ok(Self { idf, median })
+        entries.shrink_to_fit();
+        index.shrink_to_fit(|&j| FxBuildHasher.hash_one(word_of(&entries[j as usize])));
+        Ok(Self {
+            text,
+            entries,
+            index,
+            median,
+        })
     }
 
-    /// The IDF of `word`, or the table's median IDF when the word is not in it.
+    /// The IDF of `word`, or the median for a word not in the table.
     pub fn get(&self, word: &str) -> f64 {
-        self.idf.get(word).copied().unwrap_or(self.median)
+        let hash = FxBuildHasher.hash_one(word);
+        self.index
+            .find(hash, |&i| self.word(i) == word)
+            .map_or(self.median, |&i| self.entries[i as usize].idf)
     }
 
-    /// The median IDF, used for words missing from the table.
+    fn word(&self, i: u32) -> &str {
+        let e = &self.entries[i as usize];
+        &self.text[e.start as usize..e.end as usize]
+    }
+
+    /// The median IDF, given to words not in the table.
     pub fn median(&self) -> f64 {
         self.median
     }
 
-    /// The number of words in the table.
+    /// How many distinct words the table holds.
     pub fn len(&self) -> usize {
-        self.idf.len()
+        self.entries.len()
     }
 
     /// Whether the table has no words.
     pub fn is_empty(&self) -> bool {
-        self.idf.is_empty()
+        self.entries.is_empty()
     }
 }
 

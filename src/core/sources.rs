@@ -175,7 +175,7 @@ impl Sources {
             user_dicts.push(user_dict::parse(&read(SourceKind::UserDict, path)?, path)?);
         }
         let idf = match &config.idf {
-            Some(path) => IdfTable::parse(&read(SourceKind::Idf, path)?, path)?,
+            Some(path) => IdfTable::parse(read(SourceKind::Idf, path)?, path)?,
             None => IdfTable::builtin(),
         };
         let stop_words = match &config.stop_words {
