@@ -7,7 +7,7 @@ use super::{Deadline, DeadlineExceeded, Token};
 
 /// Long texts are segmented in pieces of about this many bytes, so that a deadline is checked
 /// every few milliseconds of work at most. Pieces end where every mode of Python jieba ends a
-/// token whatever follows ([`is_boundary`]), so the pieces' tokens are exactly the whole text's
+/// token whatever follows (`is_boundary` below), so the pieces' tokens are exactly the whole text's
 /// (the parity tests hold on every seed, each several pieces long).
 pub const PIECE_BYTES: usize = 16 * 1024;
 
