@@ -1,9 +1,13 @@
 //! Compiles `proto/` in pure Rust (protox), so no `protoc` is needed anywhere, and writes the
-//! encoded descriptor set that the reflection service serves (with comments, for `grpcurl describe`).
+//! encoded descriptor set that the reflection service serves (with comments, for `grpcurl describe`);
+//! and writes the Traditional-to-Simplified tables (`build/script_tables.rs`).
 
 use std::path::PathBuf;
 
 use prost::Message;
+
+#[path = "build/script_tables.rs"]
+mod script_tables;
 
 const PROTO: &str = "proto/textanalysis/v1/textanalysis.proto";
 
@@ -17,6 +21,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("cargo:rustc-cfg=builtin_model");
     }
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
+    println!("cargo:rerun-if-changed=build");
+    script_tables::write(&out_dir)?;
 
     let descriptors = protox::compile([PROTO], ["proto"])?;
     std::fs::write(

@@ -14,7 +14,7 @@ use super::token::Origin;
 use super::word_edits::WordEdits;
 use super::{
     AnalyzeOptions, AnalyzerConfig, Deadline, DeadlineExceeded, DictionaryIdentity, LoadError,
-    SegmentMode, SegmentOptions, Sources, Token, builtin_jieba,
+    SegmentMode, SegmentOptions, Sources, Text, Token, builtin_jieba,
 };
 
 /// Why an analysis that names a model or has a deadline failed.
@@ -152,12 +152,13 @@ impl Analyzer {
     }
 
     /// Classifies `text` with the model `options` names.
-    pub fn classify(
+    pub fn classify<'a>(
         &self,
-        text: &str,
+        text: impl Into<Text<'a>>,
         options: &ClassifyOptions,
         deadline: Deadline,
     ) -> Result<Classification, AnalysisError> {
+        let text = text.into().analysed();
         let model = self.model(&options.model)?;
         let tokens = self.tokens(text, TokenSource::Plain, deadline)?;
         deadline.check()?;
@@ -175,7 +176,7 @@ impl Analyzer {
     /// Splits `text` into words. Any text is accepted, including the empty one.
     pub fn segment<'a>(
         &'a self,
-        text: &'a str,
+        text: impl Into<Text<'a>>,
         options: &SegmentOptions,
         deadline: Deadline,
     ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
@@ -191,12 +192,17 @@ impl Analyzer {
     /// caller that writes them out needs no vector of all of them.
     pub fn segment_each<'a>(
         &'a self,
-        text: &'a str,
+        text: impl Into<Text<'a>>,
         options: &SegmentOptions,
         deadline: Deadline,
-        visit: impl FnMut(Vec<Token<'a>>),
+        mut visit: impl FnMut(Vec<Token<'a>>),
     ) -> Result<(), DeadlineExceeded> {
-        let hmm = options.hmm;
+        let (hmm, whole) = (options.hmm, text.into());
+        let text = whole.analysed();
+        let visit = |mut tokens: Vec<Token<'a>>| {
+            whole.as_sent(&mut tokens);
+            visit(tokens)
+        };
         match options.mode {
             SegmentMode::Precise if options.with_pos => each_piece(
                 text,
@@ -235,20 +241,27 @@ impl Analyzer {
     }
 
     /// Extracts the keywords of `text`, best first.
-    pub fn keywords(
+    pub fn keywords<'a>(
         &self,
-        text: &str,
+        text: impl Into<Text<'a>>,
         options: &KeywordOptions,
         deadline: Deadline,
     ) -> Result<Vec<Keyword>, DeadlineExceeded> {
-        let tokens = self.tokens(text, TokenSource::for_keywords(options), deadline)?;
+        let text = text.into();
+        let tokens = self.tokens(
+            text.analysed(),
+            TokenSource::for_keywords(options),
+            deadline,
+        )?;
         deadline.check()?;
-        Ok(keywords::extract(
+        let mut keywords = keywords::extract(
             &tokens,
             options,
             &self.sources.idf,
             &self.sources.stop_words,
-        ))
+        );
+        text.keywords_as_sent(&tokens, &mut keywords);
+        Ok(keywords)
     }
 
     /// Runs the analyses `options` asks for on `text`, segmenting it once for all of them when
@@ -256,10 +269,12 @@ impl Analyzer {
     /// [`TokenSource`]). An unknown model fails the call before any work is done.
     pub fn analyze<'a>(
         &'a self,
-        text: &'a str,
+        text: impl Into<Text<'a>>,
         options: &AnalyzeOptions,
         deadline: Deadline,
     ) -> Result<Analysis<'a>, AnalysisError> {
+        let whole = text.into();
+        let text = whole.analysed();
         let model = match &options.classify {
             Some(c) => Some((self.model(&c.model)?, c.top_k)),
             None => None,
@@ -283,12 +298,14 @@ impl Analyzer {
             .as_ref()
             .zip(keyword_source)
             .map(|(k, source)| {
-                keywords::extract(
+                let mut keywords = keywords::extract(
                     reuse(source),
                     k,
                     &self.sources.idf,
                     &self.sources.stop_words,
-                )
+                );
+                whole.keywords_as_sent(reuse(source), &mut keywords);
+                keywords
             });
         let classification = model
             .map(|(model, top_k)| classify_tokens(model, reuse(TokenSource::Plain), text, top_k));
@@ -300,9 +317,10 @@ impl Analyzer {
                     if !segment.with_pos {
                         tokens.iter_mut().for_each(|t| t.pos = None);
                     }
+                    whole.as_sent(&mut tokens);
                     Ok(tokens)
                 }
-                None => self.segment(text, &segment, deadline),
+                None => self.segment(whole, &segment, deadline),
             })
             .transpose()?;
         Ok(Analysis {

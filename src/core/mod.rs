@@ -16,6 +16,7 @@ mod keywords;
 mod live;
 mod options;
 mod pieces;
+mod script;
 mod segmenter;
 mod sources;
 mod stop_words;
@@ -34,6 +35,7 @@ pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions}
 pub use live::{ChangeError, LiveAnalyzer, StartError};
 pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
+pub use script::{Normalized, Script, Text};
 pub use segmenter::posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
 pub use sources::{
     AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,

@@ -9,7 +9,7 @@ use crate::core::word_edits::WordEntry;
 use crate::core::{
     Analysis, AnalyzeOptions, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, Classification,
     ClassifyOptions, Deadline, DictionaryIdentity, Keyword, KeywordMethod, KeywordOptions,
-    POS_TAG_RULE, SegmentMode, SegmentOptions, SourceKind, Token, is_pos_tag,
+    Normalized, POS_TAG_RULE, Script, SegmentMode, SegmentOptions, SourceKind, Token, is_pos_tag,
 };
 
 use super::error::FieldViolation;
@@ -109,8 +109,17 @@ pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
 /// has one).
 pub(crate) struct Job<T> {
     pub(crate) text: String,
+    /// The script the request says the text is in.
+    pub(crate) script: Script,
     pub(crate) options: T,
     pub(crate) id: String,
+}
+
+impl<T> Job<T> {
+    /// The text in the form it is analysed in (converted to Simplified when Traditional).
+    pub(crate) fn normalized(&self) -> Normalized<'_> {
+        Normalized::new(&self.text, self.script)
+    }
 }
 
 /// What a segmentation's answer holds (`SegmentAnswer`): how the tokens are written, which the
@@ -287,10 +296,27 @@ impl Violations {
         }
     }
 
-    fn finish<T>(self, text: String, options: T) -> Validated<T> {
+    fn script(&mut self, script: i32) -> Script {
+        match pb::Script::try_from(script) {
+            Ok(pb::Script::Simplified) => Script::Simplified,
+            Ok(pb::Script::Traditional) => Script::Traditional,
+            Ok(pb::Script::Auto) => Script::Auto,
+            Err(_) => {
+                self.add(
+                    "script",
+                    format!("unknown script {script}; use SIMPLIFIED, TRADITIONAL or AUTO"),
+                );
+                Script::Simplified
+            }
+        }
+    }
+
+    fn finish<T>(mut self, text: String, script: i32, options: T) -> Validated<T> {
+        let script = self.script(script);
         if self.0.is_empty() {
             Ok(Job {
                 text,
+                script,
                 options,
                 id: String::new(),
             })
@@ -307,7 +333,7 @@ impl pb::SegmentRequest {
         v.check_text(&self.text, limits);
         let options = v.segment("", self.mode, self.disable_hmm, self.with_pos);
         let answer = v.answer("", self.answer, &options);
-        v.finish(self.text, Shaped { options, answer })
+        v.finish(self.text, self.script, Shaped { options, answer })
     }
 }
 
@@ -317,7 +343,7 @@ impl pb::ExtractKeywordsRequest {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
         let options = v.keywords("", self.method, self.top_k, self.allowed_pos);
-        v.finish(self.text, options)
+        v.finish(self.text, self.script, options)
     }
 }
 
@@ -345,7 +371,7 @@ impl pb::AnalyzeRequest {
                 classify: classify.map(|c| v.classify("classify.", c.model, c.top_k)),
             },
         };
-        v.finish(self.text, Shaped { options, answer })
+        v.finish(self.text, self.script, Shaped { options, answer })
             .map(|job| Job { id: self.id, ..job })
     }
 }
@@ -356,7 +382,7 @@ impl pb::ClassifyRequest {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
         let options = v.classify("", self.model, self.top_k);
-        v.finish(self.text, options)
+        v.finish(self.text, self.script, options)
     }
 }
 
@@ -543,6 +569,7 @@ mod tests {
             method: 9,
             top_k: 5000,
             allowed_pos: vec!["n".into(), "".into()],
+            ..Default::default()
         };
         let err = request.validate(&Limits::default()).err().unwrap();
         assert_eq!(fields(&err), ["text", "method", "top_k", "allowed_pos[1]"]);
@@ -654,13 +681,19 @@ mod tests {
                 ..Default::default()
             }),
             id: String::new(),
+            script: 9,
         }
         .validate(&Limits::default())
         .err()
         .unwrap();
         assert_eq!(
             fields(&err),
-            ["segment.with_pos", "keywords.top_k", "classify.top_k"]
+            [
+                "segment.with_pos",
+                "keywords.top_k",
+                "classify.top_k",
+                "script"
+            ]
         );
     }
 

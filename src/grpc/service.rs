@@ -118,18 +118,16 @@ fn analyze_document(
     deadline: Deadline,
 ) -> pb::AnalyzeResponse {
     let id = request.id.clone();
-    let result = request.validate(limits).map_err(ApiError::from).and_then(
-        |Job {
-             text,
-             options: Shaped { options, answer },
-             ..
-         }| {
+    let result = request
+        .validate(limits)
+        .map_err(ApiError::from)
+        .and_then(|job| {
+            let Shaped { options, answer } = &job.options;
             analyzer
-                .analyze(&text, &options, deadline)
-                .map(|analysis| pb::AnalyzeResponse::shaped(analysis, answer))
+                .analyze(&job.normalized(), options, deadline)
+                .map(|analysis| pb::AnalyzeResponse::shaped(analysis, *answer))
                 .map_err(ApiError::from)
-        },
-    );
+        });
     let mut response = result.unwrap_or_else(|e| pb::AnalyzeResponse {
         error: Some(e.into_document_error()),
         ..Default::default()
@@ -173,7 +171,8 @@ impl TextAnalysis for TextAnalysisService {
             |a, job, deadline| {
                 let mut response =
                     wire::SegmentResponse::for_text(job.text.len(), job.options.answer);
-                a.segment_each(&job.text, &job.options.options, deadline, |tokens| {
+                let text = job.normalized();
+                a.segment_each(&text, &job.options.options, deadline, |tokens| {
                     response.extend(&tokens)
                 })?;
                 Ok(response)
@@ -190,7 +189,10 @@ impl TextAnalysis for TextAnalysisService {
             "ExtractKeywords",
             request,
             pb::ExtractKeywordsRequest::validate,
-            |a, job, deadline| Ok(a.keywords(&job.text, &job.options, deadline)?.into()),
+            |a, job, deadline| {
+                Ok(a.keywords(&job.normalized(), &job.options, deadline)?
+                    .into())
+            },
         )
         .await
     }
@@ -204,7 +206,8 @@ impl TextAnalysis for TextAnalysisService {
             request,
             pb::AnalyzeRequest::validate,
             |a, job, deadline| {
-                let analysis = a.analyze(&job.text, &job.options.options, deadline)?;
+                let text = job.normalized();
+                let analysis = a.analyze(&text, &job.options.options, deadline)?;
                 let mut response = pb::AnalyzeResponse::shaped(analysis, job.options.answer);
                 response.id.clone_from(&job.id);
                 Ok(response)
@@ -339,7 +342,10 @@ impl TextAnalysis for TextAnalysisService {
             "Classify",
             request,
             pb::ClassifyRequest::validate,
-            |a, job, deadline| Ok(a.classify(&job.text, &job.options, deadline)?.into()),
+            |a, job, deadline| {
+                Ok(a.classify(&job.normalized(), &job.options, deadline)?
+                    .into())
+            },
         )
         .await
     }

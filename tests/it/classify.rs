@@ -71,6 +71,7 @@ async fn the_default_model_classifies_out_of_the_box() {
             text: "太差了，用了两天就坏了，客服也不理人".into(),
             model: "sentiment".into(),
             top_k: 1,
+            ..Default::default()
         })
         .await
         .unwrap()
@@ -147,6 +148,7 @@ async fn unknown_model_is_not_found_naming_what_exists() {
             text: "文本".into(),
             model: "spam".into(),
             top_k: 0,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -176,6 +178,7 @@ async fn unknown_model_is_not_found_naming_what_exists() {
             text: String::new(),
             model: String::new(),
             top_k: 5000,
+            ..Default::default()
         })
         .await
         .unwrap_err();
@@ -255,6 +258,7 @@ async fn a_models_directory_adds_named_models() {
             text: "球队在比赛最后时刻进球".into(),
             model: "topics".into(),
             top_k: 0,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -76,6 +76,7 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
         method,
         top_k,
         allowed_pos: allowed_pos.into_iter().map(String::from).collect(),
+        ..Default::default()
     };
     let cases = vec![
         (keywords(1001, 0, vec![]), vec!["top_k"]),
@@ -107,13 +108,14 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
             }),
             classify: None,
             id: String::new(),
+            script: 9,
         })
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(
         violated_fields(&status),
-        ["text", "segment.mode", "keywords.top_k"]
+        ["text", "segment.mode", "keywords.top_k", "script"]
     );
     assert!(
         status.message().contains("keywords.top_k"),

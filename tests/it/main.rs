@@ -19,4 +19,5 @@ mod parity;
 mod security;
 mod service;
 mod tls;
+mod traditional;
 mod volume;

@@ -296,6 +296,7 @@ async fn analyze_equals_the_separate_calls() {
                 keywords: Some(keywords.clone()),
                 classify: None,
                 id: String::new(),
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -307,6 +308,7 @@ async fn analyze_equals_the_separate_calls() {
                 disable_hmm: segment.disable_hmm,
                 with_pos: segment.with_pos,
                 answer: segment.answer,
+                ..Default::default()
             })
             .await
             .unwrap()
@@ -318,6 +320,7 @@ async fn analyze_equals_the_separate_calls() {
                 method: keywords.method,
                 top_k: keywords.top_k,
                 allowed_pos: keywords.allowed_pos.clone(),
+                ..Default::default()
             })
             .await
             .unwrap()

@@ -1,0 +1,251 @@
+//! Traditional Chinese: analysed in Simplified form, answered in the text as sent.
+//!
+//! The dictionary, HMM, IDF table and models are Simplified (as Python jieba's are), and
+//! segment Traditional text badly. A text marked (or detected) as Traditional is converted
+//! character by character, and phrase by phrase where OpenCC's `TSPhrases` says so, with
+//! OpenCC's tables ([`tables`]); every conversion keeps the character's UTF-8 length, so the
+//! converted text has the same offsets as the text sent, and a token of one is the same span
+//! of the other. [`Text`] carries both: the analysis reads the Simplified form, the answer's
+//! words are slices of the text sent.
+
+mod tables;
+
+use super::{Keyword, Token};
+use tables::{PHRASE, SIMPLIFIED, TARGET, TRADITIONAL};
+
+/// Which script a text is written in, as a request says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Script {
+    /// Simplified (or either): analysed as sent, as Python jieba does.
+    #[default]
+    Simplified,
+    /// Traditional: converted to Simplified for the analysis.
+    Traditional,
+    /// Either: converted when more of its characters are written only in Traditional text
+    /// than only in Simplified text (see [`Normalized::new`]).
+    Auto,
+}
+
+/// A text as sent and, when it is Traditional, its Simplified form.
+#[derive(Debug, Clone)]
+pub struct Normalized<'a> {
+    sent: &'a str,
+    simplified: Option<String>,
+}
+
+impl<'a> Normalized<'a> {
+    /// `text` in the form it is analysed in: as sent for [`Script::Simplified`], converted for
+    /// [`Script::Traditional`], and for [`Script::Auto`] converted when more of its characters
+    /// are written only in Traditional text (`國`, `這`) than only in Simplified text (`国`,
+    /// `这`); characters of both (`中`, `人`) and of neither count for nothing, so a text without
+    /// a Traditional-only character is never converted.
+    pub fn new(text: &'a str, script: Script) -> Self {
+        let simplified = match script {
+            Script::Simplified => None,
+            Script::Traditional => convert(text).simplified,
+            Script::Auto => {
+                let scan = convert(text);
+                scan.simplified
+                    .filter(|_| scan.traditional_marks > scan.simplified_marks)
+            }
+        };
+        Self {
+            sent: text,
+            simplified,
+        }
+    }
+
+    /// Whether the text was converted (it is, or was detected as, Traditional with at least
+    /// one character that converts).
+    pub fn converted(&self) -> bool {
+        self.simplified.is_some()
+    }
+
+    /// The text to analyse.
+    pub fn text(&self) -> Text<'_> {
+        Text {
+            sent: self.sent,
+            analysed: self.simplified.as_deref().unwrap_or(self.sent),
+        }
+    }
+}
+
+/// A text to analyse: as sent, and the form the analysis reads (the same text unless it was
+/// converted, see [`Normalized`]). A `&str` is a text analysed as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Text<'a> {
+    sent: &'a str,
+    analysed: &'a str,
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(text: &'a str) -> Self {
+        Text {
+            sent: text,
+            analysed: text,
+        }
+    }
+}
+
+impl<'a> From<&'a String> for Text<'a> {
+    fn from(text: &'a String) -> Self {
+        Text::from(text.as_str())
+    }
+}
+
+impl<'a> From<&'a Normalized<'_>> for Text<'a> {
+    fn from(text: &'a Normalized<'_>) -> Self {
+        text.text()
+    }
+}
+
+impl<'a> Text<'a> {
+    /// The text as the client sent it.
+    pub fn sent(&self) -> &'a str {
+        self.sent
+    }
+
+    /// The text the analysis reads.
+    pub fn analysed(&self) -> &'a str {
+        self.analysed
+    }
+
+    fn converted(&self) -> bool {
+        !std::ptr::eq(self.sent, self.analysed)
+    }
+
+    /// Tokens of the analysed text as tokens of the text sent: the same offsets, the words
+    /// sliced from the text sent.
+    pub(crate) fn as_sent(&self, tokens: &mut [Token<'a>]) {
+        if self.converted() {
+            for token in tokens {
+                token.word = &self.sent[token.byte_start..token.byte_end];
+            }
+        }
+    }
+
+    /// Keywords of the analysed text as they are written in the text sent: each as it is where
+    /// it first occurs among `tokens` (the analysed text's, from which the keywords came).
+    pub(crate) fn keywords_as_sent(&self, tokens: &[Token<'_>], keywords: &mut [Keyword]) {
+        if !self.converted() {
+            return;
+        }
+        for keyword in keywords {
+            if let Some(t) = tokens.iter().find(|t| t.word == keyword.word) {
+                keyword.word = self.sent[t.byte_start..t.byte_end].to_owned();
+            }
+        }
+    }
+}
+
+/// A text's Simplified form (when a character converts) and its script marks.
+struct Conversion {
+    simplified: Option<String>,
+    /// Characters written only in Traditional text.
+    traditional_marks: usize,
+    /// Characters written only in Simplified text.
+    simplified_marks: usize,
+}
+
+/// Converts `text` to Simplified: at each character, the longest OpenCC phrase starting there
+/// if any (`乾隆` keeps its `乾`), else the character's own conversion, as OpenCC's `t2s` does
+/// (punctuation is left as it is). Counts the script marks on the way.
+fn convert(text: &str) -> Conversion {
+    let mut out: Option<String> = None;
+    // Bytes of `text` before this are in `out` (when there is one); before `resume`, replaced
+    // by a phrase.
+    let (mut copied, mut resume) = (0, 0);
+    let (mut traditional_marks, mut simplified_marks) = (0, 0);
+    let mut replace = |out: &mut Option<String>, at: usize, from_len: usize, to: &str| {
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        out.push_str(&text[copied..at]);
+        out.push_str(to);
+        copied = at + from_len;
+    };
+    for (i, c) in text.char_indices() {
+        if i < resume || u32::from(c) < tables::BMP_FIRST {
+            continue;
+        }
+        let entry = tables::entry(c);
+        if entry == 0 {
+            continue;
+        }
+        traditional_marks += usize::from(entry & TRADITIONAL != 0);
+        simplified_marks += usize::from(entry & SIMPLIFIED != 0);
+        if entry & PHRASE != 0
+            && let Some((from, to)) = tables::phrase_at(&text[i..])
+        {
+            replace(&mut out, i, from.len(), to);
+            resume = i + from.len();
+            continue;
+        }
+        if let Some(to) = char::from_u32(entry & TARGET).filter(|&t| t != '\0') {
+            let mut buf = [0; 4];
+            replace(&mut out, i, c.len_utf8(), to.encode_utf8(&mut buf));
+        }
+    }
+    if let Some(out) = &mut out {
+        out.push_str(&text[copied..]);
+    }
+    Conversion {
+        simplified: out,
+        traditional_marks,
+        simplified_marks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn simplified(text: &str, script: Script) -> String {
+        Normalized::new(text, script).text().analysed().to_owned()
+    }
+
+    #[test]
+    fn converts_characters_and_phrases_keeping_every_offset() {
+        let text = "乾隆年間，這個國家的頭髮問題 ABC 𠀀";
+        let converted = simplified(text, Script::Traditional);
+        assert_eq!(converted, "乾隆年间，这个国家的头发问题 ABC 𠀀");
+        assert_eq!(converted.len(), text.len());
+        assert!(
+            text.char_indices()
+                .zip(converted.char_indices())
+                .all(|((a, x), (b, y))| a == b && x.len_utf8() == y.len_utf8())
+        );
+    }
+
+    #[test]
+    fn simplified_text_is_never_converted_by_auto() {
+        for text in ["这个国家的头发问题", "中国人", "", "abc", "乾隆年间很多人"]
+        {
+            assert!(!Normalized::new(text, Script::Auto).converted(), "{text}");
+        }
+        assert!(Normalized::new("這個國家的頭髮問題", Script::Auto).converted());
+        // As sent, whatever it holds.
+        assert!(!Normalized::new("這個國家", Script::Simplified).converted());
+    }
+
+    #[test]
+    fn tokens_and_keywords_come_back_in_the_text_sent() {
+        let normalized = Normalized::new("這個國家", Script::Traditional);
+        let text = normalized.text();
+        assert_eq!(text.analysed(), "这个国家");
+        let mut tokens = vec![Token {
+            word: &text.analysed()[6..12],
+            start: 2,
+            end: 4,
+            byte_start: 6,
+            byte_end: 12,
+            pos: None,
+        }];
+        let mut keywords = vec![Keyword {
+            word: "国家".to_owned(),
+            weight: 1.0,
+        }];
+        text.keywords_as_sent(&tokens, &mut keywords);
+        text.as_sent(&mut tokens);
+        assert_eq!(tokens[0].word, "國家");
+        assert_eq!(keywords[0].word, "國家");
+    }
+}
