@@ -1,6 +1,6 @@
 //! Core throughput without gRPC: segmentation modes, tagging, keywords and classification on
 //! short (~100 characters, a review), medium (~2,000 characters) and long (all of `seeds/`,
-//! ~100 KB) texts.
+//! ~100 KB) texts; and the cost of analysing Traditional text in Simplified form on reviews.
 //!
 //! Run: `cargo bench --bench core` (add `-- classify` to filter). Criterion reports time per
 //! call and throughput in bytes; compare rows of one run, not absolute numbers across
@@ -13,8 +13,8 @@ use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use textanalysis::core::{
-    Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, KeywordMethod, KeywordOptions,
-    SegmentMode, SegmentOptions, builtin_jieba,
+    Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, KeywordMethod, KeywordOptions, Normalized,
+    Script, SegmentMode, SegmentOptions, builtin_jieba,
 };
 
 fn texts() -> Vec<(&'static str, String)> {
@@ -108,5 +108,74 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// The reviews of `data/sentiment/dev.tsv` and `dev-traditional.tsv` (the same reviews in
+/// Traditional), as (Simplified, Traditional) pairs.
+fn review_pairs() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sentiment");
+    let texts = |name: &str| -> Vec<String> {
+        std::fs::read_to_string(root.join(name))
+            .expect(name)
+            .lines()
+            .filter_map(|l| l.split_once('\t').map(|(_, t)| t.to_owned()))
+            .collect()
+    };
+    texts("dev.tsv")
+        .into_iter()
+        .zip(texts("dev-traditional.tsv"))
+        .collect()
+}
+
+/// Traditional text analysed in Simplified form, beside the segmentation of the Simplified form
+/// alone: on a ~100-character review (the one the "short" group segments) and on 2,000
+/// characters of reviews.
+fn bench_traditional(c: &mut Criterion) {
+    let analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    let pairs = review_pairs();
+    let short = pairs
+        .iter()
+        .find(|(s, _)| (90..=110).contains(&s.chars().count()))
+        .expect("a review of about 100 characters")
+        .clone();
+    let (mut simplified, mut traditional) = (String::new(), String::new());
+    for (s, t) in &pairs {
+        if simplified.chars().count() >= 2000 {
+            break;
+        }
+        simplified.push_str(s);
+        traditional.push_str(t);
+    }
+    let options = SegmentOptions::default();
+    for (size, (simplified, traditional)) in
+        [("short", short), ("medium", (simplified, traditional))]
+    {
+        let mut group = c.benchmark_group(format!("traditional_{size}"));
+        group.throughput(Throughput::Bytes(traditional.len() as u64));
+        let rows = [
+            (
+                "simplified_form_alone",
+                simplified.as_str(),
+                Script::Simplified,
+            ),
+            ("traditional", traditional.as_str(), Script::Traditional),
+            ("auto_on_traditional", traditional.as_str(), Script::Auto),
+            ("auto_on_simplified", simplified.as_str(), Script::Auto),
+        ];
+        for (name, text, script) in rows {
+            group.bench_function(BenchmarkId::new("segment", name), |b| {
+                b.iter(|| {
+                    let text = Normalized::new(black_box(text), script);
+                    analyzer
+                        .segment(&text, &options, Deadline::NONE)
+                        .map(|t| t.len())
+                })
+            });
+        }
+        group.bench_function(BenchmarkId::new("convert", "traditional"), |b| {
+            b.iter(|| Normalized::new(black_box(&traditional), Script::Traditional).converted())
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench, bench_traditional);
 criterion_main!(benches);

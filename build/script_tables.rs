@@ -13,10 +13,12 @@ use std::path::Path;
 
 use opencc_fmmseg::DictionaryMaxlength;
 
-/// Bits of an entry above the character it converts to (see `src/core/script/tables.rs`).
+/// An entry (see `src/core/script/tables.rs`): the character it converts to in bits 0–20, the
+/// number of its phrases' group in `PHRASE_GROUPS` plus one in bits 21–28, and two flags.
 const TRADITIONAL: u32 = 1 << 31;
 const SIMPLIFIED: u32 = 1 << 30;
-const PHRASE: u32 = 1 << 29;
+const GROUP_SHIFT: u32 = 21;
+const MAX_GROUPS: usize = 255;
 
 /// The single character a table maps `key` to, if its value is one character.
 fn single(value: &str) -> Option<char> {
@@ -52,17 +54,30 @@ pub(crate) fn write(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
             same_lengths(key, &to).then(|| (key.iter().collect(), value.to_string()))
         })
         .collect();
-    phrases.sort();
-    let phrase_starts: BTreeSet<char> = phrases
+    // By first character, the longest first: the first that matches is the longest.
+    phrases.sort_by(|(a, _), (b, _)| {
+        (a.chars().next(), std::cmp::Reverse(a.len()))
+            .cmp(&(b.chars().next(), std::cmp::Reverse(b.len())))
+    });
+    let phrase_starts: Vec<char> = phrases
         .iter()
         .filter_map(|(from, _)| from.chars().next())
+        .collect::<BTreeSet<char>>()
+        .into_iter()
         .collect();
+    if phrase_starts.len() > MAX_GROUPS {
+        return Err(format!(
+            "{} phrase groups; entries hold {MAX_GROUPS}",
+            phrase_starts.len()
+        )
+        .into());
+    }
 
     let mut entries: BTreeMap<char, u32> = BTreeMap::new();
     let keys = to_simplified
         .keys()
         .chain(to_traditional.keys())
-        .chain(&phrase_starts);
+        .chain(phrase_starts.iter());
     for &c in keys {
         let simplified = to_simplified.get(&c).copied().filter(|&s| s != c);
         let traditional = to_traditional.get(&c).copied().filter(|&t| t != c);
@@ -76,8 +91,8 @@ pub(crate) fn write(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         if traditional.is_some() && simplified.is_none() {
             entry |= SIMPLIFIED;
         }
-        if phrase_starts.contains(&c) {
-            entry |= PHRASE;
+        if let Ok(group) = phrase_starts.binary_search(&c) {
+            entry |= (group as u32 + 1) << GROUP_SHIFT;
         }
         if entry != 0 {
             entries.insert(c, entry);
@@ -124,15 +139,40 @@ pub(crate) fn write(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
     writeln!(out, "];")?;
     writeln!(
         out,
-        "/// Phrases converted as a whole (Traditional, Simplified), sorted."
+        "/// Phrases converted as a whole: (Traditional, Simplified, the second character), by \
+         first character, the longest first."
     )?;
     write!(
         out,
-        "pub(super) static PHRASES: [(&str, &str); {}] = [",
+        "pub(super) static PHRASES: [(&str, &str, char); {}] = [",
         phrases.len()
     )?;
     for (from, to) in &phrases {
-        write!(out, "({from:?}, {to:?}),")?;
+        let second = from.chars().nth(1).ok_or("a phrase of one character")?;
+        write!(out, "({from:?}, {to:?}, {second:?}),")?;
+    }
+    writeln!(out, "];")?;
+    writeln!(
+        out,
+        "/// Where the phrases of each first character are in [`PHRASES`], in the order of the \
+         characters."
+    )?;
+    write!(
+        out,
+        "pub(super) static PHRASE_GROUPS: [(u16, u16); {}] = [",
+        phrase_starts.len()
+    )?;
+    for &c in &phrase_starts {
+        let from = phrases
+            .iter()
+            .position(|(p, _)| p.starts_with(c))
+            .unwrap_or(0);
+        let to = from
+            + phrases[from..]
+                .iter()
+                .take_while(|(p, _)| p.starts_with(c))
+                .count();
+        write!(out, "({from}, {to}),")?;
     }
     writeln!(out, "];")?;
     std::fs::write(out_dir.join("script_tables.rs"), out)?;

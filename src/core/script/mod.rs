@@ -11,7 +11,7 @@
 mod tables;
 
 use super::{Keyword, Token};
-use tables::{PHRASE, SIMPLIFIED, TARGET, TRADITIONAL};
+use tables::{GROUP, SIMPLIFIED, TARGET, TRADITIONAL};
 
 /// Which script a text is written in, as a request says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -150,45 +150,67 @@ struct Conversion {
 /// Converts `text` to Simplified: at each character, the longest OpenCC phrase starting there
 /// if any (`乾隆` keeps its `乾`), else the character's own conversion, as OpenCC's `t2s` does
 /// (punctuation is left as it is). Counts the script marks on the way.
+///
+/// Works on the UTF-8 bytes: every conversion keeps the length, so the converted text is a
+/// copy of the text with characters overwritten in place (then checked as UTF-8 once, about a
+/// third of the cost, since overwriting a `String`'s bytes would need `unsafe`). Measured with
+/// callgrind on a 100-character Traditional review (instructions per call, `cargo bench --bench
+/// core -- traditional_short` under `valgrind --tool=callgrind`): 11,074 when it decoded each
+/// `char` and pushed it onto a `String`, 8,151 with this byte loop, against 37,534 for
+/// segmenting the review's Simplified form.
 fn convert(text: &str) -> Conversion {
-    let mut out: Option<String> = None;
-    // Bytes of `text` before this are in `out` (when there is one); before `resume`, replaced
-    // by a phrase.
-    let (mut copied, mut resume) = (0, 0);
+    let bytes = text.as_bytes();
+    let mut out: Option<Vec<u8>> = None;
     let (mut traditional_marks, mut simplified_marks) = (0, 0);
-    let mut replace = |out: &mut Option<String>, at: usize, from_len: usize, to: &str| {
-        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-        out.push_str(&text[copied..at]);
-        out.push_str(to);
-        copied = at + from_len;
-    };
-    for (i, c) in text.char_indices() {
-        if i < resume || u32::from(c) < tables::BMP_FIRST {
+    let mut i = 0;
+    while let Some(&lead) = bytes.get(i) {
+        // Bytes below 0xE3 are ASCII, continuation bytes, or lead characters below U+3000,
+        // none of which the tables name.
+        if lead < 0xE3 {
+            i += 1;
             continue;
         }
-        let entry = tables::entry(c);
-        if entry == 0 {
-            continue;
+        let (entry, width) = if lead < 0xF0 {
+            let (Some(&b1), Some(&b2)) = (bytes.get(i + 1), bytes.get(i + 2)) else {
+                break;
+            };
+            let code =
+                (u32::from(lead & 0x0F) << 12) | (u32::from(b1 & 0x3F) << 6) | u32::from(b2 & 0x3F);
+            (tables::bmp_entry(code), 3)
+        } else {
+            let c = text.get(i..).and_then(|rest| rest.chars().next());
+            (c.map_or(0, tables::entry), 4)
+        };
+        if entry != 0 {
+            traditional_marks += usize::from(entry & TRADITIONAL != 0);
+            simplified_marks += usize::from(entry & SIMPLIFIED != 0);
+            if entry & GROUP != 0
+                && let Some((from, to)) = tables::phrase_at(entry, width, &text[i..])
+            {
+                let out = out.get_or_insert_with(|| bytes.to_vec());
+                out[i..i + to.len()].copy_from_slice(to.as_bytes());
+                i += from.len();
+                continue;
+            }
+            let to = entry & TARGET;
+            if to != 0 {
+                let out = out.get_or_insert_with(|| bytes.to_vec());
+                if let (3, Some([a, b, c])) = (width, out.get_mut(i..i + 3)) {
+                    // The three bytes of a character of the Basic Multilingual Plane.
+                    *a = 0xE0 | (to >> 12) as u8;
+                    *b = 0x80 | ((to >> 6) & 0x3F) as u8;
+                    *c = 0x80 | (to & 0x3F) as u8;
+                } else if let (Some(to), Some(at)) = (char::from_u32(to), out.get_mut(i..i + 4)) {
+                    to.encode_utf8(at);
+                }
+            }
         }
-        traditional_marks += usize::from(entry & TRADITIONAL != 0);
-        simplified_marks += usize::from(entry & SIMPLIFIED != 0);
-        if entry & PHRASE != 0
-            && let Some((from, to)) = tables::phrase_at(&text[i..])
-        {
-            replace(&mut out, i, from.len(), to);
-            resume = i + from.len();
-            continue;
-        }
-        if let Some(to) = char::from_u32(entry & TARGET).filter(|&t| t != '\0') {
-            let mut buf = [0; 4];
-            replace(&mut out, i, c.len_utf8(), to.encode_utf8(&mut buf));
-        }
-    }
-    if let Some(out) = &mut out {
-        out.push_str(&text[copied..]);
+        i += width;
     }
     Conversion {
-        simplified: out,
+        // Valid UTF-8, characters having been replaced by characters of the same length; were it
+        // not, the text would be analysed as sent.
+        simplified: out.and_then(|out| String::from_utf8(out).ok()),
         traditional_marks,
         simplified_marks,
     }

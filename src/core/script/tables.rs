@@ -5,13 +5,15 @@ include!(concat!(env!("OUT_DIR"), "/script_tables.rs"));
 
 /// The character an entry converts to (none when 0).
 pub(super) const TARGET: u32 = (1 << 21) - 1;
+/// Where an entry keeps the number of its character's group of phrases plus one (0: none).
+const GROUP_SHIFT: u32 = 21;
+/// The group bits.
+pub(super) const GROUP: u32 = 0xff << GROUP_SHIFT;
 /// The character is written only in Traditional text (a Traditional form that is no Simplified
 /// one).
 pub(super) const TRADITIONAL: u32 = 1 << 31;
 /// The character is written only in Simplified text.
 pub(super) const SIMPLIFIED: u32 = 1 << 30;
-/// A phrase converted as a whole starts with the character.
-pub(super) const PHRASE: u32 = 1 << 29;
 
 /// What the tables say of `c`: the character it converts to and its flags; 0 for a character
 /// they do not name.
@@ -19,9 +21,7 @@ pub(super) const PHRASE: u32 = 1 << 29;
 pub(super) fn entry(c: char) -> u32 {
     let code = u32::from(c);
     if code < 0x1_0000 {
-        BMP.get(code.wrapping_sub(BMP_FIRST) as usize)
-            .copied()
-            .unwrap_or(0)
+        bmp_entry(code)
     } else {
         ASTRAL
             .binary_search_by_key(&c, |&(key, _)| key)
@@ -29,17 +29,28 @@ pub(super) fn entry(c: char) -> u32 {
     }
 }
 
-/// The longest phrase that `rest` starts with, as (Traditional, Simplified); the two have the
-/// same length in bytes.
-pub(super) fn phrase_at(rest: &str) -> Option<(&'static str, &'static str)> {
-    let first = rest.chars().next()?;
-    let mut key = [0; 4];
-    let key = first.encode_utf8(&mut key);
-    let from = PHRASES.partition_point(|(phrase, _)| *phrase < &*key);
-    PHRASES[from..]
-        .iter()
-        .take_while(|(phrase, _)| phrase.starts_with(&*key))
-        .filter(|(phrase, _)| rest.starts_with(phrase))
-        .max_by_key(|(phrase, _)| phrase.len())
+/// The entry of the character of the Basic Multilingual Plane `code`.
+#[inline]
+pub(super) fn bmp_entry(code: u32) -> u32 {
+    BMP.get(code.wrapping_sub(BMP_FIRST) as usize)
         .copied()
+        .unwrap_or(0)
+}
+
+/// The longest phrase that `rest` starts with, as (Traditional, Simplified), given the entry
+/// of its first character (`first_len` bytes long, with a group of phrases); the two have the
+/// same length in bytes.
+#[inline]
+pub(super) fn phrase_at(
+    entry: u32,
+    first_len: usize,
+    rest: &str,
+) -> Option<(&'static str, &'static str)> {
+    let group = ((entry & GROUP) >> GROUP_SHIFT) as usize;
+    let &(from, to) = PHRASE_GROUPS.get(group.checked_sub(1)?)?;
+    let second = rest.get(first_len..)?.chars().next()?;
+    PHRASES[usize::from(from)..usize::from(to)]
+        .iter()
+        .find(|(phrase, _, s)| *s == second && rest.starts_with(phrase))
+        .map(|&(from, to, _)| (from, to))
 }
