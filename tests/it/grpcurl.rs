@@ -191,6 +191,22 @@ async fn every_rpc_with_json_in_and_out() {
             serde_json::json!({"ends": [1, 3, 5, 9]})
         );
 
+        // Traditional text, as the README shows it: the words as sent.
+        let traditional = ok_json(grpcurl(
+            server,
+            &[
+                "-d",
+                r#"{"text":"這個國家的頭髮問題很嚴重","script":"AUTO","answer":"WORDS"}"#,
+                "--",
+                "textanalysis.v1.TextAnalysis/Segment",
+            ],
+            None,
+        ));
+        assert_eq!(
+            traditional,
+            serde_json::json!({"words": ["這個", "國家", "的", "頭髮", "問題", "很", "嚴重"]})
+        );
+
         let seed = std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds/000_0d2741181010ae04.txt"),
         )
