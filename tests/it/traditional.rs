@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use textanalysis::core::classify::ClassifyOptions;
-use textanalysis::core::{Deadline, Normalized, Script, SegmentOptions, Token};
+use textanalysis::core::{Deadline, Normalized, Script, SegmentMode, SegmentOptions, Token};
 use textanalysis::grpc::pb::{
     self, AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest,
     SegmentAnswer, SegmentRequest,
@@ -200,6 +200,70 @@ fn the_conversion_is_opencc_t2s() {
         differ.len(),
         differ.first()
     );
+}
+
+/// Every mode, on the differential test's random strings of every character class (ideographs
+/// outside the Basic Multilingual Plane, compatibility ideographs, emoji sequences, `\r\n`, …)
+/// and on the Traditional reviews: as `TRADITIONAL` and `AUTO`, the tokens are slices of the
+/// text sent at their offsets, PRECISE tokens tile it, and the words are those of the converted
+/// text's segmentation at the same offsets.
+#[test]
+fn any_text_as_traditional_is_answered_at_exact_offsets_in_every_mode() {
+    let path = root().join("tests/fixtures/jieba-0.42.1-differential/random.jsonl");
+    let mut texts: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            v["text"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    texts.extend(reviews("dev-traditional.tsv").into_iter().map(|(_, t)| t));
+    let analyzer = analyzer();
+    let modes = [
+        (SegmentMode::Precise, true, false),
+        (SegmentMode::Precise, false, false),
+        (SegmentMode::Precise, true, true),
+        (SegmentMode::Full, true, false),
+        (SegmentMode::Search, true, false),
+    ];
+    for text in &texts {
+        for script in [Script::Traditional, Script::Auto] {
+            let normalized = Normalized::new(text, script);
+            let analysed = normalized.text().analysed();
+            assert_eq!(analysed.len(), text.len());
+            for (mode, hmm, with_pos) in modes {
+                let options = SegmentOptions {
+                    mode,
+                    hmm,
+                    with_pos,
+                };
+                let tokens = analyzer
+                    .segment(&normalized, &options, Deadline::NONE)
+                    .unwrap();
+                let reference = analyzer
+                    .segment(analysed, &options, Deadline::NONE)
+                    .unwrap();
+                assert_eq!(tokens.len(), reference.len(), "{text:?} {options:?}");
+                for (t, r) in tokens.iter().zip(&reference) {
+                    assert_eq!(
+                        (t.start, t.end, t.byte_start, t.byte_end, t.pos),
+                        (r.start, r.end, r.byte_start, r.byte_end, r.pos)
+                    );
+                    assert_eq!(t.word, &text[t.byte_start..t.byte_end]);
+                    assert_eq!(
+                        t.word.chars().count(),
+                        t.end - t.start,
+                        "{text:?} {options:?}"
+                    );
+                }
+                if mode == SegmentMode::Precise {
+                    assert_eq!(tokens.iter().map(|t| t.word).collect::<String>(), *text);
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test]
