@@ -104,7 +104,7 @@ pub fn eval(args: &EvalArgs, out: &mut impl Write) -> Result<(), CommandError> {
         return Err(CommandError::NoExamples(args.input.display().to_string()));
     }
     let analyzer = Analyzer::new(&AnalyzerConfig::default())?;
-    let evaluation = analyzer.evaluate(&model, &read.examples);
+    let evaluation = analyzer.evaluate(&model, &read.examples, args.script.into());
     let _ = writeln!(
         out,
         "model: {} (content hash {})",
@@ -112,6 +112,7 @@ pub fn eval(args: &EvalArgs, out: &mut impl Write) -> Result<(), CommandError> {
         classify::content_hash(&bytes)
     );
     let _ = writeln!(out, "input: {}", args.input.display());
+    let _ = writeln!(out, "script: {}", args.script);
     if read.skipped > 0 {
         let _ = writeln!(out, "malformed lines skipped: {}", read.skipped);
     }

@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use crate::core::classify::{FeatureSpec, TrainConfig};
-use crate::core::{AnalyzerConfig, LoadError, read_text};
+use crate::core::{AnalyzerConfig, LoadError, Script, read_text};
 use crate::grpc::{BearerTokens, Limits, TokenError};
 use crate::server::Settings;
 use crate::telemetry::LogFormat;
@@ -438,6 +438,41 @@ pub struct EvalArgs {
     /// Skip malformed lines (and report how many) instead of stopping at the first.
     #[arg(long)]
     pub skip_bad_lines: bool,
+    /// The texts' script, as a request's `script`: `traditional` reads them in Simplified form
+    /// (OpenCC t2s), `auto` does for the texts it detects as Traditional.
+    #[arg(long, value_enum, default_value_t = ScriptArg::Simplified)]
+    pub script: ScriptArg,
+}
+
+/// A script on the command line (see `Script`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScriptArg {
+    /// As the texts are.
+    Simplified,
+    /// Traditional: read in Simplified form.
+    Traditional,
+    /// Detected per text.
+    Auto,
+}
+
+impl From<ScriptArg> for Script {
+    fn from(script: ScriptArg) -> Self {
+        match script {
+            ScriptArg::Simplified => Script::Simplified,
+            ScriptArg::Traditional => Script::Traditional,
+            ScriptArg::Auto => Script::Auto,
+        }
+    }
+}
+
+impl std::fmt::Display for ScriptArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ScriptArg::Simplified => "simplified",
+            ScriptArg::Traditional => "traditional",
+            ScriptArg::Auto => "auto",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -1,9 +1,9 @@
 //! Training and evaluating classification models with an analyzer's segmentation.
 
-use super::Analyzer;
 use super::classify::{
     self, Counts, Evaluation, Example, Model, Progress, TrainConfig, TrainError,
 };
+use super::{Analyzer, Normalized, Script};
 
 impl Analyzer {
     /// The words a classifier reads: precise mode, HMM on.
@@ -50,12 +50,15 @@ impl Analyzer {
         classify::train(&data, config, progress)
     }
 
-    /// Classifies every example with `model` and tallies the outcome.
-    pub fn evaluate(&self, model: &Model, examples: &[Example]) -> Evaluation {
+    /// Classifies every example with `model`, its text read in `script` (see [`Script`]), and
+    /// tallies the outcome.
+    pub fn evaluate(&self, model: &Model, examples: &[Example], script: Script) -> Evaluation {
         let mut evaluation = Evaluation::new(model.labels());
         for example in examples {
-            let words = self.words(&example.text);
-            let p = model.probabilities(&model.vector(&words, &example.text));
+            let normalized = Normalized::new(&example.text, script);
+            let text = normalized.text().analysed();
+            let words = self.words(text);
+            let p = model.probabilities(&model.vector(&words, text));
             let best = (0..p.len())
                 .max_by(|&a, &b| p[a].total_cmp(&p[b]))
                 .unwrap_or(0);

@@ -307,6 +307,36 @@ fn train_and_eval_from_the_command_line() {
         assert!(report.contains(needle), "{needle}: {report}");
     }
 
+    // The dev reviews in Traditional, read as they are and in Simplified form (README.md,
+    // "Traditional Chinese"), through the built-in model.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let builtin = root.join("models/sentiment.model");
+    let traditional = root.join("data/sentiment/dev-traditional.tsv");
+    let accuracy = |script: &str| {
+        let output = textanalysis(&[
+            "eval",
+            "--model",
+            builtin.to_str().unwrap(),
+            "--input",
+            traditional.to_str().unwrap(),
+            "--script",
+            script,
+        ])
+        .output()
+        .unwrap();
+        assert!(output.status.success());
+        let report = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(report.contains(&format!("script: {script}")), "{report}");
+        report
+            .lines()
+            .find_map(|l| l.strip_prefix("accuracy: "))
+            .and_then(|a| a.split_whitespace().next()?.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no accuracy in {report}"))
+    };
+    let (as_sent, converted) = (accuracy("simplified"), accuracy("traditional"));
+    assert!(converted > as_sent + 0.03, "{converted} {as_sent}");
+    assert!((converted - 0.86).abs() < 0.01, "{converted}");
+
     let bad = dir.join("bad.tsv");
     std::fs::write(&bad, "pos\t很好\nneg\t很差\n没有制表符的一行\npos\t不错\n").unwrap();
     let output = textanalysis(&[

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::common::TestServer;
 use textanalysis::core::classify::{self, Example, TrainConfig};
-use textanalysis::core::{Analyzer, AnalyzerConfig};
+use textanalysis::core::{Analyzer, AnalyzerConfig, Script};
 use textanalysis::grpc::pb::{AnalyzeRequest, ClassifyOptions, ClassifyRequest, ListModelsRequest};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -31,7 +31,7 @@ fn retraining_rebuilds_the_committed_model_byte_for_byte() {
         })
         .unwrap();
     assert_eq!(epochs, TrainConfig::default().epochs);
-    let evaluation = analyzer.evaluate(&model, &examples("dev.tsv"));
+    let evaluation = analyzer.evaluate(&model, &examples("dev.tsv"), Script::Simplified);
     assert!(
         evaluation.accuracy() >= 0.85,
         "dev accuracy {}",
