@@ -317,50 +317,31 @@ async fn every_rpc_answers_traditional_text_in_the_text_sent() {
             tokens.iter().map(|t| t.word.clone()).collect::<Vec<_>>()
         );
 
-        let keywords = client
-            .extract_keywords(ExtractKeywordsRequest {
-                text: text.into(),
-                script: script.into(),
-                top_k: 5,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .keywords;
-        let reference = client
-            .extract_keywords(ExtractKeywordsRequest {
-                text: simplified.into(),
-                top_k: 5,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner()
-            .keywords;
+        let keywords_of = |text: &str, script: pb::Script| ExtractKeywordsRequest {
+            text: text.into(),
+            script: script.into(),
+            top_k: 5,
+            ..Default::default()
+        };
+        let keywords = client.extract_keywords(keywords_of(text, script));
+        let keywords = keywords.await.unwrap().into_inner().keywords;
+        let reference = client.extract_keywords(keywords_of(simplified, pb::Script::Simplified));
+        let reference = reference.await.unwrap().into_inner().keywords;
         assert_eq!(keywords.len(), reference.len());
         for (k, r) in keywords.iter().zip(&reference) {
             assert!(text.contains(&k.word), "{} is not in the text sent", k.word);
             assert_eq!(k.weight, r.weight);
         }
 
-        let classified = client
-            .classify(ClassifyRequest {
-                text: text.into(),
-                script: script.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let reference = client
-            .classify(ClassifyRequest {
-                text: simplified.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let classify_of = |text: &str, script: pb::Script| ClassifyRequest {
+            text: text.into(),
+            script: script.into(),
+            ..Default::default()
+        };
+        let classified = client.classify(classify_of(text, script));
+        let classified = classified.await.unwrap().into_inner();
+        let reference = client.classify(classify_of(simplified, pb::Script::Simplified));
+        let reference = reference.await.unwrap().into_inner();
         assert_eq!(classified, reference);
 
         let request = AnalyzeRequest {
@@ -371,7 +352,7 @@ async fn every_rpc_answers_traditional_text_in_the_text_sent() {
         };
         let analysis = client.analyze(request.clone()).await.unwrap().into_inner();
         assert_eq!(analysis.tokens, tokens);
-        assert_eq!(analysis.keywords.len(), 20.min(analysis.keywords.len()));
+        assert!((1..=20).contains(&analysis.keywords.len()));
         assert!(analysis.keywords.iter().all(|k| text.contains(&k.word)));
         assert_eq!(analysis.classification, Some(reference));
         let batch = client
