@@ -3,17 +3,12 @@
 
 include!(concat!(env!("OUT_DIR"), "/script_tables.rs"));
 
+// The entry layout (`TRADITIONAL`, `SIMPLIFIED`, `GROUP_SHIFT`) comes with the tables.
+
 /// The character an entry converts to (none when 0).
-pub(super) const TARGET: u32 = (1 << 21) - 1;
-/// Where an entry keeps the number of its character's group of phrases plus one (0: none).
-const GROUP_SHIFT: u32 = 21;
+pub(super) const TARGET: u32 = (1 << GROUP_SHIFT) - 1;
 /// The group bits.
 pub(super) const GROUP: u32 = 0xff << GROUP_SHIFT;
-/// The character is written only in Traditional text (a Traditional form that is no Simplified
-/// one).
-pub(super) const TRADITIONAL: u32 = 1 << 31;
-/// The character is written only in Simplified text.
-pub(super) const SIMPLIFIED: u32 = 1 << 30;
 
 /// What the tables say of `c`: the character it converts to and its flags; 0 for a character
 /// they do not name.
