@@ -9,7 +9,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use crate::core::classify::{FeatureSpec, TrainConfig};
-use crate::core::{AnalyzerConfig, LoadError, Script, read_text};
+use crate::core::{AnalyzerConfig, LoadError, ProfileSpec, Script, read_text};
 use crate::grpc::{BearerTokens, Limits, TokenError};
 use crate::server::Settings;
 use crate::telemetry::LogFormat;
@@ -148,6 +148,24 @@ pub struct ServeArgs {
     /// --watch-interval-ms) and word edits are saved there under a lock.
     #[arg(long, env = "TEXTANALYSIS_DICTIONARY_DIR")]
     pub dictionary_dir: Option<PathBuf>,
+
+    /// A named dictionary profile, NAME=DIR: the built-in dictionary plus DIR's `*.dict`, and
+    /// its `idf.txt` and `stop-words.txt` if there, chosen by requests with `profile: NAME`;
+    /// repeat for several (in the environment, separate them with commas). Each directory of
+    /// the dictionary directory's `profiles/` is a profile too, named by the directory.
+    #[arg(
+        long = "profile",
+        env = "TEXTANALYSIS_PROFILES",
+        value_name = "NAME=DIR",
+        value_delimiter = ','
+    )]
+    pub profiles: Vec<ProfileSpec>,
+
+    /// The most named profiles; more is a start-up error. Each holds its own segmenter, about
+    /// 35 MB (BENCHMARKS.md).
+    #[arg(long, env = "TEXTANALYSIS_MAX_PROFILES", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(0..=64))]
+    pub max_profiles: u16,
 
     /// Milliseconds between checks of every file the analyzer reads (and of the word edits)
     /// for changes made by another replica or an operator; a change is served once two checks
@@ -292,6 +310,7 @@ impl ServeArgs {
             stop_words: self.stop_words.clone(),
             models_dir: self.models_dir.clone(),
             default_model: self.default_model.clone(),
+            profile_dir: None,
         }
     }
 

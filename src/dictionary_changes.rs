@@ -1,12 +1,12 @@
 //! Changes to what the server serves (a reload of every file, words added or removed, files
-//! changed on disk), applied to the live analyzer off the reactor, logged and counted: the one
-//! path that SIGHUP, the `Admin` service and the watch on the files all take.
+//! changed on disk), applied to one profile's live analyzer off the reactor, logged and
+//! counted: the one path that SIGHUP, the `Admin` service and the watch on the files all take.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::core::word_edits::WordEntry;
-use crate::core::{Analyzer, ChangeError, LiveAnalyzer};
+use crate::core::{Analyzer, ChangeError, LiveAnalyzer, Profiles};
 use crate::metrics::Metrics;
 
 /// The change name (in logs and metrics) of a reload after the files changed on disk.
@@ -54,10 +54,11 @@ pub enum ChangeFailed {
     Panicked(String),
 }
 
-/// Applies `change` to `live` on a blocking thread (building an analyzer takes a few hundred
-/// milliseconds), logs one line, counts it in `metrics`, and on success describes the new
-/// analyzer there.
+/// Applies `change` to `live`, the profile called `profile`, on a blocking thread (building an
+/// analyzer takes a few hundred milliseconds), logs one line, counts it in `metrics`, and on
+/// success describes the new analyzer there.
 pub async fn apply(
+    profile: &str,
     live: &Arc<LiveAnalyzer>,
     metrics: &Metrics,
     change: Change,
@@ -71,13 +72,23 @@ pub async fn apply(
         Change::RemoveWords(words) => live.remove_words(words),
     })
     .await;
-    finish(metrics, name, started, result)
+    finish(metrics, profile, name, started, result)
 }
 
-/// Reloads `live` if the files it reads changed on disk (a word edit through another server
-/// sharing its directory, a file an operator replaced; see [`LiveAnalyzer::refresh`]), logged
-/// and counted as `apply` does under the change name `refresh`. `Ok(None)`: nothing changed.
+/// Reloads every profile (SIGHUP), one after the other, each as [`apply`] does.
+pub async fn reload_all(profiles: &Profiles, metrics: &Metrics) {
+    for (profile, live) in profiles.iter() {
+        // The outcome is logged and counted by `apply`; the old analyzer serves on failure.
+        let _ = apply(profile, live, metrics, Change::Reload).await;
+    }
+}
+
+/// Reloads `live`, the profile called `profile`, if the files it reads changed on disk (a word
+/// edit through another server sharing its directory, a file an operator replaced; see
+/// [`LiveAnalyzer::refresh`]), logged and counted as `apply` does under the change name
+/// `refresh`. `Ok(None)`: nothing changed.
 pub async fn refresh(
+    profile: &str,
     live: &Arc<LiveAnalyzer>,
     metrics: &Metrics,
 ) -> Result<Option<Changed>, ChangeFailed> {
@@ -88,18 +99,21 @@ pub async fn refresh(
         Ok(Some(analyzer)) => Ok(analyzer),
         Err(error) => Err(error),
     };
-    finish(metrics, REFRESH, started, result).map(Some)
+    finish(metrics, profile, REFRESH, started, result).map(Some)
 }
 
-/// Calls [`refresh`] every `interval`, for as long as the task runs: how a server follows a
-/// dictionary directory that other servers or an operator change.
-pub async fn follow(live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>, interval: Duration) {
+/// Calls [`refresh`] on every profile every `interval`, for as long as the task runs: how a
+/// server follows a dictionary directory that other servers or an operator change.
+pub async fn follow(profiles: Arc<Profiles>, metrics: Arc<Metrics>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        // The outcome is logged and counted by `refresh`; the old analyzer serves on failure.
-        let _ = refresh(&live, &metrics).await;
+        for (profile, live) in profiles.iter() {
+            // The outcome is logged and counted by `refresh`; the old analyzer serves on
+            // failure.
+            let _ = refresh(profile, live, &metrics).await;
+        }
     }
 }
 
@@ -117,19 +131,21 @@ async fn off_reactor<T: Send + 'static>(
 /// or refresh (which read every file) also tells whether the files on disk load.
 fn finish(
     metrics: &Metrics,
+    profile: &str,
     name: &'static str,
     started: Instant,
     result: Result<Arc<Analyzer>, ChangeFailed>,
 ) -> Result<Changed, ChangeFailed> {
     let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
-    metrics.record_change(name, result.is_ok());
+    metrics.record_change(profile, name, result.is_ok());
     if name == Change::Reload.name() || name == REFRESH {
-        metrics.set_files_failing(result.is_err());
+        metrics.set_files_failing(profile, result.is_err());
     }
     match result {
         Ok(analyzer) => {
             let identity = analyzer.identity();
             tracing::info!(
+                profile,
                 change = name,
                 generation = identity.generation,
                 content_version = identity.content_version,
@@ -138,11 +154,12 @@ fn finish(
                 build_ms,
                 "dictionary changed"
             );
-            metrics.describe(&analyzer);
+            metrics.describe(profile, &analyzer);
             Ok(Changed { analyzer, build_ms })
         }
         Err(error) => {
             tracing::warn!(
+                profile,
                 change = name,
                 %error,
                 build_ms,

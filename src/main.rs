@@ -1,12 +1,12 @@
 //! The `textanalysis` binary: parse the configuration, start logging, read and check every
-//! file, build the analyzer, bind and serve until SIGTERM or SIGINT. Everything else lives in
+//! file, build the analyzers (one per dictionary profile), bind and serve until SIGTERM or SIGINT. Everything else lives in
 //! the library.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use textanalysis::config::{Cli, Command, ServeArgs};
-use textanalysis::core::LiveAnalyzer;
+use textanalysis::core::Profiles;
 use textanalysis::server::Server;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
@@ -68,17 +68,18 @@ async fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => return failed(e, CONFIG_ERROR),
     };
     let config = args.analyzer_config();
-    let state_dir = args.state_dir.clone();
-    let live = match tokio::task::spawn_blocking(move || {
-        LiveAnalyzer::start(config, state_dir.as_deref())
+    let (state_dir, declared) = (args.state_dir.clone(), args.profiles.clone());
+    let max_profiles = usize::from(args.max_profiles);
+    let profiles = match tokio::task::spawn_blocking(move || {
+        Profiles::start(&config, state_dir.as_deref(), &declared, max_profiles)
     })
     .await
     {
-        Ok(Ok(live)) => Arc::new(live),
+        Ok(Ok(profiles)) => Arc::new(profiles),
         Ok(Err(e)) => return failed(e, CONFIG_ERROR),
         Err(e) => return failed(format!("building the analyzer failed: {e}"), 1),
     };
-    let server = match Server::new(live, settings) {
+    let server = match Server::new(profiles, settings) {
         Ok(server) => server,
         Err(e) => return failed(e, CONFIG_ERROR),
     };
@@ -104,7 +105,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     #[cfg(unix)]
     match hangups {
         Ok(hangups) => drop(tokio::spawn(
-            hangups.reload(server.live(), server.metrics()),
+            hangups.reload(server.profiles(), server.metrics()),
         )),
         Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload with Admin/Reload"),
     }

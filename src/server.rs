@@ -12,8 +12,8 @@ use tonic_reflection::server::Builder as ReflectionBuilder;
 use tower::ServiceBuilder;
 
 use crate::budget::MemoryBudget;
-use crate::core::LiveAnalyzer;
-use crate::dictionary_changes::{self, Change};
+use crate::core::Profiles;
+use crate::dictionary_changes;
 use crate::grpc::pb::admin_server::AdminServer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
 use crate::grpc::{
@@ -126,7 +126,7 @@ pub enum ServeError {
 /// handles made, nothing bound yet.
 #[derive(Debug)]
 pub struct Server {
-    live: Arc<LiveAnalyzer>,
+    profiles: Arc<Profiles>,
     settings: Settings,
     metrics: Arc<Metrics>,
     activity: Activity,
@@ -134,21 +134,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server of `live`'s analyzer with `settings`. Fails if the TLS identity or client CA
-    /// is unusable, so that configuration is refused before any port is bound.
-    pub fn new(live: Arc<LiveAnalyzer>, settings: Settings) -> Result<Self, ServeError> {
+    /// A server of `profiles`' analyzers with `settings`. Fails if the TLS identity or client
+    /// CA is unusable, so that configuration is refused before any port is bound.
+    pub fn new(profiles: Arc<Profiles>, settings: Settings) -> Result<Self, ServeError> {
         if let Some(tls) = settings.tls.clone() {
             TonicServer::builder()
                 .tls_config(tls)
                 .map_err(ServeError::Tls)?;
         }
         let metrics = Arc::new(Metrics::new());
-        metrics.describe(&live.current());
+        for (profile, live) in profiles.iter() {
+            metrics.describe(profile, &live.current());
+        }
         let activity = Activity::new(Arc::clone(&metrics));
         let budget = MemoryBudget::new(settings.memory_budget_bytes);
         metrics.watch_budget(budget.clone());
         Ok(Self {
-            live,
+            profiles,
             settings,
             metrics,
             activity,
@@ -166,9 +168,9 @@ impl Server {
         self.activity.clone()
     }
 
-    /// The analyzer in service.
-    pub fn live(&self) -> Arc<LiveAnalyzer> {
-        Arc::clone(&self.live)
+    /// The dictionary profiles in service.
+    pub fn profiles(&self) -> Arc<Profiles> {
+        Arc::clone(&self.profiles)
     }
 
     /// Serves on `listener` until `shutdown` completes, then drains: health turns NOT_SERVING,
@@ -182,7 +184,7 @@ impl Server {
         shutdown: impl Future<Output = ()>,
     ) -> Result<(), ServeError> {
         let Self {
-            live,
+            profiles,
             settings,
             metrics,
             activity,
@@ -192,21 +194,23 @@ impl Server {
         health
             .set_service_status(SERVICE_NAME, ServingStatus::Serving)
             .await;
-        let admin = settings
-            .admin
-            .is_some()
-            .then(|| AdminServer::new(AdminService::new(Arc::clone(&live), Arc::clone(&metrics))));
+        let admin = settings.admin.is_some().then(|| {
+            AdminServer::new(AdminService::new(
+                Arc::clone(&profiles),
+                Arc::clone(&metrics),
+            ))
+        });
         // Follows the files as long as the server runs.
         let _following = settings.watch_interval.map(|interval| {
             AbortOnDrop(tokio::spawn(dictionary_changes::follow(
-                Arc::clone(&live),
+                Arc::clone(&profiles),
                 Arc::clone(&metrics),
                 interval,
             )))
         });
         let (v1, v1alpha) = reflection(admin.is_some());
         let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
-        let analysis = analysis_service(live, &settings, Arc::clone(&metrics));
+        let analysis = analysis_service(profiles, &settings, Arc::clone(&metrics));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let builder = transport(&settings)?;
         let connections = transport::incoming(
@@ -247,14 +251,14 @@ impl Server {
     }
 }
 
-/// The analysis service over `live`, its work on a pool sized by `settings`.
+/// The analysis service over `profiles`, its work on a pool sized by `settings`.
 fn analysis_service(
-    live: Arc<LiveAnalyzer>,
+    profiles: Arc<Profiles>,
     settings: &Settings,
     metrics: Arc<Metrics>,
 ) -> TextAnalysisServer<TextAnalysisService> {
     let pool = WorkPool::new(
-        live,
+        profiles,
         settings.workers,
         settings.max_queued,
         Arc::clone(&metrics),
@@ -372,14 +376,13 @@ pub fn hangups() -> std::io::Result<Hangups> {
 
 #[cfg(unix)]
 impl Hangups {
-    /// Reloads the dictionaries on every SIGHUP, as `Admin/Reload` does (a failed reload is
-    /// logged and counted, and the analyzer serving before keeps serving), until the process
-    /// ends.
-    pub async fn reload(mut self, live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>) {
+    /// Reloads every profile's dictionaries on every SIGHUP, as `Admin/Reload` does (a failed
+    /// reload is logged and counted, and the analyzer serving before keeps serving), until the
+    /// process ends.
+    pub async fn reload(mut self, profiles: Arc<Profiles>, metrics: Arc<Metrics>) {
         while self.0.recv().await.is_some() {
             tracing::info!("SIGHUP received: reloading the dictionaries");
-            // The outcome is logged and counted by `apply`; the old analyzer serves on failure.
-            let _ = dictionary_changes::apply(&live, &metrics, Change::Reload).await;
+            dictionary_changes::reload_all(&profiles, &metrics).await;
         }
     }
 }

@@ -79,7 +79,11 @@ impl Fingerprint {
             }
             // An unreadable dictionary directory is a state of its own (its stamp is `None`),
             // so that it becoming readable again is a change.
-            Err(_) => config.dictionary_dir.iter().for_each(|d| add(d)),
+            Err(_) => config
+                .dictionary_dir
+                .iter()
+                .chain(&config.profile_dir)
+                .for_each(|d| add(d)),
         }
         if let Some(state) = state_file {
             files.insert(state.to_path_buf(), FileStamp::with_content(state));

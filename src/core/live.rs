@@ -51,6 +51,10 @@ pub enum StartError {
     /// The state directory cannot be used, or its file is damaged.
     #[error(transparent)]
     State(#[from] StateError),
+    /// The named profiles are misdeclared, or one of them does not load (see
+    /// [`crate::core::Profiles`]).
+    #[error("{0}")]
+    Profiles(String),
 }
 
 /// What the next change starts from.

@@ -16,6 +16,7 @@ mod keywords;
 mod live;
 mod options;
 mod pieces;
+mod profiles;
 mod script;
 mod segmenter;
 mod sources;
@@ -35,12 +36,16 @@ pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions}
 pub use live::{ChangeError, LiveAnalyzer, StartError};
 pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
+pub use profiles::{
+    CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,
+    Profiles, UnknownProfile,
+};
 pub use script::{Normalized, Script, Text};
 pub use segmenter::posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
 pub use sources::{
     AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,
-    IDF_FILE_NAME, MODELS_DIR_NAME, STOP_WORDS_FILE_NAME, SourceFile, SourceKind, Sources,
-    USER_DICT_EXTENSION, builtin_jieba,
+    IDF_FILE_NAME, MODELS_DIR_NAME, PROFILES_DIR_NAME, STOP_WORDS_FILE_NAME, SourceFile,
+    SourceKind, Sources, USER_DICT_EXTENSION, builtin_jieba,
 };
 pub use stop_words::StopWords;
 pub use token::Token;

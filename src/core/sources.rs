@@ -2,6 +2,7 @@
 //! the files an operator names ([`AnalyzerConfig`]), and what they held when read ([`Sources`]).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, LazyLock};
 
 use jieba_rs::Jieba;
 
@@ -52,6 +53,8 @@ pub const IDF_FILE_NAME: &str = "idf.txt";
 pub const STOP_WORDS_FILE_NAME: &str = "stop-words.txt";
 /// In a dictionary directory, the subdirectory of models.
 pub const MODELS_DIR_NAME: &str = "models";
+/// In a dictionary directory, the subdirectory holding one directory per named profile.
+pub const PROFILES_DIR_NAME: &str = "profiles";
 
 /// Files that extend or replace the built-in data.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +76,11 @@ pub struct AnalyzerConfig {
     pub models_dir: Option<PathBuf>,
     /// The model used when a request names none; `sentiment` when not set.
     pub default_model: Option<String>,
+    /// A named profile's directory (see [`crate::core::Profiles`]): when set, the user
+    /// dictionaries, IDF table and stop words are this directory's alone (`*.dict`, `idf.txt`,
+    /// `stop-words.txt`), not the ones named above nor the dictionary directory's; the models
+    /// are still the configuration's.
+    pub profile_dir: Option<PathBuf>,
 }
 
 /// What kind of file an analyzer read.
@@ -106,35 +114,68 @@ pub struct SourceFile {
 pub struct Sources {
     pub(crate) files: Vec<SourceFile>,
     pub(crate) user_dicts: Vec<Vec<user_dict::Entry>>,
-    pub(crate) idf: IdfTable,
+    pub(crate) idf: Arc<IdfTable>,
     pub(crate) stop_words: StopWords,
     pub(crate) models: ModelSet,
-    pub(crate) pos_hmm: PosHmm,
+    pub(crate) pos_hmm: Arc<PosHmm>,
+}
+
+/// The built-in IDF table, parsed once and shared by every analyzer of the process (every
+/// profile, every reload): about 10 MB that need not be held twice.
+fn builtin_idf() -> Arc<IdfTable> {
+    static TABLE: LazyLock<Arc<IdfTable>> = LazyLock::new(|| Arc::new(IdfTable::builtin()));
+    Arc::clone(&TABLE)
+}
+
+/// The part-of-speech HMM, parsed once and shared as the IDF table is.
+fn builtin_pos_hmm() -> Arc<PosHmm> {
+    static HMM: LazyLock<Arc<PosHmm>> = LazyLock::new(|| Arc::new(PosHmm::builtin()));
+    Arc::clone(&HMM)
 }
 
 impl AnalyzerConfig {
     /// The files to read now: the ones named one by one, then what the dictionary directory
     /// holds (its user dictionaries after the named ones; its IDF table, stop words and models
-    /// where none is named).
+    /// where none is named); for a profile, its directory's files instead of both.
     pub fn resolve(&self) -> Result<AnalyzerConfig, LoadError> {
         let mut resolved = AnalyzerConfig {
             dictionary_dir: None,
+            profile_dir: None,
             ..self.clone()
         };
-        let Some(dir) = &self.dictionary_dir else {
-            return Ok(resolved);
-        };
-        resolved
-            .user_dicts
-            .extend(files_with_extension(dir, USER_DICT_EXTENSION)?);
-        let present = |name: &str| Some(dir.join(name)).filter(|p| p.exists());
-        resolved.idf = resolved.idf.or_else(|| present(IDF_FILE_NAME));
-        resolved.stop_words = resolved
-            .stop_words
-            .or_else(|| present(STOP_WORDS_FILE_NAME));
-        resolved.models_dir = resolved.models_dir.or_else(|| present(MODELS_DIR_NAME));
+        if let Some(dir) = &self.dictionary_dir {
+            resolved
+                .user_dicts
+                .extend(files_with_extension(dir, USER_DICT_EXTENSION)?);
+            resolved.idf = resolved.idf.or_else(|| present(dir, IDF_FILE_NAME));
+            resolved.stop_words = resolved
+                .stop_words
+                .or_else(|| present(dir, STOP_WORDS_FILE_NAME));
+            resolved.models_dir = resolved
+                .models_dir
+                .or_else(|| present(dir, MODELS_DIR_NAME));
+        }
+        if let Some(dir) = &self.profile_dir {
+            resolved.user_dicts = files_with_extension(dir, USER_DICT_EXTENSION)?;
+            resolved.idf = present(dir, IDF_FILE_NAME);
+            resolved.stop_words = present(dir, STOP_WORDS_FILE_NAME);
+        }
         Ok(resolved)
     }
+
+    /// The configuration of the profile whose files are in `dir`: this one's models, and
+    /// `dir`'s dictionaries, IDF table and stop words.
+    pub fn for_profile(&self, dir: PathBuf) -> AnalyzerConfig {
+        AnalyzerConfig {
+            profile_dir: Some(dir),
+            ..self.clone()
+        }
+    }
+}
+
+/// `dir/name`, if there is such a file or directory.
+fn present(dir: &Path, name: &str) -> Option<PathBuf> {
+    Some(dir.join(name)).filter(|p| p.exists())
 }
 
 /// The files of `dir` (following symbolic links, as a Kubernetes ConfigMap volume has them)
@@ -175,8 +216,8 @@ impl Sources {
             user_dicts.push(user_dict::parse(&read(SourceKind::UserDict, path)?, path)?);
         }
         let idf = match &config.idf {
-            Some(path) => IdfTable::parse(read(SourceKind::Idf, path)?, path)?,
-            None => IdfTable::builtin(),
+            Some(path) => Arc::new(IdfTable::parse(read(SourceKind::Idf, path)?, path)?),
+            None => builtin_idf(),
         };
         let stop_words = match &config.stop_words {
             Some(path) => StopWords::with_file_text(&read(SourceKind::StopWords, path)?),
@@ -211,7 +252,7 @@ impl Sources {
             idf,
             stop_words,
             models,
-            pos_hmm: PosHmm::builtin(),
+            pos_hmm: builtin_pos_hmm(),
         })
     }
 }

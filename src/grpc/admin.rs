@@ -7,33 +7,41 @@ use tonic::{Request, Response, Status};
 
 use super::error::ApiError;
 use super::pb::{self, admin_server::Admin};
-use crate::core::LiveAnalyzer;
 use crate::core::word_edits::WordViolation;
+use crate::core::{DEFAULT_PROFILE, Profiles};
 use crate::dictionary_changes::{self, Change, ChangeFailed, Changed};
 use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.Admin` service.
 #[derive(Debug, Clone)]
 pub struct AdminService {
-    live: Arc<LiveAnalyzer>,
+    profiles: Arc<Profiles>,
     metrics: Arc<Metrics>,
 }
 
 impl AdminService {
-    /// Admin calls changing what `live` serves, counted in `metrics`.
-    pub fn new(live: Arc<LiveAnalyzer>, metrics: Arc<Metrics>) -> Self {
-        Self { live, metrics }
+    /// Admin calls changing what `profiles` serve, counted in `metrics`.
+    pub fn new(profiles: Arc<Profiles>, metrics: Arc<Metrics>) -> Self {
+        Self { profiles, metrics }
     }
 
-    /// Applies `change`; `field` names the request field of a bad word.
+    /// Applies `change` to the profile called `profile` (the default when empty); `field`
+    /// names the request field of a bad word.
     async fn change(
         &self,
+        profile: &str,
         change: Change,
         field: fn(&WordViolation) -> String,
     ) -> Result<pb::WordEditResponse, Status> {
-        match dictionary_changes::apply(&self.live, &self.metrics, change).await {
+        let live = self.profiles.get(profile).map_err(ApiError::from)?;
+        let name = if profile.is_empty() {
+            DEFAULT_PROFILE
+        } else {
+            profile
+        };
+        match dictionary_changes::apply(name, live, &self.metrics, change).await {
             Ok(Changed { analyzer, build_ms }) => Ok(pb::WordEditResponse {
-                dictionary: Some(analyzer.identity().into()),
+                dictionary: Some(pb::DictionaryInfo::new(name, analyzer.identity())),
                 build_ms,
             }),
             Err(ChangeFailed::Refused(e)) => Err(ApiError::from_change(e, field).into()),
@@ -60,9 +68,12 @@ fn remove_field(v: &WordViolation) -> String {
 impl Admin for AdminService {
     async fn reload(
         &self,
-        _request: Request<pb::ReloadRequest>,
+        request: Request<pb::ReloadRequest>,
     ) -> Result<Response<pb::ReloadResponse>, Status> {
-        let changed = self.change(Change::Reload, |_| String::new()).await?;
+        let profile = request.into_inner().profile;
+        let changed = self
+            .change(&profile, Change::Reload, |_| String::new())
+            .await?;
         Ok(Response::new(pb::ReloadResponse {
             dictionary: changed.dictionary,
             build_ms: changed.build_ms,
@@ -73,13 +84,11 @@ impl Admin for AdminService {
         &self,
         request: Request<pb::AddWordsRequest>,
     ) -> Result<Response<pb::WordEditResponse>, Status> {
-        let entries = request
-            .into_inner()
-            .words
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        let changed = self.change(Change::AddWords(entries), add_field).await?;
+        let request = request.into_inner();
+        let entries = request.words.into_iter().map(Into::into).collect();
+        let changed = self
+            .change(&request.profile, Change::AddWords(entries), add_field)
+            .await?;
         Ok(Response::new(changed))
     }
 
@@ -87,9 +96,13 @@ impl Admin for AdminService {
         &self,
         request: Request<pb::RemoveWordsRequest>,
     ) -> Result<Response<pb::WordEditResponse>, Status> {
-        let words = request.into_inner().words;
+        let request = request.into_inner();
         let changed = self
-            .change(Change::RemoveWords(words), remove_field)
+            .change(
+                &request.profile,
+                Change::RemoveWords(request.words),
+                remove_field,
+            )
             .await?;
         Ok(Response::new(changed))
     }

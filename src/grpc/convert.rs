@@ -9,7 +9,8 @@ use crate::core::word_edits::WordEntry;
 use crate::core::{
     Analysis, AnalyzeOptions, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, Classification,
     ClassifyOptions, Deadline, DictionaryIdentity, Keyword, KeywordMethod, KeywordOptions,
-    Normalized, POS_TAG_RULE, Script, SegmentMode, SegmentOptions, SourceKind, Token, is_pos_tag,
+    MAX_PROFILE_NAME_CHARS, Normalized, POS_TAG_RULE, PROFILE_NAME_RULE, Script, SegmentMode,
+    SegmentOptions, SourceKind, Token, is_pos_tag,
 };
 
 use super::error::FieldViolation;
@@ -111,6 +112,8 @@ pub(crate) struct Job<T> {
     pub(crate) text: String,
     /// The script the request says the text is in.
     pub(crate) script: Script,
+    /// The dictionary profile asked for (empty: the default).
+    pub(crate) profile: String,
     pub(crate) options: T,
     pub(crate) id: String,
 }
@@ -311,12 +314,16 @@ impl Violations {
         }
     }
 
-    fn finish<T>(mut self, text: String, script: i32, options: T) -> Validated<T> {
+    fn finish<T>(mut self, text: String, script: i32, profile: String, options: T) -> Validated<T> {
         let script = self.script(script);
+        if profile.chars().count() > MAX_PROFILE_NAME_CHARS {
+            self.add("profile", PROFILE_NAME_RULE);
+        }
         if self.0.is_empty() {
             Ok(Job {
                 text,
                 script,
+                profile,
                 options,
                 id: String::new(),
             })
@@ -333,7 +340,12 @@ impl pb::SegmentRequest {
         v.check_text(&self.text, limits);
         let options = v.segment("", self.mode, self.disable_hmm, self.with_pos);
         let answer = v.answer("", self.answer, &options);
-        v.finish(self.text, self.script, Shaped { options, answer })
+        v.finish(
+            self.text,
+            self.script,
+            self.profile,
+            Shaped { options, answer },
+        )
     }
 }
 
@@ -343,7 +355,7 @@ impl pb::ExtractKeywordsRequest {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
         let options = v.keywords("", self.method, self.top_k, self.allowed_pos);
-        v.finish(self.text, self.script, options)
+        v.finish(self.text, self.script, self.profile, options)
     }
 }
 
@@ -371,8 +383,13 @@ impl pb::AnalyzeRequest {
                 classify: classify.map(|c| v.classify("classify.", c.model, c.top_k)),
             },
         };
-        v.finish(self.text, self.script, Shaped { options, answer })
-            .map(|job| Job { id: self.id, ..job })
+        v.finish(
+            self.text,
+            self.script,
+            self.profile,
+            Shaped { options, answer },
+        )
+        .map(|job| Job { id: self.id, ..job })
     }
 }
 
@@ -382,7 +399,7 @@ impl pb::ClassifyRequest {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
         let options = v.classify("", self.model, self.top_k);
-        v.finish(self.text, self.script, options)
+        v.finish(self.text, self.script, self.profile, options)
     }
 }
 
@@ -484,10 +501,12 @@ impl pb::ModelInfo {
     }
 }
 
-impl From<&DictionaryIdentity> for pb::DictionaryInfo {
-    fn from(identity: &DictionaryIdentity) -> Self {
+impl pb::DictionaryInfo {
+    /// Describes the dictionary of the profile called `profile`.
+    pub(crate) fn new(profile: &str, identity: &DictionaryIdentity) -> Self {
         let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
         Self {
+            profile: profile.to_owned(),
             generation: identity.generation,
             builtin: BUILTIN_DICT_NAME.to_owned(),
             builtin_content_hash: BUILTIN_DICT_SHA256.to_owned(),
@@ -682,6 +701,7 @@ mod tests {
             }),
             id: String::new(),
             script: 9,
+            profile: "p".repeat(65),
         }
         .validate(&Limits::default())
         .err()
@@ -692,7 +712,8 @@ mod tests {
                 "segment.with_pos",
                 "keywords.top_k",
                 "classify.top_k",
-                "script"
+                "script",
+                "profile"
             ]
         );
     }

@@ -1,8 +1,8 @@
 //! The one place where failures become gRPC statuses.
 //!
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
-//! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model (with
-//! `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, DEADLINE_EXCEEDED when
+//! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model or
+//! dictionary profile (with `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed, DEADLINE_EXCEEDED when
 //! the call's deadline passes first, UNAUTHENTICATED and PERMISSION_DENIED for missing or wrong
 //! tokens (see `auth`), and INTERNAL only for a bug in the server (a panic in the analysis),
 //! never for anything a client sent. Admin calls add FAILED_PRECONDITION (a dictionary file the
@@ -16,7 +16,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use super::pb;
 use crate::core::word_edits::{StateError, WordViolation};
-use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded};
+use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, UnknownProfile};
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub(crate) enum ApiError {
         /// The models that exist.
         available: Vec<String>,
     },
+    /// The request names a dictionary profile the server does not have.
+    UnknownProfile(UnknownProfile),
     /// Every worker is busy and the queue is full: the call is shed.
     Overloaded,
     /// The call's deadline (the client's `grpc-timeout` or the server's default) passed.
@@ -82,6 +84,12 @@ impl From<ClassifyError> for ApiError {
                 available,
             },
         }
+    }
+}
+
+impl From<UnknownProfile> for ApiError {
+    fn from(error: UnknownProfile) -> Self {
+        Self::UnknownProfile(error)
     }
 }
 
@@ -171,6 +179,18 @@ impl From<ApiError> for Status {
                 };
                 let mut details = ErrorDetails::new();
                 details.set_resource_info("model", requested, "", format!("available: {list}"));
+                Status::with_error_details(Code::NotFound, message, details)
+            }
+            ApiError::UnknownProfile(unknown) => {
+                let list = unknown.available.join(", ");
+                let message = unknown.to_string();
+                let mut details = ErrorDetails::new();
+                details.set_resource_info(
+                    "profile",
+                    unknown.requested,
+                    "",
+                    format!("available: {list}"),
+                );
                 Status::with_error_details(Code::NotFound, message, details)
             }
             ApiError::Overloaded => Status::resource_exhausted(

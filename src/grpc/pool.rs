@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::core::{Analyzer, Deadline, LiveAnalyzer};
+use crate::core::{Analyzer, CurrentAnalyzers, Deadline, Profiles};
 use crate::metrics::Metrics;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
@@ -19,7 +19,7 @@ use crate::metrics::Metrics;
 /// microseconds, less than handing it to another thread and back would cost.
 #[derive(Debug, Clone)]
 pub struct WorkPool {
-    live: Arc<LiveAnalyzer>,
+    profiles: Arc<Profiles>,
     permits: Arc<Semaphore>,
     workers: usize,
     max_queued: usize,
@@ -42,10 +42,10 @@ impl Drop for Queued<'_> {
 }
 
 impl WorkPool {
-    /// A pool of `workers` (at least one) running work on the analyzer `live` serves, with
-    /// room for `max_queued` waiting jobs.
+    /// A pool of `workers` (at least one) running work on the analyzers `profiles` serve,
+    /// with room for `max_queued` waiting jobs.
     pub fn new(
-        live: Arc<LiveAnalyzer>,
+        profiles: Arc<Profiles>,
         workers: usize,
         max_queued: usize,
         metrics: Arc<Metrics>,
@@ -53,7 +53,7 @@ impl WorkPool {
         let workers = workers.max(1);
         Self {
             metrics,
-            live,
+            profiles,
             permits: Arc::new(Semaphore::new(workers)),
             workers,
             max_queued,
@@ -61,10 +61,21 @@ impl WorkPool {
         }
     }
 
-    /// The analyzer serving now, for cheap reads that need no worker, or to run several
-    /// pieces of work on one dictionary generation ([`WorkPool::run_on`]).
-    pub fn analyzer(&self) -> Arc<Analyzer> {
-        self.live.current()
+    /// The analyzer the profile called `profile` (the default when empty) serves now, for
+    /// cheap reads that need no worker, or to run work on ([`WorkPool::run_on`]).
+    pub(crate) fn analyzer(&self, profile: &str) -> Result<Arc<Analyzer>, ApiError> {
+        Ok(self.profiles.get(profile)?.current())
+    }
+
+    /// Every profile's analyzer serving now, to run several pieces of work on one dictionary
+    /// generation of each.
+    pub fn analyzers(&self) -> CurrentAnalyzers {
+        self.profiles.current()
+    }
+
+    /// The profiles served.
+    pub fn profiles(&self) -> &Profiles {
+        &self.profiles
     }
 
     /// The number of analyses that may run at once.
@@ -72,42 +83,27 @@ impl WorkPool {
         self.workers
     }
 
-    /// Runs `work`, which reads `chars` characters of text, with the analyzer serving now (see
-    /// [`WorkPool::run_on`]).
-    pub(crate) async fn run<T, F>(
+    /// Runs `work`, which reads `chars` characters of text, with `analyzers` (an analyzer, or
+    /// every profile's): on the calling task when that is small work, otherwise on a blocking
+    /// thread once a worker is free. Work is not started once `deadline` has passed, nor waits
+    /// for a worker beyond it; work under way checks it itself (see [`Deadline`]).
+    pub(crate) async fn run_on<A, T, F>(
         &self,
+        analyzers: A,
         chars: usize,
         deadline: Deadline,
         work: F,
     ) -> Result<T, ApiError>
     where
+        A: Send + 'static,
         T: Send + 'static,
-        F: FnOnce(&Analyzer) -> Result<T, ApiError> + Send + 'static,
-    {
-        self.run_on(self.live.current(), chars, deadline, work)
-            .await
-    }
-
-    /// Runs `work`, which reads `chars` characters of text, with `analyzer`: on the calling
-    /// task when that is small work, otherwise on a blocking thread once a worker is free.
-    /// Work is not started once `deadline` has passed, nor waits for a worker beyond it; work
-    /// under way checks it itself (see [`Deadline`]).
-    pub(crate) async fn run_on<T, F>(
-        &self,
-        analyzer: Arc<Analyzer>,
-        chars: usize,
-        deadline: Deadline,
-        work: F,
-    ) -> Result<T, ApiError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Analyzer) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&A) -> Result<T, ApiError> + Send + 'static,
     {
         if deadline.passed() {
             return Err(ApiError::DeadlineExceeded);
         }
         if chars <= INLINE_MAX_CHARS {
-            return work(&analyzer);
+            return work(&analyzers);
         }
         let permit = match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => permit,
@@ -134,7 +130,7 @@ impl WorkPool {
         }
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            work(&analyzer)
+            work(&analyzers)
         })
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?

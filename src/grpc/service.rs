@@ -57,9 +57,12 @@ impl TextAnalysisService {
         let text_chars = request.get_ref().text().chars().count();
         let result = async {
             let job = validate(request.into_inner(), &self.limits)?;
-            let work = self.pool.run(text_chars, deadline, move |analyzer| {
-                analyse(analyzer, &job, deadline)
-            });
+            let analyzer = self.pool.analyzer(&job.profile)?;
+            let work = self
+                .pool
+                .run_on(analyzer, text_chars, deadline, move |analyzer| {
+                    analyse(analyzer, &job, deadline)
+                });
             // Answer when the deadline passes, not when the work notices it at its next check.
             match deadline.instant() {
                 Some(at) => tokio::time::timeout_at(at.into(), work)
@@ -110,9 +113,10 @@ fn log_call(
     }
 }
 
-/// Analyses one document of a batch or stream; its failure is carried in its response.
+/// Analyses one document of a batch or stream with the analyzer of the profile it names (or
+/// why there is none); its failure is carried in its response.
 fn analyze_document(
-    analyzer: &Analyzer,
+    analyzer: Result<&Analyzer, ApiError>,
     limits: &Limits,
     request: pb::AnalyzeRequest,
     deadline: Deadline,
@@ -123,7 +127,7 @@ fn analyze_document(
         .map_err(ApiError::from)
         .and_then(|job| {
             let Shaped { options, answer } = &job.options;
-            analyzer
+            analyzer?
                 .analyze(&job.normalized(), options, deadline)
                 .map(|analysis| pb::AnalyzeResponse::shaped(analysis, *answer))
                 .map_err(ApiError::from)
@@ -235,8 +239,9 @@ impl TextAnalysis for TextAnalysisService {
                 )]));
             }
             // One share of the documents per worker, so a batch spreads over every core; all
-            // on one analyzer, so a reload meanwhile cannot split a batch between dictionaries.
-            let analyzer = self.pool.analyzer();
+            // on one analyzer per profile, so a reload meanwhile cannot split a batch between
+            // dictionaries.
+            let analyzers = self.pool.analyzers();
             let share = count.div_ceil(self.pool.workers()).max(1);
             let mut shares = Vec::new();
             let mut documents = documents.into_iter().peekable();
@@ -244,16 +249,25 @@ impl TextAnalysis for TextAnalysisService {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
                 let chars = part.iter().map(|d| d.text.chars().count()).sum();
-                let analyzer = Arc::clone(&analyzer);
-                shares.push(
-                    self.pool
-                        .run_on(analyzer, chars, deadline, move |analyzer| {
-                            Ok(part
-                                .into_iter()
-                                .map(|d| analyze_document(analyzer, &limits, d, deadline))
-                                .collect::<Vec<_>>())
-                        }),
-                );
+                shares.push(self.pool.run_on(
+                    analyzers.clone(),
+                    chars,
+                    deadline,
+                    move |analyzers| {
+                        Ok(part
+                            .into_iter()
+                            .map(|d| {
+                                let analyzer = analyzers.get(&d.profile).map(|a| &**a);
+                                analyze_document(
+                                    analyzer.map_err(ApiError::from),
+                                    &limits,
+                                    d,
+                                    deadline,
+                                )
+                            })
+                            .collect::<Vec<_>>())
+                    },
+                ));
             }
             let mut results = Vec::with_capacity(count);
             for share in join_all(shares).await {
@@ -318,12 +332,17 @@ impl TextAnalysis for TextAnalysisService {
                     }
                     let deadline =
                         stream_deadline.earliest(limits.default_deadline(Instant::now()));
-                    let response = pool
-                        .run(chars, deadline, move |analyzer| {
-                            Ok(analyze_document(analyzer, &limits, request, deadline))
-                        })
-                        .await
-                        .map_err(Status::from);
+                    let response = match pool.analyzer(&request.profile) {
+                        Ok(analyzer) => pool
+                            .run_on(analyzer, chars, deadline, move |analyzer| {
+                                Ok(analyze_document(Ok(analyzer), &limits, request, deadline))
+                            })
+                            .await
+                            .map_err(Status::from),
+                        Err(unknown) => {
+                            Ok(analyze_document(Err(unknown), &limits, request, deadline))
+                        }
+                    };
                     if let (Err(status), Ok(mut log)) = (&response, log.lock()) {
                         log.error = Some(status.clone());
                     }
@@ -355,7 +374,13 @@ impl TextAnalysis for TextAnalysisService {
         _request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
         let started = Instant::now();
-        let analyzer = self.pool.analyzer();
+        let profiles: Vec<pb::DictionaryInfo> = self
+            .pool
+            .profiles()
+            .iter()
+            .map(|(name, live)| pb::DictionaryInfo::new(name, live.current().identity()))
+            .collect();
+        let analyzer = self.pool.profiles().default_profile().current();
         let models = analyzer.models();
         let default = models.default_name();
         let response = pb::ListModelsResponse {
@@ -364,7 +389,8 @@ impl TextAnalysis for TextAnalysisService {
                 .map(|m| pb::ModelInfo::new(m, Some(m.name.as_str()) == default))
                 .collect(),
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
-            dictionary: Some(analyzer.identity().into()),
+            dictionary: profiles.first().cloned(),
+            profiles,
         };
         log_call(&self.metrics, "ListModels", None, started, 0, 0);
         Ok(Response::new(response))

@@ -4,6 +4,7 @@
 //! What is counted is recorded in one place per call (the handlers' log line, see
 //! `grpc::service`), so logs and metrics always agree.
 
+mod dictionary;
 mod exposition;
 mod http;
 
@@ -21,6 +22,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
+use dictionary::DictionaryMetrics;
+
 use crate::budget::MemoryBudget;
 use crate::core::Analyzer;
 use crate::transport::AcceptErrors;
@@ -34,38 +37,6 @@ struct CallLabels {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MethodLabels {
     method: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ModelLabels {
-    name: String,
-    labels: String,
-    content_hash: String,
-    default: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct FileLabels {
-    kind: String,
-    path: String,
-    content_hash: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ServingLabels {
-    version: &'static str,
-    content_version: String,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct EditLabels {
-    edit: &'static str,
-}
-
-#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ChangeLabels {
-    change: &'static str,
-    result: &'static str,
 }
 
 type Histograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
@@ -82,13 +53,7 @@ pub struct Metrics {
     budget_used: Gauge,
     budget: std::sync::OnceLock<MemoryBudget>,
     in_flight: Gauge,
-    models: Family<ModelLabels, Gauge>,
-    generation: Gauge,
-    dictionary_files: Family<FileLabels, Gauge>,
-    word_edits: Family<EditLabels, Gauge>,
-    changes: Family<ChangeLabels, Counter>,
-    serving: Family<ServingLabels, Gauge>,
-    files_failing: Gauge,
+    dictionary: DictionaryMetrics,
 }
 
 fn latency_histogram() -> Histogram {
@@ -155,53 +120,7 @@ impl Metrics {
             "The server's version",
             Info::new(vec![("version", env!("CARGO_PKG_VERSION"))]),
         );
-        let models = Family::<ModelLabels, Gauge>::default();
-        registry.register(
-            "model",
-            "The classification models the server has loaded (value 1 each)",
-            models.clone(),
-        );
-        let generation = Gauge::default();
-        registry.register(
-            "dictionary_generation",
-            "Counts the analyzers swapped in since start-up (reloads and word edits); 1 at start",
-            generation.clone(),
-        );
-        let dictionary_files = Family::<FileLabels, Gauge>::default();
-        registry.register(
-            "dictionary_file_entries",
-            "The dictionary, IDF and stop-word files in use, by kind, path and content hash: \
-             their entries",
-            dictionary_files.clone(),
-        );
-        let word_edits = Family::<EditLabels, Gauge>::default();
-        registry.register(
-            "dictionary_word_edits",
-            "Words added or removed at run time and in force",
-            word_edits.clone(),
-        );
-        let changes = Family::<ChangeLabels, Counter>::default();
-        registry.register(
-            "dictionary_changes",
-            "Reloads, word edits and refreshes after files changed on disk, by kind and result \
-             (error: the old analyzer kept serving)",
-            changes.clone(),
-        );
-        let serving = Family::<ServingLabels, Gauge>::default();
-        registry.register(
-            "serving_info",
-            "What this replica serves (value 1): its version and the content version of its \
-             dictionary, a digest of the dictionaries, word edits, IDF table, stop words and \
-             models. Replicas serving the same data show the same content_version",
-            serving.clone(),
-        );
-        let files_failing = Gauge::default();
-        registry.register(
-            "dictionary_files_failing",
-            "1 while the files on disk (dictionary directory, user dictionaries, word edits) do \
-             not load: the last dictionary that did keeps serving; 0 otherwise",
-            files_failing.clone(),
-        );
+        let dictionary = DictionaryMetrics::register(&mut registry);
         Self {
             registry: Mutex::new(registry),
             calls,
@@ -212,77 +131,25 @@ impl Metrics {
             budget_used,
             budget: std::sync::OnceLock::new(),
             in_flight,
-            models,
-            generation,
-            dictionary_files,
-            word_edits,
-            changes,
-            serving,
-            files_failing,
+            dictionary,
         }
     }
 
-    /// Records what `analyzer` serves (each model; the dictionary's files, run-time edits and
-    /// generation), replacing what an earlier analyzer served. Called at start-up and after
-    /// every swap.
-    pub fn describe(&self, analyzer: &Analyzer) {
-        let models = analyzer.models();
-        let default = models.default_name().map(str::to_owned);
-        self.models.clear();
-        for model in models.iter() {
-            let labels = ModelLabels {
-                name: model.name.clone(),
-                labels: model.model.labels().join(","),
-                content_hash: model.content_hash.clone(),
-                default: (Some(&model.name) == default.as_ref()).to_string(),
-            };
-            self.models.get_or_create(&labels).set(1);
-        }
-        let identity = analyzer.identity();
-        self.serving.clear();
-        self.serving
-            .get_or_create(&ServingLabels {
-                version: env!("CARGO_PKG_VERSION"),
-                content_version: identity.content_version.clone(),
-            })
-            .set(1);
-        self.generation
-            .set(i64::try_from(identity.generation).unwrap_or(i64::MAX));
-        self.dictionary_files.clear();
-        for file in &identity.files {
-            let labels = FileLabels {
-                kind: format!("{:?}", file.kind),
-                path: file.path.display().to_string(),
-                content_hash: file.content_hash.clone(),
-            };
-            self.dictionary_files
-                .get_or_create(&labels)
-                .set(i64::try_from(file.entries).unwrap_or(i64::MAX));
-        }
-        for (edit, count) in [
-            ("added", identity.added_words),
-            ("removed", identity.removed_words),
-        ] {
-            self.word_edits
-                .get_or_create(&EditLabels { edit })
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
-        }
+    /// Describes what `analyzer` serves as the profile called `profile` (the models too, for
+    /// the default profile): at start-up and after every change.
+    pub fn describe(&self, profile: &str, analyzer: &Analyzer) {
+        self.dictionary.describe(profile, analyzer);
     }
 
-    /// Whether the files on disk fail to load (set by every reload and refresh).
-    pub fn set_files_failing(&self, failing: bool) {
-        self.files_failing.set(i64::from(failing));
+    /// Whether `profile`'s files on disk fail to load (set by every reload and refresh).
+    pub fn set_files_failing(&self, profile: &str, failing: bool) {
+        self.dictionary.set_files_failing(profile, failing);
     }
 
-    /// Counts one dictionary change (`reload`, `refresh`, `add_words`, `remove_words`) and
-    /// whether it took effect.
-    pub fn record_change(&self, change: &'static str, ok: bool) {
-        self.changes
-            .get_or_create(&ChangeLabels {
-                change,
-                result: if ok { "ok" } else { "error" },
-            })
-            .inc();
+    /// Counts one change (`reload`, `refresh`, `add_words`, `remove_words`) of `profile`'s
+    /// dictionary and whether it took effect.
+    pub fn record_change(&self, profile: &str, change: &'static str, ok: bool) {
+        self.dictionary.record_change(profile, change, ok);
     }
 
     /// Counts one answered call; `code` is its gRPC status code's name (`Ok`, `InvalidArgument`).

@@ -601,6 +601,7 @@ async fn a_word_added_survives_sigkill_and_sighup_reloads_the_files() {
         .await
         .unwrap();
     let request = AddWordsRequest {
+        profile: String::new(),
         words: vec![WordEntry {
             word: "数据编织".into(),
             freq: Some(50),

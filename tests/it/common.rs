@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer};
+use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer, Profiles};
 use textanalysis::grpc::Activity;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::metrics::Metrics;
@@ -86,11 +86,16 @@ impl TestServer {
 
     /// Starts a server over `live`.
     pub async fn with_live(live: Arc<LiveAnalyzer>, settings: Settings) -> Self {
+        Self::with_profiles(Arc::new(Profiles::only(live)), settings).await
+    }
+
+    /// Starts a server over `profiles`.
+    pub async fn with_profiles(profiles: Arc<Profiles>, settings: Settings) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let tls = settings.tls.is_some();
-        let server = Server::new(live, settings).unwrap();
+        let server = Server::new(profiles, settings).unwrap();
         let (activity, metrics) = (server.activity(), server.metrics());
         let task = tokio::spawn(server.run(listener, async {
             let _ = stopped.await;

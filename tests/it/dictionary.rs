@@ -154,7 +154,7 @@ async fn a_custom_idf_table_and_stop_words_each_change_the_keywords() {
 async fn admin_is_unimplemented_without_an_admin_token_and_guarded_with_one() {
     let off = TestServer::start().await;
     let err = admin(&off, ADMIN_TOKEN)
-        .reload(ReloadRequest {})
+        .reload(ReloadRequest::default())
         .await
         .unwrap_err();
     assert_eq!(err.code(), Code::Unimplemented, "{err:?}");
@@ -173,13 +173,13 @@ async fn admin_is_unimplemented_without_an_admin_token_and_guarded_with_one() {
     .await;
     for token in ["", CLIENT_TOKEN, "admin-secret-toke"] {
         let err = admin(&on, token)
-            .reload(ReloadRequest {})
+            .reload(ReloadRequest::default())
             .await
             .unwrap_err();
         assert_eq!(err.code(), Code::PermissionDenied, "{token}: {err:?}");
     }
     let reloaded = admin(&on, ADMIN_TOKEN)
-        .reload(ReloadRequest {})
+        .reload(ReloadRequest::default())
         .await
         .unwrap()
         .into_inner();
@@ -210,6 +210,7 @@ async fn word_edits_change_segmentation_at_once_and_are_saved() {
 
     let added = admin
         .add_words(AddWordsRequest {
+            profile: String::new(),
             words: vec![WordEntry {
                 word: "云原生".into(),
                 freq: None,
@@ -242,6 +243,7 @@ async fn word_edits_change_segmentation_at_once_and_are_saved() {
     // rebuilt without it.
     let removed = admin
         .remove_words(RemoveWordsRequest {
+            profile: String::new(),
             words: vec!["清华大学".into()],
         })
         .await
@@ -308,6 +310,7 @@ async fn every_rejected_edit_names_its_entry_and_applies_nothing() {
 
     let err = admin
         .add_words(AddWordsRequest {
+            profile: String::new(),
             words: vec![
                 entry("好词语", Some(5), "n"),
                 entry("", None, ""),
@@ -340,14 +343,19 @@ async fn every_rejected_edit_names_its_entry_and_applies_nothing() {
     );
     let err = admin
         .remove_words(RemoveWordsRequest {
+            profile: String::new(),
             words: vec!["好".into(), " ".into()],
         })
         .await
         .unwrap_err();
     assert_eq!(violations(&err), ["words[1]"]);
     for request in [
-        AddWordsRequest { words: vec![] },
         AddWordsRequest {
+            profile: String::new(),
+            words: vec![],
+        },
+        AddWordsRequest {
+            profile: String::new(),
             words: vec![entry("词", None, ""); 1001],
         },
     ] {
@@ -368,6 +376,7 @@ async fn every_rejected_edit_names_its_entry_and_applies_nothing() {
     let stateless = start(AnalyzerConfig::default(), None).await;
     let err = admin_of(&stateless)
         .add_words(AddWordsRequest {
+            profile: String::new(),
             words: vec![entry("词语", None, "")],
         })
         .await
@@ -400,7 +409,11 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
     assert!(words(&server, "服务网格很好").await.len() > 2);
 
     std::fs::write(&dict, "云原生 5 nz\n服务网格 5 nz\n").unwrap();
-    let reloaded = admin.reload(ReloadRequest {}).await.unwrap().into_inner();
+    let reloaded = admin
+        .reload(ReloadRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
     let info = reloaded.dictionary.unwrap();
     assert_eq!(info.generation, 2);
     assert_eq!(info.files[0].entries, 2);
@@ -408,17 +421,17 @@ async fn reload_reads_edited_files_and_a_bad_file_keeps_the_old_analyzer() {
 
     // A malformed IDF table: FAILED_PRECONDITION naming file and line; the old analyzer serves.
     std::fs::write(&idf, "政策 100\n人工智能 many\n").unwrap();
-    let err = admin.reload(ReloadRequest {}).await.unwrap_err();
+    let err = admin.reload(ReloadRequest::default()).await.unwrap_err();
     assert_eq!(err.code(), Code::FailedPrecondition);
     assert!(err.message().contains("idf.txt:2"), "{}", err.message());
     assert_eq!(generation(&server).await, 2);
     assert_eq!(keywords(&server, POLICY).await[0], "政策");
     let page = metrics.encode(textanalysis::metrics::Format::Classic);
     for expected in [
-        r#"textanalysis_dictionary_changes_total{change="reload",result="ok"} 1"#,
-        r#"textanalysis_dictionary_changes_total{change="reload",result="error"} 1"#,
-        "textanalysis_dictionary_generation 2",
-        r#"textanalysis_dictionary_file_entries{kind="UserDict""#,
+        r#"textanalysis_dictionary_changes_total{profile="default",change="reload",result="ok"} 1"#,
+        r#"textanalysis_dictionary_changes_total{profile="default",change="reload",result="error"} 1"#,
+        r#"textanalysis_dictionary_generation{profile="default"} 2"#,
+        r#"textanalysis_dictionary_file_entries{profile="default",kind="UserDict""#,
     ] {
         assert!(page.contains(expected), "missing {expected} in:\n{page}");
     }
@@ -498,10 +511,11 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
         calls_made(20).await;
         let started = Instant::now();
         match round % 3 {
-            0 => drop(admin.reload(ReloadRequest {}).await.unwrap()),
+            0 => drop(admin.reload(ReloadRequest::default()).await.unwrap()),
             1 => drop(
                 admin
                     .add_words(AddWordsRequest {
+                        profile: String::new(),
                         words: vec![entry(&format!("新词{round}"), None, "")],
                     })
                     .await
@@ -510,6 +524,7 @@ async fn no_call_fails_while_reloads_and_edits_swap_the_analyzer() {
             _ => drop(
                 admin
                     .remove_words(RemoveWordsRequest {
+                        profile: String::new(),
                         words: vec!["清华大学".into()],
                     })
                     .await

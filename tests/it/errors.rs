@@ -109,6 +109,7 @@ async fn bad_fields_are_invalid_argument_naming_each_field() {
             classify: None,
             id: String::new(),
             script: 9,
+            profile: String::new(),
         })
         .await
         .unwrap_err();

@@ -61,6 +61,7 @@ async fn an_edit_through_one_replica_is_served_by_every_replica() {
     let edited = Instant::now();
     admin(&replicas[0], ADMIN_TOKEN)
         .add_words(AddWordsRequest {
+            profile: String::new(),
             words: vec![entry(WORD)],
         })
         .await
@@ -108,6 +109,7 @@ async fn edits_through_two_replicas_at_once_are_all_kept() {
             for i in 0..10 {
                 client
                     .add_words(AddWordsRequest {
+                        profile: String::new(),
                         words: vec![entry(&format!("{side}边词{i}"))],
                     })
                     .await
@@ -148,13 +150,13 @@ async fn a_damaged_file_leaves_every_replica_serving_its_last_good_dictionary() 
 
     std::fs::write(dir.path().join("broken.dict"), b"\xff\xfe not UTF-8\n").unwrap();
     let status = admin(&a, ADMIN_TOKEN)
-        .reload(ReloadRequest {})
+        .reload(ReloadRequest::default())
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
     assert!(status.message().contains("broken.dict"), "{status:?}");
     // The other replica notices by itself, reports it, and serves on.
-    let failing = "textanalysis_dictionary_files_failing 1";
+    let failing = r#"textanalysis_dictionary_files_failing{profile="default"} 1"#;
     until(
         "the damaged file reported",
         || std::future::ready(b_metrics.encode(Format::Classic)),
@@ -174,7 +176,7 @@ async fn a_damaged_file_leaves_every_replica_serving_its_last_good_dictionary() 
         until(
             "the repair noticed",
             || std::future::ready(metrics.encode(Format::Classic)),
-            |page| page.contains("textanalysis_dictionary_files_failing 0"),
+            |page| page.contains(r#"textanalysis_dictionary_files_failing{profile="default"} 0"#),
         )
         .await;
     }

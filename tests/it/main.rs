@@ -16,6 +16,7 @@ mod hostile;
 mod lifecycle;
 mod metrics;
 mod parity;
+mod profiles;
 mod security;
 mod service;
 mod tls;

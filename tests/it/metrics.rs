@@ -37,8 +37,8 @@ async fn metrics_count_calls_by_method_and_code() {
         "textanalysis_in_flight_calls 0",
         r#"textanalysis_build_info{version=""#,
         r#"textanalysis_model{name="sentiment",labels="neg,pos""#,
-        "textanalysis_dictionary_generation 1",
-        r#"textanalysis_dictionary_word_edits{edit="added"} 0"#,
+        r#"textanalysis_dictionary_generation{profile="default"} 1"#,
+        r#"textanalysis_dictionary_word_edits{profile="default",edit="added"} 0"#,
     ] {
         assert!(page.contains(expected), "missing {expected} in:\n{page}");
     }

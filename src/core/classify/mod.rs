@@ -6,8 +6,9 @@ mod features;
 mod model;
 mod train;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
 
 pub use eval::{Evaluation, LabelScores};
 pub use features::FeatureSpec;
@@ -29,8 +30,8 @@ pub struct NamedModel {
     pub source: String,
     /// Hex SHA-256 of the file.
     pub content_hash: String,
-    /// The model.
-    pub model: Model,
+    /// The model, shared with every other analyzer that loaded the same bytes.
+    pub model: Arc<Model>,
 }
 
 /// The models a server classifies with, by name, and which one is the default.
@@ -43,6 +44,22 @@ pub struct ModelSet {
 /// The file extension of model files in a models directory.
 pub const MODEL_EXTENSION: &str = "model";
 
+/// The model `bytes` hold, parsed once for as long as any analyzer holds it: every profile and
+/// every reload loads the same files (the built-in model is 8 MB), and each would otherwise hold
+/// its own copy. Keyed by the SHA-256 of all the bytes, so only identical files are shared.
+fn shared_model(bytes: &[u8]) -> Result<Arc<Model>, ModelError> {
+    static LOADED: LazyLock<Mutex<HashMap<String, Weak<Model>>>> = LazyLock::new(Mutex::default);
+    let key = crate::core::sha256_hex(bytes);
+    let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
+        return Ok(model);
+    }
+    let model = Arc::new(Model::from_bytes(bytes)?);
+    loaded.retain(|_, held| held.strong_count() > 0);
+    loaded.insert(key, Arc::downgrade(&model));
+    Ok(model)
+}
+
 impl ModelSet {
     /// Adds (or replaces) a model read from `bytes`.
     pub fn insert_bytes(
@@ -51,7 +68,7 @@ impl ModelSet {
         source: &str,
         bytes: &[u8],
     ) -> Result<(), ModelError> {
-        let model = Model::from_bytes(bytes)?;
+        let model = shared_model(bytes)?;
         self.models.insert(
             name.to_owned(),
             NamedModel {
