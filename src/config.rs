@@ -162,7 +162,7 @@ pub struct ServeArgs {
     pub profiles: Vec<ProfileSpec>,
 
     /// The most named profiles; more is a start-up error. Each holds its own segmenter, about
-    /// 35 MB (BENCHMARKS.md).
+    /// 30 MB (BENCHMARKS.md, "Dictionary profiles").
     #[arg(long, env = "TEXTANALYSIS_MAX_PROFILES", default_value_t = 8,
           value_parser = clap::value_parser!(u16).range(0..=64))]
     pub max_profiles: u16,

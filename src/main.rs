@@ -75,7 +75,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
     })
     .await
     {
-        Ok(Ok(profiles)) => Arc::new(profiles),
+        Ok(Ok(profiles)) => {
+            let names: Vec<&str> = profiles.iter().map(|(name, _)| name).collect();
+            tracing::info!(profiles = names.join(", "), "dictionary profiles");
+            Arc::new(profiles)
+        }
         Ok(Err(e)) => return failed(e, CONFIG_ERROR),
         Err(e) => return failed(format!("building the analyzer failed: {e}"), 1),
     };

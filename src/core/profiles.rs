@@ -6,8 +6,8 @@
 //! on its own ([`LiveAnalyzer`]). The unnamed profile, `default`, is the server's configuration
 //! as it was before profiles (flags and dictionary directory). Profiles share what does not
 //! differ: the built-in IDF table, the tagging HMM and the models are loaded once (see
-//! [`crate::core::Sources`]); each holds its own segmenter (jieba-rs's prefix dictionary, about
-//! 35 MB, which cannot be shared).
+//! [`crate::core::Sources`]); each holds its own segmenter (jieba-rs's prefix dictionary and
+//! frequencies, about 30 MB, which jieba-rs cannot share; BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -133,8 +133,7 @@ fn find<'a, T>(
 impl Profiles {
     /// Starts the default profile from `config` (word edits in `state_dir`, as
     /// [`LiveAnalyzer::start`]) and one profile for each directory of the dictionary
-    /// directory's `profiles/` and each of `declared`: at most `max` named profiles, built in
-    /// parallel. A named profile keeps its word edits in `state_dir/profiles/NAME/`, or in its
+    /// directory's `profiles/` and each of `declared`: at most `max` named profiles. A named profile keeps its word edits in `state_dir/profiles/NAME/`, or in its
     /// own directory when no state directory is given.
     pub fn start(
         config: &AnalyzerConfig,
@@ -162,32 +161,27 @@ impl Profiles {
                 specs.len()
             )));
         }
-        let started = std::thread::scope(|scope| {
-            let default = scope.spawn(|| LiveAnalyzer::start(config.clone(), state_dir));
-            let named: Vec<_> = specs
-                .iter()
-                .map(|spec| {
-                    scope.spawn(move || {
-                        let state = state_dir.map_or_else(
-                            || spec.dir.clone(),
-                            |s| s.join(PROFILES_DIR_NAME).join(&spec.name),
-                        );
-                        let profile = config.for_profile(spec.dir.clone());
-                        LiveAnalyzer::start(profile, Some(&state)).map_err(|e| {
-                            StartError::Profiles(format!("profile `{}`: {e}", spec.name))
-                        })
-                    })
-                })
-                .collect();
-            std::iter::once(default)
-                .chain(named)
-                .map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| Err(StartError::Profiles("a build panicked".into())))
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })?;
+        // One after the other: built at once, the profiles' transient allocations all peak
+        // together and leave the allocator holding pages (5 profiles: 330 MB built on five
+        // threads, 248 to 254 MB one by one, starting 0.1 to 0.3 s later; bench/profiles.sh).
+        let mut started = vec![LiveAnalyzer::start(config.clone(), state_dir)?];
+        for spec in &specs {
+            if !spec.dir.is_dir() {
+                return Err(StartError::Profiles(format!(
+                    "profile `{}`: {} is not a directory",
+                    spec.name,
+                    spec.dir.display()
+                )));
+            }
+            let state = state_dir.map_or_else(
+                || spec.dir.clone(),
+                |s| s.join(PROFILES_DIR_NAME).join(&spec.name),
+            );
+            let profile = config.for_profile(spec.dir.clone());
+            let live = LiveAnalyzer::start(profile, Some(&state))
+                .map_err(|e| StartError::Profiles(format!("profile `{}`: {e}", spec.name)))?;
+            started.push(live);
+        }
         let names = std::iter::once(DEFAULT_PROFILE).chain(specs.iter().map(|s| s.name.as_str()));
         Ok(Self {
             all: names
@@ -328,11 +322,32 @@ mod tests {
         let current = all.current();
         assert!(!current.get("legal").unwrap().has_word("北京"));
 
+        // What does not differ is held once.
+        let (default, legal_now) = (current.get("").unwrap(), current.get("legal").unwrap());
+        assert!(Arc::ptr_eq(
+            &default.sources().idf,
+            &legal_now.sources().idf
+        ));
+        assert!(Arc::ptr_eq(
+            &default.sources().pos_hmm,
+            &legal_now.sources().pos_hmm
+        ));
+        let model = |a: &Analyzer| Arc::clone(&a.models().iter().next().unwrap().model);
+        assert!(Arc::ptr_eq(&model(default), &model(legal_now)));
+
         assert!(matches!(
             Profiles::start(&config, None, &declared, 1),
             Err(StartError::Profiles(_))
         ));
         let twice = [declared[0].clone(), declared[0].clone()];
         assert!(Profiles::start(&AnalyzerConfig::default(), None, &twice, 8).is_err());
+        // A directory that is not there is an error, not an empty profile.
+        let missing = [ProfileSpec {
+            name: "typo".into(),
+            dir: legal.path().join("missing"),
+        }];
+        let error = Profiles::start(&AnalyzerConfig::default(), None, &missing, 8).unwrap_err();
+        assert!(error.to_string().contains("is not a directory"), "{error}");
+        assert!(!legal.path().join("missing").exists());
     }
 }

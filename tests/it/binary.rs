@@ -124,6 +124,8 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
     std::fs::write(&bad_dict, "好词 5\n坏词 5 n extra\n").unwrap();
     let bad_dict = bad_dict.to_str().unwrap().to_owned();
     let missing = dir.join("missing.dict").to_str().unwrap().to_owned();
+    let profile_missing = format!("typo={}", dir.join("no-such-dir").display());
+    let profiles = example_profiles();
     // (flags, environment, what the error line must name)
     type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, String);
     let cases: Vec<Case> = vec![
@@ -148,6 +150,14 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
         ),
         (vec!["--user-dict", &missing], vec![], "missing.dict".into()),
         (vec!["--user-dict", &bad_dict], vec![], "bad.dict:2".into()),
+        (vec!["--profile", "medical"], vec![], "--profile".into()),
+        (vec!["--profile", "a.b=/tmp"], vec![], "--profile".into()),
+        (vec!["--profile", &profile_missing], vec![], "typo".into()),
+        (
+            vec!["--max-profiles", "1"],
+            vec![("TEXTANALYSIS_PROFILES", &profiles)],
+            "--max-profiles".into(),
+        ),
     ];
     for (args, env, expected) in cases {
         let mut all = vec!["--addr", "127.0.0.1:0"];
@@ -167,6 +177,31 @@ fn bad_configuration_exits_with_code_2_and_one_line() {
         // Nothing was served: configuration is checked before binding.
         assert!(!stderr.contains("serving"), "{stderr}");
     }
+}
+
+/// `TEXTANALYSIS_PROFILES` naming the example profiles `medical` and `legal`.
+fn example_profiles() -> String {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/profiles");
+    ["medical", "legal"]
+        .map(|name| format!("{name}={}", examples.join(name).display()))
+        .join(",")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profiles_from_the_environment_are_served_by_name() {
+    let profiles = example_profiles();
+    let mut running = Running::start(&[], &[("TEXTANALYSIS_PROFILES", &profiles)]);
+    let line = running.wait_for_log("dictionary profiles");
+    assert!(line.contains("default, legal, medical"), "{line}");
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", running.addr))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let words = crate::common::segment_words_in(channel, "medical", "服用二甲双胍").await;
+    assert_eq!(words, ["服用", "二甲双胍"]);
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0);
 }
 
 #[test]

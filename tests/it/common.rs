@@ -143,9 +143,15 @@ impl TestServer {
 
 /// The words of `text` in precise mode, as the server at `channel` cuts it.
 pub async fn segment_words(channel: Channel, text: &str) -> Vec<String> {
+    segment_words_in(channel, "", text).await
+}
+
+/// The words of `text` in precise mode, as the server at `channel` cuts it in `profile`.
+pub async fn segment_words_in(channel: Channel, profile: &str, text: &str) -> Vec<String> {
     TextAnalysisClient::new(channel)
         .segment(textanalysis::grpc::pb::SegmentRequest {
             text: text.into(),
+            profile: profile.into(),
             ..Default::default()
         })
         .await

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::common::TestServer;
-use textanalysis::core::{AnalyzerConfig, LiveAnalyzer};
+use textanalysis::core::{AnalyzerConfig, LiveAnalyzer, Profiles};
 use textanalysis::grpc::BearerTokens;
 use textanalysis::grpc::pb::admin_client::AdminClient;
 use textanalysis::grpc::pb::{
@@ -57,7 +57,8 @@ pub(crate) fn admin(server: &TestServer, token: &str) -> Admin {
     AdminClient::with_interceptor(server.channel.clone(), Bearer::new(token))
 }
 
-/// A server over `config` with its state in `state_dir`, and the Admin service on.
+/// A server over `config` (and the profiles its dictionary directory holds) with its state in
+/// `state_dir`, and the Admin service on.
 pub(crate) async fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> TestServer {
     start_counted(config, state_dir).await.0
 }
@@ -67,9 +68,9 @@ pub(crate) async fn start_counted(
     config: AnalyzerConfig,
     state_dir: Option<&Path>,
 ) -> (TestServer, Arc<Metrics>) {
-    let live = LiveAnalyzer::start(config, state_dir).unwrap();
-    let server = TestServer::with_live(
-        Arc::new(live),
+    let profiles = Profiles::start(&config, state_dir, &[], 8).unwrap();
+    let server = TestServer::with_profiles(
+        Arc::new(profiles),
         Settings {
             admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
             ..Default::default()

@@ -1,6 +1,7 @@
 //! Replicas sharing one dictionary directory, as a fleet does: a word edit through one is served
-//! by every one, edits through several at once are all kept, and a damaged file leaves each
-//! serving its last good dictionary, reported in the Reload status and the metrics. Real
+//! by every one, edits through several at once are all kept, a damaged file leaves each
+//! serving its last good dictionary, reported in the Reload status and the metrics, and the
+//! directory's profiles are every replica's, each profile following its own files and edits. Real
 //! servers (each following the directory as `serve` does), generated clients.
 
 use std::path::Path;
@@ -179,6 +180,56 @@ async fn a_damaged_file_leaves_every_replica_serving_its_last_good_dictionary() 
             |page| page.contains(r#"textanalysis_dictionary_files_failing{profile="default"} 0"#),
         )
         .await;
+    }
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_directorys_profiles_are_every_replicas_and_follow_their_own_edits() {
+    let dir = temp_dir("fleet-profiles");
+    let medical = dir.path().join("profiles/medical");
+    std::fs::create_dir_all(&medical).unwrap();
+    write(&medical, "medical.dict", "二甲双胍 30 n\n");
+    let (a, b) = (
+        start_counted(shared(dir.path()), None).await.0,
+        start_counted(shared(dir.path()), None).await.0,
+    );
+    let in_profile = |server, profile: &'static str| async move {
+        let words = crate::common::segment_words_in(server, profile, TEXT).await;
+        words.contains(&WORD.to_owned())
+    };
+    admin(&a, ADMIN_TOKEN)
+        .add_words(AddWordsRequest {
+            profile: "medical".into(),
+            words: vec![entry(WORD)],
+        })
+        .await
+        .unwrap();
+    until(
+        "the profile's edit served by the other replica",
+        || in_profile(b.channel.clone(), "medical"),
+        |served| *served,
+    )
+    .await;
+    assert!(medical.join("word-edits.state").exists());
+    for server in [&a, &b] {
+        assert!(!in_profile(server.channel.clone(), "").await);
+    }
+
+    // A file added to the profile's directory: both replicas reload that profile by themselves.
+    write(&medical, "more.dict", "数据分析师 5 n\n");
+    for server in [&a, &b] {
+        until(
+            "the profile's new file served",
+            || crate::common::segment_words_in(server.channel.clone(), "medical", "数据分析师"),
+            |words| words.len() == 1,
+        )
+        .await;
+        assert_eq!(
+            crate::common::segment_words_in(server.channel.clone(), "", "数据分析师").await,
+            ["数据", "分析师"]
+        );
     }
     a.shutdown().await;
     b.shutdown().await;

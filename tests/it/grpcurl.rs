@@ -436,3 +436,83 @@ async fn admin_calls_from_grpcurl_as_the_readme_shows() {
     .unwrap();
     std::sync::Arc::into_inner(server).unwrap().shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dictionary_profiles_from_grpcurl_as_the_readme_shows() {
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/profiles");
+    // As the README starts it: --profile medical=examples/profiles/medical --profile legal=…
+    let declared: Vec<textanalysis::core::ProfileSpec> = ["medical", "legal"]
+        .iter()
+        .map(|name| {
+            format!("{name}={}", examples.join(name).display())
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let state = crate::common::temp_dir("grpcurl-profiles");
+    let profiles =
+        textanalysis::core::Profiles::start(&Default::default(), Some(state.path()), &declared, 8)
+            .unwrap();
+    let server = std::sync::Arc::new(
+        TestServer::with_profiles(std::sync::Arc::new(profiles), Default::default()).await,
+    );
+    let s = std::sync::Arc::clone(&server);
+    tokio::task::spawn_blocking(move || {
+        let server = &*s;
+        let segment = |profile: &str| {
+            let body =
+                serde_json::json!({"text": "患者行支架植入术后服用二甲双胍", "profile": profile});
+            grpcurl(
+                server,
+                &[
+                    "-d",
+                    &body.to_string(),
+                    "--",
+                    "textanalysis.v1.TextAnalysis/Segment",
+                ],
+                None,
+            )
+        };
+        let words = |answer: Value| -> Vec<String> {
+            answer["tokens"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["word"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let medical = words(ok_json(segment("medical")));
+        assert_eq!(
+            medical,
+            ["患者", "行", "支架植入术", "后", "服用", "二甲双胍"]
+        );
+        assert_ne!(words(ok_json(segment(""))), medical);
+
+        let unknown = segment("finance");
+        assert!(!unknown.status.success());
+        let stderr = String::from_utf8_lossy(&unknown.stderr);
+        assert!(stderr.contains("Code: NotFound"), "{stderr}");
+        assert!(
+            stderr.contains(
+                "no dictionary profile named `finance`; profiles: default, legal, medical"
+            ),
+            "{stderr}"
+        );
+
+        let listed = ok_json(grpcurl(
+            server,
+            &["--", "textanalysis.v1.TextAnalysis/ListModels"],
+            None,
+        ));
+        let names: Vec<&str> = listed["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["profile"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["default", "legal", "medical"], "{listed}");
+    })
+    .await
+    .unwrap();
+    std::sync::Arc::into_inner(server).unwrap().shutdown().await;
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Memory and start-up of one server with 1, 2, 5 and 8 dictionary profiles (the default plus
+# 0, 1, 4 and 7 named ones, each a copy of examples/profiles/medical), against as many
+# single-profile servers. Each count is started RUNS times (default 3); the table gives the
+# median VmRSS one second after the server reports SERVING, and the median time to SERVING.
+# Writes target/bench/profiles.md and prints it (BENCHMARKS.md, "Dictionary profiles").
+#
+#   bash bench/profiles.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+OUT=${BENCH_OUT:-target/bench}
+RUNS=${RUNS:-3}
+PORT=50071
+mkdir -p "$OUT"
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+log "building (release)"
+cargo build --release --locked --quiet --bin textanalysis
+SERVER=target/release/textanalysis
+
+work=$(mktemp -d)
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+# One start with `named` named profiles: prints "rss_kb startup_ms".
+measure() {
+  local named=$1 dict=$work/dict-$1
+  rm -rf "$dict"
+  mkdir -p "$dict/profiles"
+  for i in $(seq 1 "$named"); do
+    cp -r examples/profiles/medical "$dict/profiles/p$i"
+  done
+  local start_ns rss
+  start_ns=$(date +%s%N)
+  "$SERVER" --addr "127.0.0.1:$PORT" --dictionary-dir "$dict" --state-dir "$work/state-$named" \
+    --watch-interval-ms 0 2>>"$OUT/profiles-server.log" &
+  pid=$!
+  local deadline=$((SECONDS + 60))
+  until "$SERVER" health --addr "127.0.0.1:$PORT" --timeout-secs 1 >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "no SERVING within 60 s"; exit 1; }
+    sleep 0.01
+  done
+  local startup_ms=$((($(date +%s%N) - start_ns) / 1000000))
+  sleep 1
+  rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+  pid=
+  echo "$rss $startup_ms"
+}
+
+table=$OUT/profiles.md
+{
+  echo "| profiles | RSS, one server | RSS, that many one-profile servers | each profile past the first | start-up |"
+  echo "|---|---|---|---|---|"
+} >"$table"
+single_kb=
+for profiles in ${COUNTS:-1 2 5 8}; do
+  named=$((profiles - 1))
+  results=$(for _ in $(seq 1 "$RUNS"); do measure "$named"; done)
+  rss_kb=$(awk '{print $1}' <<<"$results" | median)
+  startup_ms=$(awk '{print $2}' <<<"$results" | median)
+  [ -n "$single_kb" ] || single_kb=$rss_kb
+  log "$profiles profiles: RSS $((rss_kb / 1024)) MB, start-up $startup_ms ms"
+  each=$([ "$profiles" -gt 1 ] && echo "$(((rss_kb - single_kb) / named / 1024)) MB" || echo "-")
+  echo "| $profiles | $((rss_kb / 1024)) MB | $((single_kb * profiles / 1024)) MB | $each | $startup_ms ms |" >>"$table"
+done
+cat "$table"
