@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Memory and start-up of one server with 1, 2, 5 and 8 dictionary profiles (the default plus
-# 0, 1, 4 and 7 named ones, each a copy of examples/profiles/medical), against as many
+# Memory and start-up of one server with 1, 2, 5 and 8 dictionary profiles (COUNTS; the default
+# plus 0, 1, 4 and 7 named ones, each a copy of examples/profiles/medical), against as many
 # single-profile servers. Each count is started RUNS times (default 3); the table gives the
 # median VmRSS one second after the server reports SERVING, and the median time to SERVING.
-# Writes target/bench/profiles.md and prints it (BENCHMARKS.md, "Dictionary profiles").
+# Writes target/bench/profiles.md and prints it (BENCHMARKS.md, "Dictionary profiles"). The
+# one-profile row is the server's idle memory as shipped (default dictionary and models).
 #
 #   bash bench/profiles.sh
+#   COUNTS=1 RUNS=5 SERVER=/tmp/other-build bash bench/profiles.sh   # idle RSS of another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,9 +17,11 @@ PORT=50071
 mkdir -p "$OUT"
 log() { printf 'bench: %s\n' "$*" >&2; }
 
-log "building (release)"
-cargo build --release --locked --quiet --bin textanalysis
-SERVER=target/release/textanalysis
+if [ -z "${SERVER:-}" ]; then
+  log "building (release)"
+  cargo build --release --locked --quiet --bin textanalysis
+  SERVER=target/release/textanalysis
+fi
 
 work=$(mktemp -d)
 pid=

@@ -11,7 +11,8 @@ use textanalysis::server::Server;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
 /// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
-/// strings made and freed per call, which glibc serves markedly slower (BENCHMARKS.md).
+/// strings made and freed per call, which glibc serves markedly slower (BENCHMARKS.md). Its
+/// version 2 (Cargo.toml): version 3 keeps what start-up freed while the server is idle.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -15,10 +15,18 @@ use super::{IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
 /// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
 pub const BUILTIN_MODEL_NAME: &str = "sentiment";
 
+/// Bytes aligned for reading `f32`s in place (the built-in model's weights).
 #[cfg(builtin_model)]
-const BUILTIN_MODEL: Option<&[u8]> = Some(include_bytes!("../../models/sentiment.model"));
+#[repr(C, align(16))]
+struct Aligned<T: ?Sized>(T);
+
+#[cfg(builtin_model)]
+static BUILTIN_MODEL_BYTES: &Aligned<[u8]> =
+    &Aligned(*include_bytes!("../../models/sentiment.model"));
+#[cfg(builtin_model)]
+pub(crate) const BUILTIN_MODEL: Option<&'static [u8]> = Some(&BUILTIN_MODEL_BYTES.0);
 #[cfg(not(builtin_model))]
-const BUILTIN_MODEL: Option<&[u8]> = None;
+pub(crate) const BUILTIN_MODEL: Option<&'static [u8]> = None;
 
 /// jieba's dictionary (see `data/jieba/README.md`), embedded in the binary.
 pub(crate) const BUILTIN_DICT: &str = include_str!("../../data/jieba/dict.txt");
@@ -226,7 +234,7 @@ impl Sources {
         let mut models = ModelSet::default();
         if let Some(bytes) = BUILTIN_MODEL {
             models
-                .insert_bytes(BUILTIN_MODEL_NAME, "<built-in>", bytes)
+                .insert_embedded(BUILTIN_MODEL_NAME, "<built-in>", bytes)
                 .map_err(|e| LoadError::Model {
                     path: PathBuf::from("<built-in sentiment.model>"),
                     reason: e.to_string(),

@@ -44,17 +44,20 @@ pub struct ModelSet {
 /// The file extension of model files in a models directory.
 pub const MODEL_EXTENSION: &str = "model";
 
-/// The model `bytes` hold, parsed once for as long as any analyzer holds it: every profile and
-/// every reload loads the same files (the built-in model is 8 MB), and each would otherwise hold
-/// its own copy. Keyed by the SHA-256 of all the bytes, so only identical files are shared.
-fn shared_model(bytes: &[u8]) -> Result<Arc<Model>, ModelError> {
+/// The model `make` reads, made once for as long as any analyzer holds it: every profile and
+/// every reload loads the same files (a model is megabytes), and each would otherwise hold its
+/// own copy. `key` names the bytes exactly (the SHA-256 of a file's bytes), so only identical
+/// files are shared.
+fn shared_model(
+    key: String,
+    make: impl FnOnce() -> Result<Model, ModelError>,
+) -> Result<Arc<Model>, ModelError> {
     static LOADED: LazyLock<Mutex<HashMap<String, Weak<Model>>>> = LazyLock::new(Mutex::default);
-    let key = crate::core::sha256_hex(bytes);
     let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
         return Ok(model);
     }
-    let model = Arc::new(Model::from_bytes(bytes)?);
+    let model = Arc::new(make()?);
     loaded.retain(|_, held| held.strong_count() > 0);
     loaded.insert(key, Arc::downgrade(&model));
     Ok(model)
@@ -68,17 +71,36 @@ impl ModelSet {
         source: &str,
         bytes: &[u8],
     ) -> Result<(), ModelError> {
-        let model = shared_model(bytes)?;
-        self.models.insert(
-            name.to_owned(),
-            NamedModel {
-                name: name.to_owned(),
-                source: source.to_owned(),
-                content_hash: content_hash(bytes),
-                model,
-            },
-        );
+        let key = crate::core::sha256_hex(bytes);
+        let model = shared_model(key, || Model::from_bytes(bytes))?;
+        self.insert(name, source, content_hash(bytes), model);
         Ok(())
+    }
+
+    /// Adds (or replaces) the model built into the binary, read in place
+    /// ([`Model::embedded`]).
+    pub(crate) fn insert_embedded(
+        &mut self,
+        name: &str,
+        source: &str,
+        bytes: &'static [u8],
+    ) -> Result<(), ModelError> {
+        // The stored checksum names the built-in bytes: reading all 8 MB to hash them is what
+        // reading them in place avoids.
+        let hash = content_hash(bytes);
+        let model = shared_model(format!("built-in {hash}"), || Model::embedded(bytes))?;
+        self.insert(name, source, hash, model);
+        Ok(())
+    }
+
+    fn insert(&mut self, name: &str, source: &str, content_hash: String, model: Arc<Model>) {
+        let named = NamedModel {
+            name: name.to_owned(),
+            source: source.to_owned(),
+            content_hash,
+            model,
+        };
+        self.models.insert(name.to_owned(), named);
     }
 
     /// Loads every `*.model` file of `dir`, each named by its file stem. A file that cannot be

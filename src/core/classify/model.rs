@@ -7,13 +7,20 @@
 //! | 0 | 8 | magic `TAMODEL\n` |
 //! | 8 | 4 | format version, `u32` |
 //! | 12 | 4 | header length `h`, `u32` |
-//! | 16 | `h` | header: UTF-8 JSON ([`Header`]: labels, feature settings, training record) |
+//! | 16 | `h` | header: UTF-8 JSON ([`Header`]: labels, feature settings, training record), padded with spaces so that the weights start at a multiple of 4 |
 //! | 16 + `h` | 4 · buckets · labels | weights, `f32`, bucket by bucket: each bucket's weights for every label together (one cache line per feature when predicting) |
 //! | … | 4 · labels | biases, `f32` |
 //! | end − 32 | 32 | SHA-256 of every byte before it |
 //!
 //! A reader refuses a file with another magic, a newer version, a wrong length or checksum, or
-//! a header that does not match the weights, so a model is loaded whole or not at all.
+//! a header that does not match the weights, so a model is loaded whole or not at all. (Files
+//! written before the padding, with the weights at any offset, read the same.)
+//!
+//! The model built into the binary is read in place ([`Model::embedded`]): its weights are not
+//! copied, so their pages are loaded as classification reads them, and are file pages the
+//! kernel can drop, instead of 8 MB of heap held from start-up.
+
+use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -58,8 +65,9 @@ pub struct Header {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
     header: Header,
-    /// `buckets × labels`: the weights of bucket `j` are `weights[j * labels..(j + 1) * labels]`.
-    weights: Vec<f32>,
+    /// `buckets × labels`: the weights of bucket `j` are `weights[j * labels..(j + 1) * labels]`;
+    /// borrowed from the binary for the built-in model.
+    weights: Cow<'static, [f32]>,
     bias: Vec<f32>,
 }
 
@@ -93,7 +101,7 @@ impl Model {
         let buckets = header.features.buckets as usize;
         Self {
             header,
-            weights: vec![0.0; labels * buckets],
+            weights: Cow::Owned(vec![0.0; labels * buckets]),
             bias: vec![0.0; labels],
         }
     }
@@ -119,7 +127,7 @@ impl Model {
     }
 
     pub(crate) fn weights_mut(&mut self) -> (&mut [f32], &mut [f32]) {
-        (&mut self.weights, &mut self.bias)
+        (self.weights.to_mut(), &mut self.bias)
     }
 
     /// Raw scores (logits) of each label for a feature vector.
@@ -147,7 +155,10 @@ impl Model {
     /// The file's bytes: the same model always gives the same bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         // Serialising plain data to a Vec cannot fail.
-        let header = serde_json::to_vec(&self.header).unwrap_or_default();
+        let mut header = serde_json::to_vec(&self.header).unwrap_or_default();
+        // JSON allows trailing white space: the weights start at a multiple of 4, so that the
+        // built-in model can be read in place.
+        header.resize(header.len().next_multiple_of(4), b' ');
         let mut out =
             Vec::with_capacity(16 + header.len() + 4 * (self.weights.len() + self.bias.len()) + 32);
         out.extend_from_slice(MAGIC);
@@ -164,66 +175,7 @@ impl Model {
 
     /// Reads a model file, checking everything before trusting anything.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
-        if bytes.len() < 16 + CHECKSUM_LEN || &bytes[..8] != MAGIC {
-            return Err(if bytes.starts_with(MAGIC) {
-                ModelError::Length(format!("only {} bytes", bytes.len()))
-            } else {
-                ModelError::BadMagic
-            });
-        }
-        let u32_at = |at: usize| {
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-        };
-        let version = u32_at(8);
-        if version > FORMAT_VERSION {
-            return Err(ModelError::FutureVersion { found: version });
-        }
-        if version == 0 {
-            return Err(ModelError::Header("format version 0 does not exist".into()));
-        }
-        let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
-        if Sha256::digest(body).as_slice() != checksum {
-            return Err(ModelError::Checksum);
-        }
-        let header_len = u32_at(12) as usize;
-        let header_bytes = body
-            .get(16..16usize.saturating_add(header_len))
-            .ok_or_else(|| {
-                ModelError::Length(format!("header of {header_len} bytes does not fit"))
-            })?;
-        let header: Header =
-            serde_json::from_slice(header_bytes).map_err(|e| ModelError::Header(e.to_string()))?;
-        let labels = header.labels.len();
-        if labels == 0 || labels > MAX_LABELS {
-            return Err(ModelError::Header(format!("{labels} labels")));
-        }
-        let mut distinct = header.labels.clone();
-        distinct.sort();
-        distinct.dedup();
-        if distinct.len() != labels || header.labels.iter().any(String::is_empty) {
-            return Err(ModelError::Header(
-                "labels must be distinct and non-empty".into(),
-            ));
-        }
-        let spec = header.features;
-        if spec.buckets == 0 || spec.buckets > MAX_BUCKETS {
-            return Err(ModelError::Header(format!("{} buckets", spec.buckets)));
-        }
-        if spec.min_char_ngram > spec.max_char_ngram
-            || spec.max_char_ngram > 8
-            || spec.word_ngrams > 2
-        {
-            return Err(ModelError::Header("unsupported feature settings".into()));
-        }
-        let floats = &body[16 + header_len..];
-        let buckets = spec.buckets as usize;
-        let expected = 4 * labels * (buckets + 1);
-        if floats.len() != expected {
-            return Err(ModelError::Length(format!(
-                "{} bytes of weights where {labels} labels × {buckets} buckets need {expected}",
-                floats.len()
-            )));
-        }
+        let (header, floats) = parse(bytes, true)?;
         let mut values: Vec<f32> = floats
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
@@ -231,13 +183,98 @@ impl Model {
         if values.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::Header("weights must be finite".into()));
         }
-        let bias = values.split_off(labels * buckets);
+        let bias = values.split_off(values.len() - header.labels.len());
         Ok(Self {
             header,
-            weights: values,
+            weights: Cow::Owned(values),
             bias,
         })
     }
+
+    /// Reads the model built into the binary, its weights in place (see the module
+    /// documentation). Its bytes are what `textanalysis train` makes, checked by a unit test
+    /// against [`Model::from_bytes`], so neither the checksum nor the weights are read here:
+    /// that would load all 8 MB at start-up. The header is checked as always; where the
+    /// weights cannot be borrowed (not aligned, or a big-endian machine) they are copied.
+    pub fn embedded(bytes: &'static [u8]) -> Result<Self, ModelError> {
+        let (header, floats) = parse(bytes, false)?;
+        let labels = header.labels.len();
+        let (weights, bias) = floats.split_at(floats.len() - 4 * labels);
+        let weights = match bytemuck::try_cast_slice::<u8, f32>(weights) {
+            Ok(weights) if cfg!(target_endian = "little") => Cow::Borrowed(weights),
+            _ => return Self::from_bytes(bytes),
+        };
+        let bias = bias
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        Ok(Self {
+            header,
+            weights,
+            bias,
+        })
+    }
+}
+
+/// The header and the weights' bytes (biases last) of a model file, its framing and header
+/// checked, and its checksum too when `verify`.
+fn parse(bytes: &[u8], verify: bool) -> Result<(Header, &[u8]), ModelError> {
+    if bytes.len() < 16 + CHECKSUM_LEN || &bytes[..8] != MAGIC {
+        return Err(if bytes.starts_with(MAGIC) {
+            ModelError::Length(format!("only {} bytes", bytes.len()))
+        } else {
+            ModelError::BadMagic
+        });
+    }
+    let u32_at =
+        |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+    let version = u32_at(8);
+    if version > FORMAT_VERSION {
+        return Err(ModelError::FutureVersion { found: version });
+    }
+    if version == 0 {
+        return Err(ModelError::Header("format version 0 does not exist".into()));
+    }
+    let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
+    if verify && Sha256::digest(body).as_slice() != checksum {
+        return Err(ModelError::Checksum);
+    }
+    let header_len = u32_at(12) as usize;
+    let header_bytes = body
+        .get(16..16usize.saturating_add(header_len))
+        .ok_or_else(|| ModelError::Length(format!("header of {header_len} bytes does not fit")))?;
+    let header: Header =
+        serde_json::from_slice(header_bytes).map_err(|e| ModelError::Header(e.to_string()))?;
+    let labels = header.labels.len();
+    if labels == 0 || labels > MAX_LABELS {
+        return Err(ModelError::Header(format!("{labels} labels")));
+    }
+    let mut distinct = header.labels.clone();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() != labels || header.labels.iter().any(String::is_empty) {
+        return Err(ModelError::Header(
+            "labels must be distinct and non-empty".into(),
+        ));
+    }
+    let spec = header.features;
+    if spec.buckets == 0 || spec.buckets > MAX_BUCKETS {
+        return Err(ModelError::Header(format!("{} buckets", spec.buckets)));
+    }
+    if spec.min_char_ngram > spec.max_char_ngram || spec.max_char_ngram > 8 || spec.word_ngrams > 2
+    {
+        return Err(ModelError::Header("unsupported feature settings".into()));
+    }
+    let floats = &body[16 + header_len..];
+    let buckets = spec.buckets as usize;
+    let expected = 4 * labels * (buckets + 1);
+    if floats.len() != expected {
+        return Err(ModelError::Length(format!(
+            "{} bytes of weights where {labels} labels × {buckets} buckets need {expected}",
+            floats.len()
+        )));
+    }
+    Ok((header, floats))
 }
 
 /// Turns scores into probabilities in place, stably.
@@ -288,6 +325,37 @@ mod tests {
         let back = Model::from_bytes(&bytes).unwrap();
         assert_eq!(back, small());
         assert_eq!(back.to_bytes(), bytes);
+    }
+
+    #[test]
+    fn weights_start_aligned_and_unpadded_files_still_read() {
+        let bytes = small().to_bytes();
+        let header_len = u32::from_le_bytes(bytes[12..16].try_into().unwrap()) as usize;
+        assert_eq!((16 + header_len) % 4, 0);
+        // As written before the padding: the header's JSON alone.
+        let json = serde_json::to_vec(&small().header).unwrap();
+        assert_ne!(
+            json.len() % 4,
+            0,
+            "the test needs a header that was unaligned"
+        );
+        let mut old = bytes[..12].to_vec();
+        old.extend_from_slice(&(json.len() as u32).to_le_bytes());
+        old.extend_from_slice(&json);
+        old.extend_from_slice(&bytes[16 + header_len..bytes.len() - CHECKSUM_LEN]);
+        let digest = Sha256::digest(&old);
+        old.extend_from_slice(&digest);
+        assert_eq!(Model::from_bytes(&old).unwrap(), small());
+    }
+
+    #[test]
+    fn the_built_in_model_is_read_in_place_and_is_the_checked_file() {
+        let Some(bytes) = crate::core::sources::BUILTIN_MODEL else {
+            return;
+        };
+        let embedded = Model::embedded(bytes).unwrap();
+        assert!(matches!(embedded.weights, Cow::Borrowed(_)));
+        assert_eq!(embedded, Model::from_bytes(bytes).unwrap());
     }
 
     #[test]
