@@ -13,7 +13,7 @@ use textanalysis::core::{AnalyzerConfig, ProfileSpec, Profiles};
 use textanalysis::grpc::BearerTokens;
 use textanalysis::grpc::pb::{
     AddWordsRequest, AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest,
-    KeywordMethod, ListModelsRequest, ReloadRequest, SegmentMode, SegmentRequest,
+    KeywordMethod, ListModelsRequest, ReloadRequest, Script, SegmentMode, SegmentRequest,
 };
 use textanalysis::metrics::Format;
 use textanalysis::server::Settings;
@@ -248,6 +248,23 @@ async fn every_rpc_takes_a_profile_and_an_unknown_one_is_not_found() {
         let ours = words(&server, default, MEDICAL, precise).await;
         assert!(!ours.contains(&"二甲双胍".to_owned()), "{default:?}");
     }
+
+    // A Traditional text in a profile: analysed in Simplified form with the profile's words,
+    // answered in the text as sent.
+    let traditional = server
+        .client()
+        .segment(SegmentRequest {
+            text: "患者服用二甲雙胍".into(),
+            script: Script::Traditional as i32,
+            profile: "medical".into(),
+            answer: textanalysis::grpc::pb::SegmentAnswer::Words as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .words;
+    assert_eq!(traditional, ["患者", "服用", "二甲雙胍"]);
 
     for status in statuses(&server, "medical").await {
         assert!(status.is_ok(), "{status:?}");
