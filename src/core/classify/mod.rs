@@ -47,7 +47,8 @@ pub const MODEL_EXTENSION: &str = "model";
 /// The model `make` reads, made once for as long as any analyzer holds it: every profile and
 /// every reload loads the same files (a model is megabytes), and each would otherwise hold its
 /// own copy. `key` names the bytes exactly (the SHA-256 of a file's bytes), so only identical
-/// files are shared.
+/// files are shared: the checksum a file ends with would not do, since a damaged file can keep
+/// it and must still be refused.
 fn shared_model(
     key: String,
     make: impl FnOnce() -> Result<Model, ModelError>,
