@@ -133,8 +133,9 @@ fn find<'a, T>(
 impl Profiles {
     /// Starts the default profile from `config` (word edits in `state_dir`, as
     /// [`LiveAnalyzer::start`]) and one profile for each directory of the dictionary
-    /// directory's `profiles/` and each of `declared`: at most `max` named profiles. A named profile keeps its word edits in `state_dir/profiles/NAME/`, or in its
-    /// own directory when no state directory is given.
+    /// directory's `profiles/` and each of `declared`: at most `max` named profiles. A named
+    /// profile keeps its word edits in `state_dir/profiles/NAME/`, or in its own directory when
+    /// no state directory is given.
     pub fn start(
         config: &AnalyzerConfig,
         state_dir: Option<&Path>,
@@ -206,7 +207,13 @@ impl Profiles {
 
     /// The profile called `name` (`default` for an empty name).
     pub fn get(&self, name: &str) -> Result<&Arc<LiveAnalyzer>, UnknownProfile> {
-        find(&self.all, |p| &p.name, name).map(|p| &p.live)
+        self.named(name).map(|(_, live)| live)
+    }
+
+    /// The profile called `name`, with its name as logs and answers give it (`default` for an
+    /// empty name).
+    pub fn named(&self, name: &str) -> Result<(&str, &Arc<LiveAnalyzer>), UnknownProfile> {
+        find(&self.all, |p| &p.name, name).map(|p| (&*p.name, &p.live))
     }
 
     /// The default profile.

@@ -7,8 +7,8 @@ use tonic::{Request, Response, Status};
 
 use super::error::ApiError;
 use super::pb::{self, admin_server::Admin};
+use crate::core::Profiles;
 use crate::core::word_edits::WordViolation;
-use crate::core::{DEFAULT_PROFILE, Profiles};
 use crate::dictionary_changes::{self, Change, ChangeFailed, Changed};
 use crate::metrics::Metrics;
 
@@ -33,12 +33,7 @@ impl AdminService {
         change: Change,
         field: fn(&WordViolation) -> String,
     ) -> Result<pb::WordEditResponse, Status> {
-        let live = self.profiles.get(profile).map_err(ApiError::from)?;
-        let name = if profile.is_empty() {
-            DEFAULT_PROFILE
-        } else {
-            profile
-        };
+        let (name, live) = self.profiles.named(profile).map_err(ApiError::from)?;
         match dictionary_changes::apply(name, live, &self.metrics, change).await {
             Ok(Changed { analyzer, build_ms }) => Ok(pb::WordEditResponse {
                 dictionary: Some(pb::DictionaryInfo::new(name, analyzer.identity())),
