@@ -39,6 +39,13 @@ const MIN_FLOAT: f64 = -3.14e100;
 
 type State = u16;
 
+/// The most states a model may have (Python's has 256): sets of states are bit sets of this
+/// many bits.
+const MAX_STATES: usize = 256;
+
+/// A set of states.
+type StateSet = [u64; MAX_STATES / 64];
+
 /// The joint part-of-speech HMM.
 #[derive(Debug)]
 pub(crate) struct PosHmm {
@@ -51,8 +58,10 @@ pub(crate) struct PosHmm {
     /// Per state: the states that lead to it, `(previous state, log-probability)`, sorted by
     /// previous state.
     pred: Vec<Vec<(State, f64)>>,
+    /// Per state: the greatest log-probability of a transition into it (-inf for none).
+    best_into: Vec<f64>,
     /// Per state: the states it leads to, as a bit set.
-    succ: Vec<Vec<u64>>,
+    succ: Vec<StateSet>,
     /// The transition log-probability from state `x` to state `y` at `y * states + x` (-inf
     /// where there is none, as Python's `MIN_INF`).
     into: Vec<f64>,
@@ -82,6 +91,7 @@ impl PosHmm {
             emit: FxHashMap::default(),
             all_states: Vec::new(),
             pred: Vec::new(),
+            best_into: Vec::new(),
             succ: Vec::new(),
             into: Vec::new(),
         };
@@ -89,7 +99,7 @@ impl PosHmm {
         for line in text.lines() {
             let mut fields = line.split(' ');
             match (fields.next(), fields.next()) {
-                (Some("S"), Some(name)) => {
+                (Some("S"), Some(name)) if hmm.states.len() < MAX_STATES => {
                     if let Some((pos, tag)) = name.split_once('-') {
                         hmm.states
                             .push((pos.bytes().next().unwrap_or(b'S'), tag.into()));
@@ -140,15 +150,18 @@ impl PosHmm {
         }
         let count = hmm.states.len() as State;
         hmm.all_states = (0..count).collect();
-        let words = hmm.states.len().div_ceil(64);
         let n = hmm.states.len();
         hmm.pred = vec![Vec::new(); n];
-        hmm.succ = vec![vec![0; words]; n];
+        hmm.best_into = vec![f64::NEG_INFINITY; n];
+        hmm.succ = vec![[0; MAX_STATES / 64]; n];
         hmm.into = vec![f64::NEG_INFINITY; n * n];
-        for (from, out) in hmm.trans.iter().enumerate() {
-            for &(to, p) in out {
+        for (from, out) in hmm.trans.iter_mut().enumerate() {
+            out.retain(|&(to, _)| usize::from(to) < n);
+            for &(to, p) in out.iter() {
                 hmm.into[usize::from(to) * n + from] = p;
                 hmm.pred[usize::from(to)].push((from as State, p));
+                let best = &mut hmm.best_into[usize::from(to)];
+                *best = best.max(p);
                 hmm.succ[from][usize::from(to) / 64] |= 1 << (to % 64);
             }
         }
@@ -192,12 +205,13 @@ impl PosHmm {
     /// The most likely state of each character (`viterbi.py`, including its tie-breaking: of
     /// equally likely predecessors, the greatest state wins, as Python's `max` over tuples).
     ///
-    /// Python pairs every candidate state with every previous state; here each candidate looks
-    /// only at the states that lead to it (a dense table of all pairs measured slower), the
-    /// states the previous ones lead to are a union of bit sets, each character's states come
-    /// with their emissions, and tables indexed by state are reused from step to step (an
-    /// entry counts when its stamp is the step's number), so nothing is allocated per
-    /// character. Together these made tagging about twice as fast (BENCHMARKS.md).
+    /// Python pairs every candidate state with every previous state. Here the previous states
+    /// are taken best first, and a candidate stops looking once even the likeliest transition
+    /// into it could not reach the best sum found (float addition is monotonic, so the cut is
+    /// exact: every state that could tie is still compared). The states the previous ones lead
+    /// to are a union of bit sets, each character's states come with their emissions, and the
+    /// tables are reused from call to call, so nothing is allocated per character. Measured
+    /// with callgrind on a 100-character review: see BENCHMARKS.md, "The core alone".
     fn viterbi(&self, chars: &[char]) -> Vec<State> {
         let n_states = self.states.len();
         let (Some(&first), false) = (chars.first(), self.states.is_empty()) else {
@@ -220,7 +234,6 @@ impl PosHmm {
             prev,
             prev_at,
             step: epoch,
-            expected,
             present,
             candidates,
             back,
@@ -232,7 +245,6 @@ impl PosHmm {
         if prev_at.len() != n_states {
             *prev_at = vec![0; n_states];
         }
-        expected.resize(n_states.div_ceil(64), 0);
         present.clear();
         self.states_of(first, |_| true, present);
         for &(y, e) in present.iter() {
@@ -253,7 +265,7 @@ impl PosHmm {
             // The previous states that lead anywhere (Python would fail with none: then all).
             let leads = |x: State| !self.trans[usize::from(x)].is_empty();
             let all = !present.iter().any(|&(x, _)| leads(x));
-            expected.iter_mut().for_each(|w| *w = 0);
+            let mut expected: StateSet = [0; MAX_STATES / 64];
             prev.clear();
             for &(x, _) in present.iter().filter(|&&(x, _)| all || leads(x)) {
                 prev_at[usize::from(x)] = t;
@@ -278,34 +290,32 @@ impl PosHmm {
                 let emits = self.emit.get(&ch).map(Vec::as_slice);
                 candidates.extend(self.all_states.iter().map(|&y| (y, emit_p(emits, y))));
             }
-            // Each candidate's best predecessor among the states that lead to it: they ascend,
-            // so `>=` lets the greatest state win ties. The emission is added before comparing,
-            // as in Python: a huge negative one (MIN_FLOAT) can round different sums to the
-            // same value. Where every previous state scores -inf (those without a transition
-            // to it do, in Python), Python keeps the greatest previous state.
-            prev.sort_unstable_by_key(|&(x, _)| x);
-            let fallback = prev.last().map_or(0, |&(x, _)| x);
+            // Where every previous state scores -inf (those without a transition to a
+            // candidate do, in Python), Python keeps the greatest previous state.
+            let fallback = prev.iter().map(|&(x, _)| x).max().unwrap_or(0);
+            let mut sorted = false;
             for &(y, e) in candidates.iter() {
-                let mut best = (f64::NEG_INFINITY, fallback);
                 let pred = &self.pred[usize::from(y)];
-                if prev.len() < pred.len() {
-                    let row = &self.into[usize::from(y) * n_states..][..n_states];
-                    for &(y0, from) in prev.iter() {
-                        let p = from + row[usize::from(y0)] + e;
-                        if p >= best.0 && p > f64::NEG_INFINITY {
-                            best = (p, y0);
-                        }
-                    }
-                } else {
-                    for &(y0, tp) in pred {
-                        if prev_at[usize::from(y0)] == t {
-                            let p = prob[usize::from(y0)] + tp + e;
+                let best = if pred.len() < prev.len() {
+                    // Few ways in (a word's middle or end follows only its own beginning):
+                    // those of them that were states at the last step.
+                    let mut best = (f64::NEG_INFINITY, fallback);
+                    for &(x, tp) in pred {
+                        if prev_at[usize::from(x)] == t {
+                            let p = prob[usize::from(x)] + tp + e;
                             if p >= best.0 && p > f64::NEG_INFINITY {
-                                best = (p, y0);
+                                best = (p, x);
                             }
                         }
                     }
-                }
+                    best
+                } else {
+                    if !sorted {
+                        prev.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+                        sorted = true;
+                    }
+                    self.best_predecessor(prev, y, e, fallback)
+                };
                 next[usize::from(y)] = best.0;
                 back.push((y, best.1));
             }
@@ -325,6 +335,34 @@ impl PosHmm {
             })
             .unwrap_or(0);
         backtrack(back, steps, last)
+    }
+
+    /// The best way into state `y` emitting with log-probability `e` from the previous states
+    /// `prev` (likeliest first): its log-probability and the previous state. The emission is
+    /// added before comparing, as in Python: a huge negative one (MIN_FLOAT) can round
+    /// different sums to the same value, and of equal sums the greatest previous state wins.
+    fn best_predecessor(
+        &self,
+        prev: &[(State, f64)],
+        y: State,
+        e: f64,
+        fallback: State,
+    ) -> (f64, State) {
+        let n_states = self.states.len();
+        let row = &self.into[usize::from(y) * n_states..][..n_states];
+        let best_into = self.best_into[usize::from(y)];
+        let mut best = (f64::NEG_INFINITY, fallback);
+        for &(x, from) in prev {
+            // No state after this one starts likelier, so none can do better than this bound.
+            if from + best_into + e < best.0 {
+                break;
+            }
+            let p = from + row[usize::from(x)] + e;
+            if p > f64::NEG_INFINITY && (p > best.0 || (p == best.0 && x > best.1)) {
+                best = (p, x);
+            }
+        }
+        best
     }
 
     /// Cuts a run of Han characters that the dictionary does not know into tagged words
@@ -486,14 +524,13 @@ struct Scratch {
     /// Each state's log-probability at the previous step, and at this one.
     prob: Vec<f64>,
     next: Vec<f64>,
-    /// The previous states that lead anywhere, ascending, with their log-probabilities.
+    /// The previous states that lead anywhere with their log-probabilities (likeliest first
+    /// once a candidate needs them so).
     prev: Vec<(State, f64)>,
     /// The step at which each state was last among the previous states.
     prev_at: Vec<u32>,
     /// The number of the last step, over all calls.
     step: u32,
-    /// The states the previous states lead to, as a bit set.
-    expected: Vec<u64>,
     /// The states of the previous step and of this one, with their emissions.
     present: Vec<(State, f64)>,
     candidates: Vec<(State, f64)>,
