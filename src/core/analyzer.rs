@@ -9,7 +9,7 @@ use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, 
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
 use super::pieces::{by_pieces, collect_into, each_piece};
 use super::segmenter::{self, posseg};
-use super::sources::{BUILTIN_DICT, content_version, jieba_with_dict};
+use super::sources::{BUILTIN_DICT, BUILTIN_LONGEST_WORD, content_version, jieba_with_dict};
 use super::token::Origin;
 use super::word_edits::WordEdits;
 use super::{
@@ -82,7 +82,7 @@ impl Analyzer {
                 .collect();
             jieba_with_dict(&kept)
         };
-        let (mut longest_word, mut foreign_words) = (builtin_longest_word(), false);
+        let (mut longest_word, mut foreign_words) = (BUILTIN_LONGEST_WORD, false);
         let mut note = |word: &str| {
             longest_word = longest_word.max(word.chars().count());
             foreign_words |= segmenter::has_foreign_ideograph(word);
@@ -355,19 +355,6 @@ impl Analyzer {
     fn tag<'a>(&'a self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
         posseg::tag(&self.jieba, &self.sources.pos_hmm, text, hmm)
     }
-}
-
-/// The most characters in a word of the built-in dictionary.
-fn builtin_longest_word() -> usize {
-    static LONGEST: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *LONGEST.get_or_init(|| {
-        BUILTIN_DICT
-            .lines()
-            .filter_map(|line| line.split_ascii_whitespace().next())
-            .map(|word| word.chars().count())
-            .max()
-            .unwrap_or(1)
-    })
 }
 
 /// Classifies a text whose precise-mode (HMM on) tokens are known.

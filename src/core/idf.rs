@@ -105,9 +105,15 @@ impl IdfTable {
             }
         }
         // Python jieba: sorted(idf_freq.values())[len(idf_freq) // 2], over distinct words.
+        // Selected rather than sorted: sorting the built-in table's values was 93 M instructions
+        // of start-up's 1,130 M (callgrind).
         let mut values: Vec<f64> = entries.iter().map(|e| e.idf).collect();
-        values.sort_by(f64::total_cmp);
-        let median = values.get(values.len() / 2).copied().unwrap_or(0.0);
+        let middle = values.len() / 2;
+        let median = if values.is_empty() {
+            0.0
+        } else {
+            *values.select_nth_unstable_by(middle, f64::total_cmp).1
+        };
         entries.shrink_to_fit();
         index.shrink_to_fit(|&j| FxBuildHasher.hash_one(word_of(&entries[j as usize])));
         Ok(Self {

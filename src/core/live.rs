@@ -416,5 +416,18 @@ mod tests {
         let mut jieba = jieba_rs::Jieba::empty();
         jieba.load_dict(&mut text.as_bytes()).unwrap();
         assert!(jieba.has_word("清华大学"));
+        let longest = text
+            .lines()
+            .filter_map(|line| line.split_ascii_whitespace().next())
+            .map(|word| word.chars().count())
+            .max();
+        assert_eq!(longest, Some(crate::core::sources::BUILTIN_LONGEST_WORD));
+        // Read line by line as the analyzers read it, the same words with the same frequencies.
+        let fast = crate::core::sources::jieba_with_dict(text);
+        for line in text.lines().step_by(97) {
+            let word = line.split_ascii_whitespace().next().unwrap();
+            assert!(fast.has_word(word), "{word}");
+            assert_eq!(fast.suggest_freq(word), jieba.suggest_freq(word), "{word}");
+        }
     }
 }
