@@ -128,7 +128,7 @@ fn foreign_regions(text: &str, foreign_words: bool) -> Vec<(usize, usize)> {
 /// bytes: U+3400..=U+4DBF (E3 90 to E4 B7), U+9FD6..=U+9FFF (E9 BF), U+F900..=U+FAFF (EF A4 to
 /// EF AB), U+20000 on (F0 and above; emoji too, which the exact look then rules out).
 /// Branch-free over pairs of bytes, so that the compiler vectorises it.
-fn may_hold_foreign_ideograph(bytes: &[u8]) -> bool {
+pub(super) fn may_hold_foreign_ideograph(bytes: &[u8]) -> bool {
     const LANES: usize = 32;
     let flag = |b: u8, n: u8| {
         (u8::from(b == 0xE3) & u8::from(n >= 0x90))

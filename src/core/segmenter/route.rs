@@ -32,6 +32,14 @@ impl Blocks {
         }
     }
 
+    /// Whether `text` may hold a character this rule separates (a quick look at its bytes;
+    /// false means it holds none).
+    fn may_separate(self, text: &str) -> bool {
+        let bytes = text.as_bytes();
+        super::may_hold_foreign_ideograph(bytes)
+            || (self == Self::Posseg && memchr::memchr2(b'%', b'-', bytes).is_some())
+    }
+
     /// Whether `c` belongs in a block under this rule.
     pub(crate) fn holds(self, c: char) -> bool {
         match self {
@@ -93,7 +101,7 @@ pub(crate) fn tagged_no_hmm_route<'a>(
             pos: Some(t.tag),
         })
     };
-    if !text.chars().any(|c| blocks.separates(c)) {
+    if !blocks.may_separate(text) || !text.chars().any(|c| blocks.separates(c)) {
         return route(text).collect();
     }
     let mut out = Vec::new();
