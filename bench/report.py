@@ -51,7 +51,14 @@ def main() -> None:
     )
     half = halves[len(halves) // 2]
     tails = ", ".join(f"{r['p99_us'] / 1000:.2f}" for r in halves)
-    start = rows["b startup"]
+    # Start-up and idle memory: the median of the starts (older runs recorded one).
+    starts = sorted(
+        (r for label, r in rows.items() if label.startswith("b startup")),
+        key=lambda r: r["startup_ms"],
+    )
+    start = starts[len(starts) // 2]
+    start_tail = ", ".join(str(r["startup_ms"]) for r in starts)
+    idle = sorted(r["idle_rss_kb"] for r in starts)[len(starts) // 2]
     soak = rows["b soak"]
     mean = soak["rss_kb_settled_mean"]
     rss_spread = max(soak["rss_kb_settled_max"] - mean, mean - soak["rss_kb_settled_min"]) / mean * 100
@@ -90,12 +97,12 @@ def main() -> None:
         f"{verdict(half['p99_us'] < 1000 and half['failed'] == 0)} |"
     )
     lines.append(
-        f"| start-up to first SERVING answer | < 0.3 s | {start['startup_ms']} ms | "
-        f"{verdict(start['startup_ms'] < 300)} |"
+        f"| start-up to first SERVING answer | < 0.3 s | {start['startup_ms']} ms, the median of "
+        f"{len(starts)} starts ({start_tail} ms) | {verdict(start['startup_ms'] < 300)} |"
     )
     lines.append(
-        f"| idle RSS, default dictionary and models | < 100 MB | {start['idle_rss_kb'] / 1024:.0f} MB | "
-        f"{verdict(start['idle_rss_kb'] < 100 * 1024)} |"
+        f"| idle RSS, default dictionary and models | < 100 MB | {idle / 1024:.0f} MB | "
+        f"{verdict(idle < 100 * 1024)} |"
     )
     lines.append(
         f"| RSS over a {round(soak['secs'] / 60)}-minute load run of mixed calls ({soak['calls']:,} calls, "

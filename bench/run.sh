@@ -111,15 +111,24 @@ taskset -c $SERVER_CPU "$LOAD" --in-process --answer words --texts "$SHORT" --co
   labelled "a short 1 core" | record
 
 log "(b) textanalysis, pinned to CPU $SERVER_CPU"
-start_ns=$(date +%s%N)
-taskset -c $SERVER_CPU "$SERVER" --addr "127.0.0.1:$OURS_PORT" --workers 1 2>>"$OUT/server.log" &
-ours=$!
-pids+=("$ours")
-until "$SERVER" health --addr "127.0.0.1:$OURS_PORT" --timeout-secs 1 >/dev/null 2>&1; do sleep 0.01; done
-startup_ms=$((($(date +%s%N) - start_ns) / 1000000))
-sleep 1
-idle_rss=$(rss_kb "$ours")
-printf '{"label": "b startup", "startup_ms": %s, "idle_rss_kb": %s}\n' "$startup_ms" "$idle_rss" | record
+# Start-up and idle memory: three starts, one after the other (a single start on a shared VM
+# moves by 2× with the neighbours); the report takes the median and lists all three. The
+# third server stays up for the load runs.
+for run in 1 2 3; do
+  start_ns=$(date +%s%N)
+  taskset -c $SERVER_CPU "$SERVER" --addr "127.0.0.1:$OURS_PORT" --workers 1 2>>"$OUT/server.log" &
+  ours=$!
+  pids+=("$ours")
+  until "$SERVER" health --addr "127.0.0.1:$OURS_PORT" --timeout-secs 1 >/dev/null 2>&1; do sleep 0.01; done
+  startup_ms=$((($(date +%s%N) - start_ns) / 1000000))
+  sleep 1
+  idle_rss=$(rss_kb "$ours")
+  printf '{"label": "b startup %s", "startup_ms": %s, "idle_rss_kb": %s}\n' "$run" "$startup_ms" "$idle_rss" | record
+  if [ "$run" -lt 3 ]; then
+    kill "$ours"
+    wait "$ours" || true
+  fi
+done
 short_curve b "$ours" $OURS_PORT
 # The long-document ratio, (b) over (a): three pairs run one after the other, so that both
 # sides of a pair see the same neighbours; the report takes the median pair. (a) runs on the
