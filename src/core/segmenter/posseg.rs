@@ -263,15 +263,22 @@ impl PosHmm {
             });
             let t = *epoch;
             // The previous states that lead anywhere (Python would fail with none: then all).
-            let leads = |x: State| !self.trans[usize::from(x)].is_empty();
-            let all = !present.iter().any(|&(x, _)| leads(x));
             let mut expected: StateSet = [0; MAX_STATES / 64];
             prev.clear();
-            for &(x, _) in present.iter().filter(|&&(x, _)| all || leads(x)) {
-                prev_at[usize::from(x)] = t;
-                prev.push((x, prob[usize::from(x)]));
-                for (w, s) in expected.iter_mut().zip(&self.succ[usize::from(x)]) {
-                    *w |= s;
+            for &(x, _) in present.iter() {
+                let next = &self.succ[usize::from(x)];
+                if next.iter().any(|&w| w != 0) {
+                    prev_at[usize::from(x)] = t;
+                    prev.push((x, prob[usize::from(x)]));
+                    for (w, s) in expected.iter_mut().zip(next) {
+                        *w |= s;
+                    }
+                }
+            }
+            if prev.is_empty() {
+                for &(x, _) in present.iter() {
+                    prev_at[usize::from(x)] = t;
+                    prev.push((x, prob[usize::from(x)]));
                 }
             }
             // The states `ch` may take: those the model gives it that some previous state leads
