@@ -39,15 +39,12 @@ struct Hash(u64);
 const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The hash every character n-gram starts from.
-const CHAR_GRAM: Hash = Hash::new(b'c');
-
 impl Hash {
-    const fn new(kind: u8) -> Self {
-        Self(SEED).word(kind as u64)
+    fn new(kind: u8) -> Self {
+        Self(SEED).word(u64::from(kind))
     }
 
-    const fn word(self, w: u64) -> Self {
+    fn word(self, w: u64) -> Self {
         let x = (self.0 ^ w).wrapping_mul(MIX);
         Self(x ^ (x >> 29))
     }
@@ -105,17 +102,17 @@ impl FeatureSpec {
                 window.copy_within(0..7, 1);
                 window[0] = c;
                 seen += 1;
-                let mut h = CHAR_GRAM;
-                for (n, &c) in window[..max.min(seen)].iter().enumerate() {
-                    h = h.char(c);
-                    if n + 1 >= min {
+                let mut h = Hash::new(b'c');
+                for n in 1..=max.min(seen) {
+                    h = h.char(window[n - 1]);
+                    if n >= min {
                         char_buckets.push(self.bucket(h));
                     }
                 }
             }
         }
         Counts {
-            groups: [damped(&word_buckets), damped(&char_buckets)],
+            groups: [damped(word_buckets), damped(char_buckets)],
         }
     }
 }
@@ -149,72 +146,44 @@ impl Counts {
 }
 
 /// Counts the distinct buckets with a small open-addressing table (no sort), damped to
-/// 1 + ln n, in the table's slot order (which the model's sums depend on).
-fn damped(buckets: &[u32]) -> Sparse {
-    TABLE.with_borrow_mut(|table| table.damped(buckets))
-}
-
-/// The table of [`damped`], kept between calls on a thread: each call empties the slots it
-/// filled, found through a bit set of the occupied ones, rather than making, zeroing and
-/// scanning a whole table (callgrind, a review's features: 18.2K instructions before).
-#[derive(Default)]
-struct Table {
-    slots: Vec<(u32, u32)>,
-    occupied: Vec<u64>,
-}
-
-thread_local! {
-    static TABLE: std::cell::RefCell<Table> = std::cell::RefCell::default();
-}
-
-/// A free slot; no bucket is this large.
-const EMPTY: u32 = u32::MAX;
-
-impl Table {
-    fn damped(&mut self, buckets: &[u32]) -> Sparse {
-        let size = (buckets.len() * 2).next_power_of_two().max(8);
-        if self.slots.len() < size {
-            self.slots.resize(size, (EMPTY, 0));
-            self.occupied.resize(size.div_ceil(64), 0);
-        }
-        let mask = size - 1;
-        let (slots, occupied) = (&mut self.slots[..size], &mut self.occupied);
-        let mut distinct = 0;
-        for &j in buckets {
-            let mut at = (j as usize).wrapping_mul(0x9e37_79b9) & mask;
-            loop {
-                let (key, count) = &mut slots[at];
-                if *key == j {
+/// 1 + ln n.
+fn damped(buckets: Vec<u32>) -> Sparse {
+    const EMPTY: u32 = u32::MAX;
+    let slots = (buckets.len() * 2).next_power_of_two().max(8);
+    let mask = slots - 1;
+    let mut table: Vec<(u32, u32)> = vec![(EMPTY, 0); slots];
+    for j in buckets {
+        let mut at = (j as usize).wrapping_mul(0x9e37_79b9) & mask;
+        loop {
+            match &mut table[at] {
+                (key, count) if *key == j => {
                     *count += 1;
                     break;
                 }
-                if *key == EMPTY {
-                    (*key, *count) = (j, 1);
-                    occupied[at / 64] |= 1 << (at % 64);
-                    distinct += 1;
+                (key, count) if *key == EMPTY => {
+                    *key = j;
+                    *count = 1;
                     break;
                 }
-                at = (at + 1) & mask;
+                _ => at = (at + 1) & mask,
             }
         }
-        let mut out = Vec::with_capacity(distinct);
-        for (word, bits) in occupied.iter_mut().enumerate() {
-            let mut bits = std::mem::take(bits);
-            while bits != 0 {
-                let at = word * 64 + bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                let (key, count) = std::mem::replace(&mut slots[at], (EMPTY, 0));
-                // Most features occur once: skip the logarithm for them.
-                let damped = if count == 1 {
+    }
+    table
+        .into_iter()
+        .filter(|&(key, _)| key != EMPTY)
+        // Most features occur once: skip the logarithm for them.
+        .map(|(key, count)| {
+            (
+                key,
+                if count == 1 {
                     1.0
                 } else {
                     1.0 + (count as f32).ln()
-                };
-                out.push((key, damped));
-            }
-        }
-        out
-    }
+                },
+            )
+        })
+        .collect()
 }
 
 #[cfg(test)]
