@@ -33,7 +33,7 @@ fn retraining_rebuilds_the_committed_model_byte_for_byte() {
     assert_eq!(epochs, TrainConfig::default().epochs);
     let evaluation = analyzer.evaluate(&model, &examples("dev.tsv"), Script::Simplified);
     assert!(
-        evaluation.accuracy() >= 0.85,
+        evaluation.accuracy() >= 0.859,
         "dev accuracy {}",
         evaluation.accuracy()
     );

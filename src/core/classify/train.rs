@@ -107,7 +107,7 @@ impl Default for TrainConfig {
             features: FeatureSpec::default(),
             epochs: 10,
             learning_rate: 0.1,
-            l2: 8e-3,
+            l2: 1.2e-2,
             seed: 1,
         }
     }
@@ -238,7 +238,7 @@ pub(crate) fn train(
         },
     });
     let mut sgd = AdaGrad::new(model, config);
-    let vectors: Vec<Sparse> = data.iter().map(|(c, _)| c.vector()).collect();
+    let vectors: Vec<Sparse> = data.iter().map(|(c, _)| c.clone().into_vector()).collect();
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix(config.seed);
     for epoch in 1..=config.epochs {
