@@ -53,8 +53,6 @@ pub(crate) struct PosHmm {
     /// Python's tuple order, so comparing numbers compares `(position, tag)` tuples.
     states: Vec<(u8, Box<str>)>,
     start: Vec<f64>,
-    /// Per state: `(next state, log-probability)`, sorted by next state.
-    trans: Vec<Vec<(State, f64)>>,
     /// Per state: the states that lead to it, `(previous state, log-probability)`, sorted by
     /// previous state.
     pred: Vec<Vec<(State, f64)>>,
@@ -65,7 +63,6 @@ pub(crate) struct PosHmm {
     /// The transition log-probability from state `x` to state `y` at `y * states + x` (-inf
     /// where there is none, as Python's `MIN_INF`).
     into: Vec<f64>,
-    char_states: FxHashMap<char, Vec<State>>,
     /// Per character: the states it may take, each with its emission log-probability.
     char_emits: FxHashMap<char, Vec<(State, f64)>>,
     /// Per character: `(state, log-probability)`, sorted by state.
@@ -85,8 +82,6 @@ impl PosHmm {
         let mut hmm = Self {
             states: Vec::new(),
             start: Vec::new(),
-            trans: Vec::new(),
-            char_states: FxHashMap::default(),
             char_emits: FxHashMap::default(),
             emit: FxHashMap::default(),
             all_states: Vec::new(),
@@ -95,6 +90,10 @@ impl PosHmm {
             succ: Vec::new(),
             into: Vec::new(),
         };
+        // Per state: `(next state, log-probability)`; per character: the states it may take.
+        // Only read to make the tables the Viterbi reads.
+        let mut trans: Vec<Vec<(State, f64)>> = Vec::new();
+        let mut char_states: FxHashMap<char, Vec<State>> = FxHashMap::default();
         let state = |s: &str| s.parse::<State>().ok();
         for line in text.lines() {
             let mut fields = line.split(' ');
@@ -104,7 +103,7 @@ impl PosHmm {
                         hmm.states
                             .push((pos.bytes().next().unwrap_or(b'S'), tag.into()));
                         hmm.start.push(f64::NEG_INFINITY);
-                        hmm.trans.push(Vec::new());
+                        trans.push(Vec::new());
                     }
                 }
                 (Some("P"), Some(s)) => {
@@ -119,15 +118,14 @@ impl PosHmm {
                     let to = fields.next().and_then(state);
                     let p = fields.next().and_then(|p| p.parse().ok());
                     if let (Some(from), Some(to), Some(p)) = (state(from), to, p)
-                        && let Some(out) = hmm.trans.get_mut(usize::from(from))
+                        && let Some(out) = trans.get_mut(usize::from(from))
                     {
                         out.push((to, p));
                     }
                 }
                 (Some("C"), Some(ch)) => {
                     if let Some(ch) = single_char(ch) {
-                        hmm.char_states
-                            .insert(ch, fields.filter_map(state).collect());
+                        char_states.insert(ch, fields.filter_map(state).collect());
                     }
                 }
                 (Some("E"), Some(ch)) => {
@@ -145,9 +143,6 @@ impl PosHmm {
                 _ => {}
             }
         }
-        for out in &mut hmm.trans {
-            out.sort_by_key(|&(s, _)| s);
-        }
         let count = hmm.states.len() as State;
         hmm.all_states = (0..count).collect();
         let n = hmm.states.len();
@@ -155,7 +150,8 @@ impl PosHmm {
         hmm.best_into = vec![f64::NEG_INFINITY; n];
         hmm.succ = vec![[0; MAX_STATES / 64]; n];
         hmm.into = vec![f64::NEG_INFINITY; n * n];
-        for (from, out) in hmm.trans.iter_mut().enumerate() {
+        // Taken by previous state, so each state's predecessors come sorted.
+        for (from, out) in trans.iter_mut().enumerate() {
             out.retain(|&(to, _)| usize::from(to) < n);
             for &(to, p) in out.iter() {
                 hmm.into[usize::from(to) * n + from] = p;
@@ -165,8 +161,7 @@ impl PosHmm {
                 hmm.succ[from][usize::from(to) / 64] |= 1 << (to % 64);
             }
         }
-        hmm.char_emits = hmm
-            .char_states
+        hmm.char_emits = char_states
             .iter()
             .map(|(&ch, states)| {
                 let emits = hmm.emit.get(&ch).map(Vec::as_slice);
@@ -602,9 +597,9 @@ mod tests {
     fn builtin_model_is_complete() {
         let hmm = PosHmm::builtin();
         assert_eq!(hmm.states.len(), 256);
-        assert_eq!(hmm.char_states.len(), 6648);
+        assert_eq!(hmm.char_emits.len(), 6648);
         assert_eq!(hmm.emit.values().map(Vec::len).sum::<usize>(), 89_290);
-        assert_eq!(hmm.trans.iter().map(Vec::len).sum::<usize>(), 5218);
+        assert_eq!(hmm.pred.iter().map(Vec::len).sum::<usize>(), 5218);
         assert!(hmm.start.iter().all(|p| p.is_finite()));
     }
 
