@@ -1,7 +1,7 @@
 //! Training and evaluating classification models with an analyzer's segmentation.
 
 use super::classify::{
-    self, Counts, Evaluation, Example, Model, Progress, TrainConfig, TrainError,
+    self, Evaluation, Example, Model, Progress, Sparse, TrainConfig, TrainError,
 };
 use super::{Analyzer, Normalized, Script};
 
@@ -32,9 +32,9 @@ impl Analyzer {
                         part.iter()
                             .map(|e| {
                                 let words = self.words(&e.text);
-                                (config.features.counts(&words, &e.text), e.label.clone())
+                                (config.features.vector(&words, &e.text), e.label.clone())
                             })
-                            .collect::<Vec<(Counts, String)>>()
+                            .collect::<Vec<(Sparse, String)>>()
                     })
                 })
                 .collect();

@@ -72,9 +72,15 @@ impl FeatureSpec {
         ((folded * u64::from(self.buckets)) >> 32) as u32
     }
 
-    /// The damped counts (1 + ln n) of a text's features given its words (precise mode, HMM
-    /// on), in two groups: word features (words and word pairs) and character n-grams.
-    pub(crate) fn counts(&self, words: &[&str], text: &str) -> Counts {
+    /// The feature vector of a text given its words (precise mode, HMM on): what a model reads
+    /// and training learns from.
+    pub(crate) fn vector(&self, words: &[&str], text: &str) -> Sparse {
+        self.counts(words, text).into_vector()
+    }
+
+    /// The damped counts (1 + ln n) of a text's features given its words, in two groups: word
+    /// features (words and word pairs) and character n-grams.
+    fn counts(&self, words: &[&str], text: &str) -> Counts {
         let (min, max) = (
             usize::from(self.min_char_ngram),
             usize::from(self.max_char_ngram),
@@ -145,7 +151,7 @@ fn blank(word: &&str) -> bool {
 /// A text's damped feature counts in two groups, word features then character n-grams, each
 /// in the order its features first appear.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Counts {
+struct Counts {
     features: Sparse,
     /// Where the word features end and the character n-grams start.
     words_end: usize,
@@ -155,7 +161,7 @@ impl Counts {
     /// The feature vector: each group scaled to unit length and the groups weighted equally,
     /// so its length is 1 (or 0 for a text without features). A bucket that both groups hit
     /// appears twice, which sums the same in a dot product.
-    pub(crate) fn into_vector(mut self) -> Sparse {
+    fn into_vector(mut self) -> Sparse {
         let (words, chars) = self.features.split_at_mut(self.words_end);
         let norm = |g: &[(u32, f32)]| sum_of_squares(g).sqrt();
         let norms = [norm(words), norm(chars)];

@@ -15,7 +15,7 @@ pub use features::FeatureSpec;
 pub use model::{FORMAT_VERSION, Header, Model, ModelError, TrainingRecord, content_hash};
 pub use train::{Example, Examples, Progress, TrainConfig, TrainError, read_examples};
 
-pub(crate) use features::Counts;
+pub(crate) use features::Sparse;
 pub(crate) use train::train;
 
 use super::LoadError;

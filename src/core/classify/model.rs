@@ -108,7 +108,7 @@ impl Model {
 
     /// The feature vector the model reads from a text given its words.
     pub(crate) fn vector(&self, words: &[&str], text: &str) -> Sparse {
-        self.header.features.counts(words, text).into_vector()
+        self.header.features.vector(words, text)
     }
 
     /// The labels, in model order.

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::features::{Counts, FeatureSpec, Sparse};
+use super::features::{FeatureSpec, Sparse};
 use super::model::{Header, Model, TrainingRecord, softmax};
 use crate::core::{LoadError, read_text};
 
@@ -196,7 +196,7 @@ impl TrainConfig {
 }
 
 /// The labels, sorted, and each example's label as an index into them; at least two labels.
-fn labels_and_targets(data: &[(Counts, String)]) -> Result<(Vec<String>, Vec<usize>), TrainError> {
+fn labels_and_targets(data: &[(Sparse, String)]) -> Result<(Vec<String>, Vec<usize>), TrainError> {
     let labels: Vec<String> = data
         .iter()
         .map(|(_, l)| l.clone())
@@ -220,7 +220,7 @@ fn labels_and_targets(data: &[(Counts, String)]) -> Result<(Vec<String>, Vec<usi
 /// weights. Labels are sorted, so the same examples and settings always give the same model,
 /// byte for byte.
 pub(crate) fn train(
-    data: &[(Counts, String)],
+    data: &[(Sparse, String)],
     config: &TrainConfig,
     mut progress: impl FnMut(Progress),
 ) -> Result<Model, TrainError> {
@@ -238,14 +238,13 @@ pub(crate) fn train(
         },
     });
     let mut sgd = AdaGrad::new(model, config);
-    let vectors: Vec<Sparse> = data.iter().map(|(c, _)| c.clone().into_vector()).collect();
     let mut order: Vec<usize> = (0..data.len()).collect();
     let mut rng = SplitMix(config.seed);
     for epoch in 1..=config.epochs {
         rng.shuffle(&mut order);
         let (mut loss, mut right) = (0.0f64, 0usize);
         for &i in &order {
-            let (example_loss, correct) = sgd.step(&vectors[i], targets[i]);
+            let (example_loss, correct) = sgd.step(&data[i].0, targets[i]);
             loss += example_loss;
             right += usize::from(correct);
         }
@@ -383,9 +382,9 @@ mod tests {
             ..FeatureSpec::default()
         };
         let texts = [("好评", "a"), ("差评", "b"), ("中评", "c")];
-        let data: Vec<(Counts, String)> = texts
+        let data: Vec<(Sparse, String)> = texts
             .iter()
-            .map(|(t, l)| (spec.counts(&[t], t), l.to_string()))
+            .map(|(t, l)| (spec.vector(&[t], t), l.to_string()))
             .collect();
         let config = TrainConfig {
             features: spec,
@@ -406,12 +405,12 @@ mod tests {
     #[test]
     fn unusable_settings_and_data_are_refused() {
         let spec = FeatureSpec::default();
-        let one_label = vec![(spec.counts(&["好"], "好"), "a".to_owned()); 2];
-        let refused = |config: TrainConfig, data: &[(Counts, String)]| {
+        let one_label = vec![(spec.vector(&["好"], "好"), "a".to_owned()); 2];
+        let refused = |config: TrainConfig, data: &[(Sparse, String)]| {
             train(data, &config, |_| {}).unwrap_err()
         };
         let mut two = one_label.clone();
-        two.push((spec.counts(&["差"], "差"), "b".to_owned()));
+        two.push((spec.vector(&["差"], "差"), "b".to_owned()));
         for rate in [0.0, -0.1, f32::NAN, f32::INFINITY] {
             let config = TrainConfig {
                 learning_rate: rate,

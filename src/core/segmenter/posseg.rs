@@ -151,9 +151,8 @@ impl PosHmm {
         hmm.succ = vec![[0; MAX_STATES / 64]; n];
         hmm.into = vec![f64::NEG_INFINITY; n * n];
         // Taken by previous state, so each state's predecessors come sorted.
-        for (from, out) in trans.iter_mut().enumerate() {
-            out.retain(|&(to, _)| usize::from(to) < n);
-            for &(to, p) in out.iter() {
+        for (from, out) in trans.iter().enumerate() {
+            for &(to, p) in out.iter().filter(|&&(to, _)| usize::from(to) < n) {
                 hmm.into[usize::from(to) * n + from] = p;
                 hmm.pred[usize::from(to)].push((from as State, p));
                 let best = &mut hmm.best_into[usize::from(to)];
