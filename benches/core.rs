@@ -1,6 +1,8 @@
 //! Core throughput without gRPC: segmentation modes, tagging, keywords and classification on
 //! short (~100 characters, a review), medium (~2,000 characters) and long (all of `seeds/`,
-//! ~100 KB) texts; and the cost of analysing Traditional text in Simplified form on reviews.
+//! ~100 KB) texts; the cost of analysing Traditional text in Simplified form on reviews; and
+//! the accurate segmenter, with and without tags, beside precise mode on the seeds and on the
+//! dev lines of the PKU corpus (`accurate/…`, the figures BENCHMARKS.md reports as MB/s).
 //!
 //! Run: `cargo bench --bench core` (add `-- classify` to filter). Criterion reports time per
 //! call and throughput in bytes; compare rows of one run, not absolute numbers across
@@ -177,5 +179,50 @@ fn bench_traditional(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench, bench_traditional);
+/// The dev lines of the PKU corpus (0-based line number 9 modulo 10), one sentence a line,
+/// without the segmentation.
+fn pku_dev_text() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus =
+        textanalysis::core::accurate::read_corpus(&root.join("data/pku-1998-01/gold.txt"), false)
+            .expect("the PKU corpus");
+    corpus
+        .sentences
+        .iter()
+        .filter(|(line, _)| line % 10 == 9)
+        .map(|(_, s)| s.text() + "\n")
+        .collect()
+}
+
+fn bench_accurate(c: &mut Criterion) {
+    let analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    let seeds = texts().pop().expect("the long text").1;
+    let options = |mode, with_pos| SegmentOptions {
+        mode,
+        hmm: true,
+        with_pos,
+    };
+    let runs = [
+        ("precise", options(SegmentMode::Precise, false)),
+        ("accurate", options(SegmentMode::Accurate, false)),
+        ("accurate_pos", options(SegmentMode::Accurate, true)),
+    ];
+    for (name, text) in [("seeds", seeds), ("pku_dev", pku_dev_text())] {
+        let mut group = c.benchmark_group(format!("accurate/{name}"));
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.sample_size(10);
+        for (run, options) in &runs {
+            group.bench_function(*run, |b| {
+                b.iter(|| {
+                    analyzer
+                        .segment(black_box(&text), options, Deadline::NONE)
+                        .map(|t| t.len())
+                })
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench, bench_traditional, bench_accurate);
 criterion_main!(benches);

@@ -8,6 +8,7 @@ use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
+use crate::core::accurate::SegmenterTrainConfig;
 use crate::core::classify::{FeatureSpec, TrainConfig};
 use crate::core::{AnalyzerConfig, LoadError, ProfileSpec, Script, read_text};
 use crate::grpc::{BearerTokens, Limits, TokenError};
@@ -82,6 +83,13 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a model on labelled texts: accuracy, per-label precision/recall/F1, confusion.
     Eval(EvalArgs),
+    /// Train a segmentation model (mode ACCURATE) from a segmented corpus, in the PKU format
+    /// (`word/TAG` separated by spaces, one sentence a line) or the SIGHAN format (words
+    /// separated by spaces).
+    TrainSegmenter(TrainSegmenterArgs),
+    /// Score a segmentation model on a segmented corpus: word precision, recall and F1, recall
+    /// of out-of-vocabulary words, tagging accuracy.
+    EvalSegmenter(EvalSegmenterArgs),
 }
 
 /// The environment variable that supplied the value `error` rejects, if the value came from one
@@ -461,6 +469,85 @@ pub struct EvalArgs {
     /// (OpenCC t2s), `auto` does for the texts it detects as Traditional.
     #[arg(long, value_enum, default_value_t = ScriptArg::Simplified)]
     pub script: ScriptArg,
+}
+
+/// Options of `train-segmenter`.
+#[derive(Debug, Clone, Args)]
+pub struct TrainSegmenterArgs {
+    /// The segmented corpus: PKU format (tags train a tagger too) or SIGHAN format.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Where to write the model; `accurate.segmenter` in a server's models directory replaces
+    /// the built-in one.
+    #[arg(long)]
+    pub output: PathBuf,
+    /// Hold out every Nth line of the input (those whose 0-based number is N-1 modulo N) as the
+    /// dev set: not trained on, scored at the end.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+    pub hold_out: Option<u32>,
+    /// A separate segmented corpus to score the model on at the end.
+    #[arg(long, conflicts_with = "hold_out")]
+    pub dev: Option<PathBuf>,
+    /// Passes of the segmentation perceptron.
+    #[arg(long, default_value_t = SegmenterTrainConfig::default().epochs,
+          value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub epochs: u32,
+    /// Passes of the tagging perceptron (a tagged corpus only).
+    #[arg(long, default_value_t = SegmenterTrainConfig::default().tag_epochs,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub tag_epochs: u32,
+    /// Seed of the sentence order; the same corpus and seed give a byte-identical model.
+    #[arg(long, default_value_t = SegmenterTrainConfig::default().seed)]
+    pub seed: u64,
+    /// Dictionary words hidden from the model while training, per thousand occurrences.
+    #[arg(long, default_value_t = SegmenterTrainConfig::default().dictionary_dropout,
+          value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub dictionary_dropout: u32,
+    /// Weights smaller than this (in perceptron updates) are left out of the model.
+    #[arg(long, default_value_t = SegmenterTrainConfig::default().min_weight)]
+    pub min_weight: f32,
+    /// Skip malformed lines (and report how many) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
+}
+
+impl TrainSegmenterArgs {
+    /// The training settings.
+    pub fn config(&self) -> SegmenterTrainConfig {
+        SegmenterTrainConfig {
+            epochs: self.epochs,
+            tag_epochs: self.tag_epochs,
+            seed: self.seed,
+            dictionary_dropout: self.dictionary_dropout,
+            min_weight: self.min_weight,
+        }
+    }
+}
+
+/// Options of `eval-segmenter`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalSegmenterArgs {
+    /// The model file; the built-in model when not set.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// The gold standard: a segmented corpus in the PKU or SIGHAN format.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Score only every Nth line (0-based number N-1 modulo N), as `train-segmenter
+    /// --hold-out N` held out; the other lines count as the training corpus for the
+    /// out-of-vocabulary recall.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(2..))]
+    pub hold_out: Option<u32>,
+    /// The corpus the model was trained on, whose words (with the dictionary's) are in the
+    /// vocabulary for the out-of-vocabulary recall.
+    #[arg(long)]
+    pub train: Option<PathBuf>,
+    /// The texts' script, as a request's `script`.
+    #[arg(long, value_enum, default_value_t = ScriptArg::Simplified)]
+    pub script: ScriptArg,
+    /// Skip malformed lines (and report how many) instead of stopping at the first.
+    #[arg(long)]
+    pub skip_bad_lines: bool,
 }
 
 /// A script on the command line (see `Script`).

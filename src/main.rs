@@ -39,6 +39,10 @@ fn main() -> ExitCode {
         },
         Command::Train(args) => report(commands::train(&args, &mut std::io::stderr()).map(drop)),
         Command::Eval(args) => report(commands::eval(&args, &mut std::io::stdout())),
+        Command::TrainSegmenter(args) => report(commands::train_segmenter(&args).map(drop)),
+        Command::EvalSegmenter(args) => {
+            report(commands::eval_segmenter(&args, &mut std::io::stdout()))
+        }
     }
 }
 

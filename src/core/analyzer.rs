@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use jieba_rs::Jieba;
 
+use super::accurate::{self, Accurate, LoadedSegmenter, SegmenterModel, UserWords};
 use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, NamedModel};
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
-use super::pieces::{by_pieces, collect_into, each_piece};
+use super::options::Segmenter;
+use super::pieces::{by_pieces, collect_into, each_piece, jieba_piece_len};
 use super::segmenter::{self, posseg};
 use super::sources::{BUILTIN_DICT, BUILTIN_LONGEST_WORD, content_version, jieba_with_dict};
 use super::token::Origin;
@@ -51,6 +53,9 @@ pub struct Analyzer {
     foreign_words: bool,
     sources: Arc<Sources>,
     identity: DictionaryIdentity,
+    /// The user's words (user dictionaries and added words), which the accurate segmenter
+    /// keeps whole.
+    user_words: UserWords,
 }
 
 impl Analyzer {
@@ -98,6 +103,16 @@ impl Analyzer {
             jieba.add_word(&entry.word, freq, entry.tag.as_deref());
             note(&entry.word);
         }
+        let added: Vec<_> = edits.added().collect();
+        let user_words = UserWords::new(
+            sources
+                .user_dicts
+                .iter()
+                .flatten()
+                .filter(|e| !edits.is_removed(&e.word))
+                .map(|e| (e.word.as_str(), e.tag.as_deref()))
+                .chain(added.iter().map(|e| (e.word.as_str(), e.tag.as_deref()))),
+        );
         let identity = DictionaryIdentity {
             generation,
             files: sources.files.clone(),
@@ -111,7 +126,28 @@ impl Analyzer {
             foreign_words,
             sources,
             identity,
+            user_words,
         }
+    }
+
+    /// The accurate segmenter this analyzer serves `ACCURATE` with: its segmentation model (the
+    /// built-in one is made on its first use), dictionary and user's words.
+    pub(crate) fn accurate_segmenter(&self) -> Accurate<'_> {
+        self.accurate(self.sources.segmenter.model())
+    }
+
+    /// The accurate segmenter with `model`, this analyzer's dictionary and user's words.
+    pub(crate) fn accurate<'m>(&'m self, model: &'m SegmenterModel) -> Accurate<'m> {
+        Accurate {
+            model,
+            dictionary: &self.jieba,
+            user_words: &self.user_words,
+        }
+    }
+
+    /// The dictionary the accurate segmenter reads, to train a model with.
+    pub(crate) fn dictionary(&self) -> &Jieba {
+        &self.jieba
     }
 
     /// The files this analyzer was built from, to build another with other word edits.
@@ -127,6 +163,11 @@ impl Analyzer {
     /// Whether the segmenter's dictionary holds `word`.
     pub fn has_word(&self, word: &str) -> bool {
         self.jieba.has_word(word)
+    }
+
+    /// The segmentation model of mode `ACCURATE`.
+    pub fn segmenter(&self) -> &LoadedSegmenter {
+        &self.sources.segmenter
     }
 
     /// The loaded classification models.
@@ -203,21 +244,25 @@ impl Analyzer {
             whole.as_sent(&mut tokens);
             visit(tokens)
         };
+        let jieba = jieba_piece_len;
         match options.mode {
             SegmentMode::Precise if options.with_pos => each_piece(
                 text,
+                jieba,
                 deadline,
                 |piece, origin| origin.place(self.tag(piece, hmm)),
                 visit,
             ),
             SegmentMode::Precise => each_piece(
                 text,
+                jieba,
                 deadline,
                 |piece, origin| self.precise(piece, hmm, origin),
                 visit,
             ),
             SegmentMode::Full => each_piece(
                 text,
+                jieba,
                 deadline,
                 |piece, origin| {
                     origin.place(segmenter::full(&self.jieba, piece, self.longest_word))
@@ -226,6 +271,7 @@ impl Analyzer {
             ),
             SegmentMode::Search => each_piece(
                 text,
+                jieba,
                 deadline,
                 |piece, origin| {
                     origin.place(segmenter::search(
@@ -237,6 +283,16 @@ impl Analyzer {
                 },
                 visit,
             ),
+            SegmentMode::Accurate => {
+                let accurate = self.accurate_segmenter();
+                each_piece(
+                    text,
+                    accurate::piece_len,
+                    deadline,
+                    |piece, origin| origin.place(accurate.segment(piece, options.with_pos)),
+                    visit,
+                )
+            }
         }
     }
 
@@ -288,10 +344,26 @@ impl Analyzer {
         let tagged = needs(TokenSource::Tagged)
             .then(|| self.tokens(text, TokenSource::Tagged, deadline))
             .transpose()?;
+        // Tagged accurate words serve a request for untagged ones too (tags are then dropped):
+        // the segmentation is the same.
+        let accurate_tagged = needs(TokenSource::Accurate { tagged: true })
+            .then(|| self.tokens(text, TokenSource::Accurate { tagged: true }, deadline))
+            .transpose()?;
+        let accurate = (needs(TokenSource::Accurate { tagged: false })
+            && accurate_tagged.is_none())
+        .then(|| self.tokens(text, TokenSource::Accurate { tagged: false }, deadline))
+        .transpose()?;
         deadline.check()?;
         let reuse = |source| match source {
             TokenSource::Plain => plain.as_deref().unwrap_or_default(),
             TokenSource::Tagged => tagged.as_deref().unwrap_or_default(),
+            TokenSource::Accurate { tagged: false } => accurate
+                .as_deref()
+                .or(accurate_tagged.as_deref())
+                .unwrap_or_default(),
+            TokenSource::Accurate { tagged: true } => {
+                accurate_tagged.as_deref().unwrap_or_default()
+            }
         };
         let keywords = options
             .keywords
@@ -336,13 +408,20 @@ impl Analyzer {
         source: TokenSource,
         deadline: Deadline,
     ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
+        let jieba = jieba_piece_len;
         match source {
-            TokenSource::Plain => by_pieces(text, deadline, |piece, origin| {
+            TokenSource::Plain => by_pieces(text, jieba, deadline, |piece, origin| {
                 self.precise(piece, true, origin)
             }),
-            TokenSource::Tagged => by_pieces(text, deadline, |piece, origin| {
+            TokenSource::Tagged => by_pieces(text, jieba, deadline, |piece, origin| {
                 origin.place(self.tag(piece, true))
             }),
+            TokenSource::Accurate { tagged } => {
+                let accurate = self.accurate_segmenter();
+                by_pieces(text, accurate::piece_len, deadline, |piece, origin| {
+                    origin.place(accurate.segment(piece, tagged))
+                })
+            }
         }
     }
 
@@ -383,23 +462,31 @@ fn classify_tokens(
     }
 }
 
-/// The two precise-mode (HMM on) segmentations. Python jieba's keyword extractors read
-/// `jieba.cut` for TF-IDF without `allowPOS` and `jieba.posseg.cut` otherwise (classifiers read
-/// `jieba.cut` too); the two differ
-/// on runs of characters missing from the dictionary, so each method reads the one Python does.
+/// The segmentations an analysis may share. Python jieba's keyword extractors read `jieba.cut`
+/// (precise mode, HMM on) for TF-IDF without `allowPOS` and `jieba.posseg.cut` otherwise
+/// (classifiers read `jieba.cut` too); the two differ on runs of characters missing from the
+/// dictionary, so each method reads the one Python does. Keywords over the accurate segmenter
+/// read its words, tagged when tags are needed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TokenSource {
     /// `jieba.cut`: no tags.
     Plain,
     /// `jieba.posseg.cut`: tagged.
     Tagged,
+    /// The accurate segmenter, with tags or without.
+    Accurate {
+        /// Whether the words are tagged.
+        tagged: bool,
+    },
 }
 
 impl TokenSource {
     fn for_keywords(options: &KeywordOptions) -> Self {
-        match options.method {
-            KeywordMethod::TfIdf if options.allowed_pos.is_empty() => Self::Plain,
-            _ => Self::Tagged,
+        let tagged = options.method != KeywordMethod::TfIdf || !options.allowed_pos.is_empty();
+        match (options.segmenter, tagged) {
+            (Segmenter::Accurate, tagged) => Self::Accurate { tagged },
+            (Segmenter::Jieba, false) => Self::Plain,
+            (Segmenter::Jieba, true) => Self::Tagged,
         }
     }
 
@@ -416,6 +503,11 @@ impl TokenSource {
                 hmm: true,
                 with_pos: true,
             } => Some(Self::Tagged),
+            SegmentOptions {
+                mode: SegmentMode::Accurate,
+                with_pos,
+                ..
+            } => Some(Self::Accurate { tagged: *with_pos }),
             _ => None,
         }
     }

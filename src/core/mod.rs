@@ -5,6 +5,7 @@
 //! here): the service layer (`grpc`) validates requests, converts them into the option
 //! types defined here, and calls [`Analyzer`].
 
+pub mod accurate;
 mod analyzer;
 pub mod classify;
 mod deadline;
@@ -14,12 +15,15 @@ mod fingerprint;
 mod idf;
 mod keywords;
 mod live;
+mod loaded_once;
 mod options;
 mod pieces;
 mod profiles;
 mod script;
 mod segmenter;
+mod segmenter_training;
 mod sources;
+mod split_mix;
 mod stop_words;
 mod token;
 mod training;
@@ -34,7 +38,7 @@ pub use files::{read_text, write_atomically};
 pub use idf::IdfTable;
 pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions};
 pub use live::{ChangeError, LiveAnalyzer, StartError};
-pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
+pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions, Segmenter};
 pub use pieces::PIECE_BYTES;
 pub use profiles::{
     CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,

@@ -14,6 +14,19 @@ pub enum SegmentMode {
     Full,
     /// Precise mode plus the dictionary words inside longer words (`jieba.cut_for_search`).
     Search,
+    /// The trained segmenter's words (see [`crate::core::accurate`]); the tokens tile the text.
+    /// The HMM does not apply; tags are the model's (the PKU tag set for the built-in model).
+    Accurate,
+}
+
+/// Whose words an analysis that reads words (keywords) reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Segmenter {
+    /// jieba's precise mode, as Python jieba's keyword extractors read it.
+    #[default]
+    Jieba,
+    /// The trained segmenter's.
+    Accurate,
 }
 
 /// How to segment a text.
@@ -24,8 +37,8 @@ pub struct SegmentOptions {
     /// Whether the HMM joins characters missing from the dictionary into words (not in
     /// [`SegmentMode::Full`], which lists dictionary words only).
     pub hmm: bool,
-    /// Whether to tag each token with its part of speech (only in [`SegmentMode::Precise`]).
-    /// Tagged tokens are those of `jieba.posseg.cut`, which may cut words missing from the
+    /// Whether to tag each token with its part of speech (only in [`SegmentMode::Precise`] and
+    /// [`SegmentMode::Accurate`]). In precise mode, tagged tokens are those of `jieba.posseg.cut`, which may cut words missing from the
     /// dictionary differently from untagged precise mode (`jieba.cut`), exactly as in Python.
     pub with_pos: bool,
 }

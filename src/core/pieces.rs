@@ -24,31 +24,38 @@ fn is_boundary(prev: char, next: char) -> bool {
     }
 }
 
-/// Splits `text` into pieces of about [`PIECE_BYTES`] (see there); a text with no boundary
-/// after that many bytes stays in one piece up to the next one.
-fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
+/// The length of the first piece of `rest` for jieba's modes: about [`PIECE_BYTES`] (see
+/// there); a text with no boundary after that many bytes stays in one piece up to the next one.
+pub(crate) fn jieba_piece_len(rest: &str) -> usize {
+    if rest.len() <= PIECE_BYTES {
+        return rest.len();
+    }
+    let from = (PIECE_BYTES..rest.len())
+        .find(|&i| rest.is_char_boundary(i))
+        .unwrap_or(rest.len());
+    let mut prev = rest[..from].chars().next_back();
+    rest[from..]
+        .char_indices()
+        .find(|&(_, c)| {
+            let found = prev.is_some_and(|p| is_boundary(p, c));
+            prev = Some(c);
+            found
+        })
+        .map_or(rest.len(), |(i, _)| from + i)
+}
+
+/// Splits `text` into pieces, each as long as `piece_len` says of the rest of the text.
+fn pieces(text: &str, piece_len: fn(&str) -> usize) -> impl Iterator<Item = (usize, &str)> {
     let mut rest = text;
     let mut offset = 0;
     std::iter::from_fn(move || {
         if rest.is_empty() {
             return None;
         }
-        let cut = if rest.len() <= PIECE_BYTES {
-            rest.len()
-        } else {
-            let from = (PIECE_BYTES..rest.len())
-                .find(|&i| rest.is_char_boundary(i))
-                .unwrap_or(rest.len());
-            let mut prev = rest[..from].chars().next_back();
-            rest[from..]
-                .char_indices()
-                .find(|&(_, c)| {
-                    let found = prev.is_some_and(|p| is_boundary(p, c));
-                    prev = Some(c);
-                    found
-                })
-                .map_or(rest.len(), |(i, _)| from + i)
-        };
+        let cut = piece_len(rest).clamp(1, rest.len());
+        let cut = (cut..=rest.len())
+            .find(|&i| rest.is_char_boundary(i))
+            .unwrap_or(rest.len());
         let (piece, tail) = rest.split_at(cut);
         let item = (offset, piece);
         offset += cut;
@@ -58,10 +65,12 @@ fn pieces(text: &str) -> impl Iterator<Item = (usize, &str)> {
 }
 
 /// Cuts `text` piece by piece with `cut`, checking `deadline` before each piece, and hands each
-/// piece's tokens to `visit`. `cut` gets each piece with where it starts in `text`, and gives
-/// its tokens with offsets into `text` ([`Origin::place`] moves them there).
+/// piece's tokens to `visit`. Pieces are as long as `piece_len` says of the rest of the text
+/// ([`jieba_piece_len`] for jieba's modes). `cut` gets each piece with where it starts in
+/// `text`, and gives its tokens with offsets into `text` ([`Origin::place`] moves them there).
 pub(crate) fn each_piece<'a>(
     text: &'a str,
+    piece_len: fn(&str) -> usize,
     deadline: Deadline,
     cut: impl Fn(&'a str, Origin) -> Vec<Token<'a>>,
     mut visit: impl FnMut(Vec<Token<'a>>),
@@ -71,7 +80,7 @@ pub(crate) fn each_piece<'a>(
         deadline.check()?;
     }
     let mut chars = 0;
-    for (bytes, piece) in pieces(text) {
+    for (bytes, piece) in pieces(text, piece_len) {
         deadline.check()?;
         visit(cut(piece, Origin { chars, bytes }));
         if bytes + piece.len() < text.len() {
@@ -94,11 +103,12 @@ pub(crate) fn collect_into<'a>(all: &mut Vec<Token<'a>>, piece: Vec<Token<'a>>) 
 /// [`each_piece`], collecting the tokens.
 pub(crate) fn by_pieces<'a>(
     text: &'a str,
+    piece_len: fn(&str) -> usize,
     deadline: Deadline,
     cut: impl Fn(&'a str, Origin) -> Vec<Token<'a>>,
 ) -> Result<Vec<Token<'a>>, DeadlineExceeded> {
     let mut tokens = Vec::new();
-    each_piece(text, deadline, cut, |piece| {
+    each_piece(text, piece_len, deadline, cut, |piece| {
         collect_into(&mut tokens, piece)
     })?;
     Ok(tokens)

@@ -6,6 +6,7 @@ use std::sync::{Arc, LazyLock};
 
 use jieba_rs::Jieba;
 
+use super::accurate::{LoadedSegmenter, SEGMENTER_EXTENSION, SEGMENTER_NAME};
 use super::classify::ModelSet;
 use super::files::content_lines;
 use super::segmenter::posseg::PosHmm;
@@ -171,6 +172,9 @@ pub struct Sources {
     pub(crate) stop_words: StopWords,
     pub(crate) models: ModelSet,
     pub(crate) pos_hmm: Arc<PosHmm>,
+    /// The accurate segmenter's model: `accurate.segmenter` in the models directory, or the
+    /// built-in one.
+    pub(crate) segmenter: LoadedSegmenter,
 }
 
 /// The built-in IDF table, parsed once and shared by every analyzer of the process (every
@@ -288,6 +292,14 @@ impl Sources {
         if let Some(dir) = &config.models_dir {
             models.load_dir(dir)?;
         }
+        let segmenter = match config
+            .models_dir
+            .as_deref()
+            .and_then(|dir| present(dir, &format!("{SEGMENTER_NAME}.{SEGMENTER_EXTENSION}")))
+        {
+            Some(path) => LoadedSegmenter::from_file(&path)?,
+            None => LoadedSegmenter::builtin()?,
+        };
         let default = config
             .default_model
             .as_deref()
@@ -306,6 +318,7 @@ impl Sources {
             stop_words,
             models,
             pos_hmm: builtin_pos_hmm(),
+            segmenter,
         })
     }
 }
@@ -327,7 +340,8 @@ pub struct DictionaryIdentity {
 
 /// The content version of an analyzer built from `sources` and `edits`: the first 16 hex digits
 /// of a SHA-256 over the built-in dictionary's hash, each file's kind and content hash in the
-/// order applied, each model's name and content hash, the default model, and the word edits in
+/// order applied, each model's name and content hash, the default model, the segmentation
+/// model's content hash, and the word edits in
 /// their canonical (sorted) form. Paths, times and the order in which edits arrived do not
 /// enter it, so replicas that serve the same data report the same version.
 pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
@@ -344,6 +358,7 @@ pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
         "default model\t{}",
         sources.models.default_name().unwrap_or("")
     );
+    let _ = writeln!(text, "segmenter\t{}", sources.segmenter.content_hash());
     text.push_str(&edits.encode());
     let mut digest = sha256_hex(text.as_bytes());
     digest.truncate(16);

@@ -4,13 +4,14 @@ use std::time::{Duration, Instant};
 
 use tonic::metadata::MetadataMap;
 
+use crate::core::accurate::{LoadedSegmenter, SEGMENTER_FORMAT_VERSION, SEGMENTER_NAME};
 use crate::core::classify::{FORMAT_VERSION, NamedModel};
 use crate::core::word_edits::WordEntry;
 use crate::core::{
     Analysis, AnalyzeOptions, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, Classification,
     ClassifyOptions, Deadline, DictionaryIdentity, Keyword, KeywordMethod, KeywordOptions,
     MAX_PROFILE_NAME_CHARS, Normalized, POS_TAG_RULE, PROFILE_NAME_RULE, Script, SegmentMode,
-    SegmentOptions, SourceKind, Token, is_pos_tag,
+    SegmentOptions, Segmenter, SourceKind, Token, is_pos_tag,
 };
 
 use super::error::FieldViolation;
@@ -186,18 +187,19 @@ impl Violations {
             Ok(pb::SegmentMode::Precise) => SegmentMode::Precise,
             Ok(pb::SegmentMode::Full) => SegmentMode::Full,
             Ok(pb::SegmentMode::Search) => SegmentMode::Search,
+            Ok(pb::SegmentMode::Accurate) => SegmentMode::Accurate,
             Err(_) => {
                 self.add(
                     &format!("{prefix}mode"),
-                    format!("unknown segment mode {mode}; use PRECISE, FULL or SEARCH"),
+                    format!("unknown segment mode {mode}; use PRECISE, FULL, SEARCH or ACCURATE"),
                 );
                 SegmentMode::Precise
             }
         };
-        if with_pos && mode != SegmentMode::Precise {
+        if with_pos && !matches!(mode, SegmentMode::Precise | SegmentMode::Accurate) {
             self.add(
                 &format!("{prefix}with_pos"),
-                "part-of-speech tags are only available in PRECISE mode",
+                "part-of-speech tags are only available in modes PRECISE and ACCURATE",
             );
         }
         SegmentOptions {
@@ -229,11 +231,13 @@ impl Violations {
                 "part-of-speech tags come only with TOKENS; leave `answer` unset with `with_pos`",
             );
         }
-        if answer == Answer::Boundaries && options.mode != SegmentMode::Precise {
+        if answer == Answer::Boundaries
+            && !matches!(options.mode, SegmentMode::Precise | SegmentMode::Accurate)
+        {
             self.add(
                 &field,
-                "BOUNDARIES needs mode PRECISE, whose words tile the text; other modes' words \
-                 overlap: use TOKENS or WORDS",
+                "BOUNDARIES needs mode PRECISE or ACCURATE, whose words tile the text; other \
+                 modes' words overlap: use TOKENS or WORDS",
             );
         }
         answer
@@ -245,7 +249,23 @@ impl Violations {
         method: i32,
         top_k: u32,
         allowed_pos: Vec<String>,
+        mode: i32,
     ) -> KeywordOptions {
+        let segmenter = match pb::SegmentMode::try_from(mode) {
+            Ok(pb::SegmentMode::Precise) => Segmenter::Jieba,
+            Ok(pb::SegmentMode::Accurate) => Segmenter::Accurate,
+            _ => {
+                self.add(
+                    &format!("{prefix}mode"),
+                    format!(
+                        "keywords are ranked over the words of mode PRECISE or ACCURATE, not {}",
+                        pb::SegmentMode::try_from(mode)
+                            .map_or_else(|_| mode.to_string(), |m| m.as_str_name().to_owned())
+                    ),
+                );
+                Segmenter::Jieba
+            }
+        };
         let method = match pb::KeywordMethod::try_from(method) {
             Ok(pb::KeywordMethod::Tfidf) => KeywordMethod::TfIdf,
             Ok(pb::KeywordMethod::Textrank) => KeywordMethod::TextRank,
@@ -283,6 +303,7 @@ impl Violations {
             method,
             top_k: if top_k == 0 { DEFAULT_TOP_K } else { top_k } as usize,
             allowed_pos,
+            segmenter,
         }
     }
 
@@ -354,7 +375,7 @@ impl pb::ExtractKeywordsRequest {
     pub(crate) fn validate(self, limits: &Limits) -> Validated<KeywordOptions> {
         let mut v = Violations::default();
         v.check_text(&self.text, limits);
-        let options = v.keywords("", self.method, self.top_k, self.allowed_pos);
+        let options = v.keywords("", self.method, self.top_k, self.allowed_pos, self.mode);
         v.finish(self.text, self.script, self.profile, options)
     }
 }
@@ -379,7 +400,7 @@ impl pb::AnalyzeRequest {
                     options
                 }),
                 keywords: keywords
-                    .map(|k| v.keywords("keywords.", k.method, k.top_k, k.allowed_pos)),
+                    .map(|k| v.keywords("keywords.", k.method, k.top_k, k.allowed_pos, k.mode)),
                 classify: classify.map(|c| v.classify("classify.", c.model, c.top_k)),
             },
         };
@@ -497,6 +518,22 @@ impl pb::ModelInfo {
             default: is_default,
             source: model.source.clone(),
             training_examples: u32::try_from(model.model.training().examples).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+impl pb::SegmenterInfo {
+    /// Describes a segmentation model.
+    pub(crate) fn new(segmenter: &LoadedSegmenter) -> Self {
+        let header = segmenter.header();
+        Self {
+            name: SEGMENTER_NAME.to_owned(),
+            format_version: SEGMENTER_FORMAT_VERSION,
+            content_hash: segmenter.content_hash().to_owned(),
+            source: segmenter.source().to_owned(),
+            training_sentences: u32::try_from(header.training.sentences).unwrap_or(u32::MAX),
+            tags: header.tags.clone(),
+            dev_f1: header.dev.map_or(0.0, |d| d.f1),
         }
     }
 }

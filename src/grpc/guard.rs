@@ -37,6 +37,22 @@ use crate::budget::{MemoryBudget, Reservation};
 use crate::metrics::Metrics;
 use crate::transport::{ConnectionInfo, ConnectionState, OpenCall};
 
+/// When a call's headers arrived, as the guard saw it: what its deadline counts from (also
+/// in the handlers, so that a body slow to arrive does not move it later than the transport's
+/// own timer, which answers CANCELLED).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Arrived(pub(crate) Instant);
+
+impl Arrived {
+    /// When the call with these extensions arrived; now, for a call that did not pass the
+    /// guard (none does not, but for tests of the handlers alone).
+    pub(crate) fn of(extensions: &tonic::Extensions) -> Instant {
+        extensions
+            .get::<Arrived>()
+            .map_or_else(Instant::now, |a| a.0)
+    }
+}
+
 /// Room an `AnalyzeBatch` reserves in the memory budget for each byte of its message, besides
 /// the message itself: its decoded documents and the answers it makes.
 const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
@@ -224,11 +240,13 @@ where
             gate.limits.deadline_for(timeout, started).instant()
         };
         let reservation = Arc::new(Mutex::new(Vec::new()));
+        let mut request = request;
+        request.extensions_mut().insert(Arrived(started));
         let request = request.map(|inner| {
             Body::new(GuardedBody {
                 inner: Some(Box::pin(inner)),
                 budget: gate.budget.clone(),
-                deadline: deadline.map(|at| Box::pin(tokio::time::sleep_until(at.into()))),
+                deadline: deadline.map(|at| (at, Box::pin(tokio::time::sleep_until(at.into())))),
                 scan: (!streams_requests(&path)).then(|| BatchScan {
                     count_documents: path == BATCH_PATH,
                     ..BatchScan::default()
@@ -298,7 +316,10 @@ where
 struct GuardedBody<B> {
     inner: Option<Pin<Box<B>>>,
     budget: MemoryBudget,
-    deadline: Option<Pin<Box<Sleep>>>,
+    /// When the body must have arrived, and a timer that wakes the call then. The instant is
+    /// also compared with the clock on every poll: a timer set in the past may not fire before
+    /// the transport's own one (which would answer CANCELLED).
+    deadline: Option<(Instant, Pin<Box<Sleep>>)>,
     /// A unary request's reading: its message's declared length is reserved in the budget
     /// (tonic makes room for that much at once) until the call's answer is done, and a batch's
     /// documents are counted. A request stream's messages are only held to the budget.
@@ -385,8 +406,8 @@ where
         let Some(inner) = this.inner.as_mut() else {
             return Poll::Ready(None);
         };
-        if let Some(deadline) = &mut this.deadline
-            && deadline.as_mut().poll(cx).is_ready()
+        if let Some((at, timer)) = &mut this.deadline
+            && (*at <= Instant::now() || timer.as_mut().poll(cx).is_ready())
         {
             this.inner = None;
             let status = Status::deadline_exceeded(

@@ -13,6 +13,7 @@ use tonic::Streaming;
 
 use super::convert::{Job, Limits, MAX_BATCH, Shaped, TextRequest, Validated, client_deadline};
 use super::error::{ApiError, FieldViolation};
+use super::guard::Arrived;
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use super::status_codes::client_fault;
@@ -52,10 +53,13 @@ impl TextAnalysisService {
         Opts: Send + 'static,
         Resp: Send + 'static,
     {
-        let started = Instant::now();
+        let started = Arrived::of(request.extensions());
         let deadline = self.limits.deadline(request.metadata(), started);
         let text_chars = request.get_ref().text().chars().count();
         let result = async {
+            // Past already (a body slow to arrive): say so now, not through a timer that might
+            // fire after the transport's.
+            deadline.check().map_err(|_| ApiError::DeadlineExceeded)?;
             let job = validate(request.into_inner(), &self.limits)?;
             let analyzer = self.pool.analyzer(&job.profile)?;
             let work = self
@@ -224,7 +228,7 @@ impl TextAnalysis for TextAnalysisService {
         &self,
         request: Request<pb::AnalyzeBatchRequest>,
     ) -> Result<Response<pb::AnalyzeBatchResponse>, Status> {
-        let started = Instant::now();
+        let started = Arrived::of(request.extensions());
         let deadline = self.limits.deadline(request.metadata(), started);
         let documents = request.into_inner().documents;
         let (count, text_chars) = (
@@ -296,7 +300,7 @@ impl TextAnalysis for TextAnalysisService {
         request: Request<Streaming<pb::AnalyzeRequest>>,
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
         let (pool, limits) = (self.pool.clone(), self.limits);
-        let started = Instant::now();
+        let started = Arrived::of(request.extensions());
         // The client's deadline bounds the whole stream; the server's default bounds each
         // document, so that a long-lived stream is not cut off.
         let stream_deadline = client_deadline(request.metadata(), started);
@@ -391,6 +395,7 @@ impl TextAnalysis for TextAnalysisService {
             server_version: env!("CARGO_PKG_VERSION").to_owned(),
             dictionary: profiles.first().cloned(),
             profiles,
+            segmenter: Some(pb::SegmenterInfo::new(analyzer.segmenter())),
         };
         log_call(&self.metrics, "ListModels", None, started, 0, 0);
         Ok(Response::new(response))

@@ -82,6 +82,7 @@ fn keywords(text: &str, method: KeywordMethod, allowed_pos: &[&str]) -> Vec<Stri
         method,
         top_k: 20,
         allowed_pos: allowed_pos.iter().map(|s| s.to_string()).collect(),
+        ..KeywordOptions::default()
     };
     analyzer()
         .keywords(text, &options, Deadline::NONE)

@@ -276,7 +276,7 @@ fn tagging(text: &str) -> SegmentRequest {
 /// Makes one unary call over a bare HTTP/2 connection with a `grpc-timeout` header, and
 /// returns the `grpc-status` the server answered with. tonic's client would start its own timer
 /// from that header and report CANCELLED itself; this shows what the server says.
-async fn call_with_grpc_timeout(
+pub(crate) async fn call_with_grpc_timeout(
     server: &TestServer,
     method: &str,
     message: impl prost::Message,

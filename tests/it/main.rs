@@ -3,6 +3,7 @@
 
 #![allow(unreachable_pub)]
 
+mod accurate;
 mod binary;
 mod classify;
 mod common;

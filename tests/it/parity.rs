@@ -123,6 +123,7 @@ fn keywords_of(
         method,
         top_k: 50,
         allowed_pos: allowed_pos.iter().map(|s| s.to_string()).collect(),
+        ..KeywordOptions::default()
     };
     analyzer
         .keywords(text, &options, Deadline::NONE)

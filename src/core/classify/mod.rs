@@ -6,9 +6,9 @@ mod features;
 mod model;
 mod train;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, Mutex, PoisonError, Weak};
+use std::sync::Arc;
 
 pub use eval::{Evaluation, LabelScores};
 pub use features::FeatureSpec;
@@ -19,6 +19,7 @@ pub(crate) use features::Sparse;
 pub(crate) use train::train;
 
 use super::LoadError;
+use super::loaded_once::loaded_once;
 use super::sources::files_with_extension;
 
 /// A model loaded under a name, with the identity of its file.
@@ -44,26 +45,6 @@ pub struct ModelSet {
 /// The file extension of model files in a models directory.
 pub const MODEL_EXTENSION: &str = "model";
 
-/// The model `make` reads, made once for as long as any analyzer holds it: every profile and
-/// every reload loads the same files (a model is megabytes), and each would otherwise hold its
-/// own copy. `key` names the bytes exactly (the SHA-256 of a file's bytes), so only identical
-/// files are shared: the checksum a file ends with would not do, since a damaged file can keep
-/// it and must still be refused.
-fn shared_model(
-    key: String,
-    make: impl FnOnce() -> Result<Model, ModelError>,
-) -> Result<Arc<Model>, ModelError> {
-    static LOADED: LazyLock<Mutex<HashMap<String, Weak<Model>>>> = LazyLock::new(Mutex::default);
-    let mut loaded = LOADED.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
-        return Ok(model);
-    }
-    let model = Arc::new(make()?);
-    loaded.retain(|_, held| held.strong_count() > 0);
-    loaded.insert(key, Arc::downgrade(&model));
-    Ok(model)
-}
-
 impl ModelSet {
     /// Adds (or replaces) a model read from `bytes`.
     pub fn insert_bytes(
@@ -73,7 +54,7 @@ impl ModelSet {
         bytes: &[u8],
     ) -> Result<(), ModelError> {
         let key = crate::core::sha256_hex(bytes);
-        let model = shared_model(key, || Model::from_bytes(bytes))?;
+        let model = loaded_once(key, || Model::from_bytes(bytes))?;
         self.insert(name, source, content_hash(bytes), model);
         Ok(())
     }
@@ -89,7 +70,7 @@ impl ModelSet {
         // The stored checksum names the built-in bytes: reading all 8 MB to hash them is what
         // reading them in place avoids.
         let hash = content_hash(bytes);
-        let model = shared_model(format!("built-in {hash}"), || Model::embedded(bytes))?;
+        let model = loaded_once(format!("built-in {hash}"), || Model::embedded(bytes))?;
         self.insert(name, source, hash, model);
         Ok(())
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::features::{FeatureSpec, Sparse};
 use super::model::{Header, Model, TrainingRecord, softmax};
+use crate::core::split_mix::SplitMix;
 use crate::core::{LoadError, read_text};
 
 /// One labelled text.
@@ -124,26 +125,6 @@ pub struct Progress {
     pub loss: f64,
     /// Share of examples the model got right during the epoch.
     pub accuracy: f64,
-}
-
-/// A small deterministic generator (SplitMix64) for the example order.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = (self.next() % (i as u64 + 1)) as usize;
-            items.swap(i, j);
-        }
-    }
 }
 
 /// Why a model cannot be trained.

@@ -4,6 +4,7 @@
 mod textrank;
 mod tfidf;
 
+use super::options::Segmenter;
 use super::{IdfTable, StopWords, Token};
 
 /// jieba's default `allowPOS` for TextRank: place names, nouns, verbal nouns and verbs.
@@ -29,6 +30,10 @@ pub struct KeywordOptions {
     /// Candidate words must carry one of these tags; empty means any tag for TF-IDF and
     /// [`DEFAULT_TEXTRANK_POS`] for TextRank.
     pub allowed_pos: Vec<String>,
+    /// Whose words are ranked: jieba's (as Python's `jieba.analyse`) or the accurate
+    /// segmenter's (with jieba's IDF table and stop words; a word missing from the table gets
+    /// its median IDF, as jieba does).
+    pub segmenter: Segmenter,
 }
 
 impl Default for KeywordOptions {
@@ -37,6 +42,7 @@ impl Default for KeywordOptions {
             method: KeywordMethod::TfIdf,
             top_k: 20,
             allowed_pos: Vec::new(),
+            segmenter: Segmenter::Jieba,
         }
     }
 }

@@ -1,9 +1,15 @@
-//! The `train` and `eval` subcommands.
+//! The subcommands that are not the server: `train` and `eval` (classification models, here)
+//! and `train-segmenter` and `eval-segmenter` (segmentation models, in `segmenter`).
+
+mod segmenter;
+
+pub use segmenter::{eval_segmenter, train_segmenter};
 
 use std::io::Write;
 use std::time::Instant;
 
 use crate::config::{EvalArgs, TrainArgs};
+use crate::core::accurate::{CorpusError, SegmenterTrainError};
 use crate::core::classify::{self, FeatureSpec, Model, TrainConfig, TrainError};
 use crate::core::{Analyzer, AnalyzerConfig, LoadError, write_atomically};
 
@@ -19,6 +25,12 @@ pub enum CommandError {
     /// The input has no usable example.
     #[error("{0}: no examples")]
     NoExamples(String),
+    /// A corpus could not be read.
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    /// The corpus and settings cannot train a segmentation model.
+    #[error(transparent)]
+    TrainSegmenter(#[from] SegmenterTrainError),
     /// The model could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
