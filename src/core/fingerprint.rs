@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use super::accurate::{SEGMENTER_EXTENSION, SEGMENTER_NAME};
 use super::AnalyzerConfig;
 use super::classify::MODEL_EXTENSION;
 use super::sources::files_with_extension;
@@ -75,6 +76,8 @@ impl Fingerprint {
                         Ok(models) => models.iter().for_each(|p| add(p)),
                         Err(_) => add(dir),
                     }
+                    // Stamped whether or not it is there, so that its arrival is a change.
+                    add(&dir.join(format!("{SEGMENTER_NAME}.{SEGMENTER_EXTENSION}")));
                 }
             }
             // An unreadable dictionary directory is a state of its own (its stamp is `None`),

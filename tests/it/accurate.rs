@@ -595,3 +595,38 @@ async fn deadlines_cut_long_texts_and_streams_answer_in_order() {
     }
     server.shutdown().await;
 }
+
+#[test]
+fn a_model_dropped_into_the_models_directory_is_followed() {
+    let tmp = crate::common::temp_dir("accurate-follow");
+    let models = tmp.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let live = textanalysis::core::LiveAnalyzer::start(
+        AnalyzerConfig {
+            dictionary_dir: Some(tmp.path().to_path_buf()),
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert_eq!(live.current().segmenter().source(), "<built-in>");
+    let corpus = write(tmp.path(), "corpus.txt", &"中 国 人 民\n".repeat(10));
+    let sentences: Vec<_> = read_corpus(&corpus, false)
+        .unwrap()
+        .sentences
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    let model = crate::common::analyzer()
+        .train_segmenter(&sentences, &SegmenterTrainConfig::default(), |_| {})
+        .unwrap();
+    std::fs::write(models.join("accurate.segmenter"), model.to_bytes()).unwrap();
+    // A change is served once two looks agree (a file may be half written at the first).
+    assert!(live.refresh().unwrap().is_none());
+    let swapped = live.refresh().unwrap().expect("the new model is read");
+    assert!(swapped.segmenter().source().ends_with("accurate.segmenter"));
+    std::fs::remove_file(models.join("accurate.segmenter")).unwrap();
+    assert!(live.refresh().unwrap().is_none());
+    let back = live.refresh().unwrap().expect("the built-in model again");
+    assert_eq!(back.segmenter().source(), "<built-in>");
+}

@@ -27,7 +27,7 @@ use jieba_rs::TokenizeMode;
 use prost::bytes::Buf;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ClassifyOptions, ClassifyRequest, ExtractKeywordsRequest, KeywordOptions,
-    SegmentAnswer, SegmentOptions, SegmentRequest,
+    SegmentAnswer, SegmentMode, SegmentOptions, SegmentRequest,
 };
 use tokio::sync::{Mutex, mpsc};
 use tonic::client::Grpc;
@@ -96,6 +96,10 @@ enum Rpc {
     Segment,
     /// Segment with part-of-speech tags.
     Pos,
+    /// Segment in mode ACCURATE (the trained segmenter).
+    Accurate,
+    /// Segment in mode ACCURATE with part-of-speech tags.
+    AccuratePos,
     /// ExtractKeywords (TF-IDF, top 20).
     Keywords,
     /// Classify with the default model.
@@ -119,7 +123,9 @@ impl Rpc {
     /// The method's path.
     fn path(self) -> &'static str {
         match self {
-            Rpc::Segment | Rpc::Pos => "/textanalysis.v1.TextAnalysis/Segment",
+            Rpc::Segment | Rpc::Pos | Rpc::Accurate | Rpc::AccuratePos => {
+                "/textanalysis.v1.TextAnalysis/Segment"
+            }
             Rpc::Keywords => "/textanalysis.v1.TextAnalysis/ExtractKeywords",
             Rpc::Classify => "/textanalysis.v1.TextAnalysis/Classify",
             Rpc::Analyze => "/textanalysis.v1.TextAnalysis/Analyze",
@@ -211,7 +217,7 @@ async fn call(grpc: &mut Grpc<Channel>, plan: &Plan, text: &str) -> tonic::Code 
     let text = text.to_owned();
     let rpc = plan.rpc;
     let result = match rpc {
-        Rpc::Segment | Rpc::Pos => {
+        Rpc::Segment | Rpc::Pos | Rpc::Accurate | Rpc::AccuratePos => {
             let answer = match plan.answer {
                 Answer::Tokens => SegmentAnswer::Tokens,
                 Answer::Words => SegmentAnswer::Words,
@@ -219,7 +225,12 @@ async fn call(grpc: &mut Grpc<Channel>, plan: &Plan, text: &str) -> tonic::Code 
             };
             let request = SegmentRequest {
                 text,
-                with_pos: matches!(rpc, Rpc::Pos),
+                with_pos: matches!(rpc, Rpc::Pos | Rpc::AccuratePos),
+                mode: if matches!(rpc, Rpc::Accurate | Rpc::AccuratePos) {
+                    SegmentMode::Accurate as i32
+                } else {
+                    SegmentMode::Precise as i32
+                },
                 answer: answer as i32,
                 ..Default::default()
             };
