@@ -257,13 +257,13 @@ fn analysis_service(
     settings: &Settings,
     metrics: Arc<Metrics>,
 ) -> TextAnalysisServer<TextAnalysisService> {
-    let pool = WorkPool::new(
+    let pool = WorkPool::new(settings.workers, settings.max_queued, Arc::clone(&metrics));
+    TextAnalysisServer::new(TextAnalysisService::new(
         profiles,
-        settings.workers,
-        settings.max_queued,
-        Arc::clone(&metrics),
-    );
-    TextAnalysisServer::new(TextAnalysisService::new(pool, settings.limits, metrics))
+        pool,
+        settings.limits,
+        metrics,
+    ))
         .max_decoding_message_size(settings.max_message_bytes)
         .max_encoding_message_size(usize::MAX)
 }

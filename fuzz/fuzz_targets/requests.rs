@@ -1,6 +1,7 @@
 //! Any bytes, decoded as a request of one of the TextAnalysis calls and handled by the real
-//! service (validation, the pool, the analyzer, conversion back): the answer must be a
-//! response or a status other than INTERNAL, and nothing may panic.
+//! service (validation, the pool, the analyzer, conversion back), every segmentation mode
+//! included: the answer must be a response or a status other than INTERNAL, and nothing may
+//! panic.
 
 #![no_main]
 
@@ -8,7 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use prost::Message;
-use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer};
+use textanalysis::core::{AnalyzerConfig, Profiles};
 use textanalysis::grpc::pb::text_analysis_server::TextAnalysis;
 use textanalysis::grpc::pb::{
     AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest, SegmentRequest,
@@ -24,11 +25,12 @@ fn setup() -> &'static (tokio::runtime::Runtime, TextAnalysisService) {
             .enable_all()
             .build()
             .expect("a runtime");
-        let analyzer = Arc::new(Analyzer::new(&AnalyzerConfig::default()).expect("built-in data"));
+        let profiles = Profiles::start(&AnalyzerConfig::default(), None, &[], 1)
+            .expect("the built-in profile");
         let metrics = Arc::new(Metrics::new());
-        let live = Arc::new(LiveAnalyzer::with_analyzer(analyzer, AnalyzerConfig::default()));
-        let pool = WorkPool::new(live, 1, 16, Arc::clone(&metrics));
-        (runtime, TextAnalysisService::new(pool, Limits::default(), metrics))
+        let pool = WorkPool::new(1, 16, Arc::clone(&metrics));
+        let service = TextAnalysisService::new(Arc::new(profiles), pool, Limits::default(), metrics);
+        (runtime, service)
     })
 }
 

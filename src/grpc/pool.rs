@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::Semaphore;
 
 use super::error::ApiError;
-use crate::core::{Analyzer, CurrentAnalyzers, Deadline, Profiles};
+use crate::core::Deadline;
 use crate::metrics::Metrics;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a
@@ -19,7 +19,6 @@ use crate::metrics::Metrics;
 /// microseconds, less than handing it to another thread and back would cost.
 #[derive(Debug, Clone)]
 pub struct WorkPool {
-    profiles: Arc<Profiles>,
     permits: Arc<Semaphore>,
     workers: usize,
     max_queued: usize,
@@ -42,40 +41,17 @@ impl Drop for Queued<'_> {
 }
 
 impl WorkPool {
-    /// A pool of `workers` (at least one) running work on the analyzers `profiles` serve,
-    /// with room for `max_queued` waiting jobs.
-    pub fn new(
-        profiles: Arc<Profiles>,
-        workers: usize,
-        max_queued: usize,
-        metrics: Arc<Metrics>,
-    ) -> Self {
+    /// A pool of `workers` (at least one), with room for `max_queued` waiting jobs; work shed
+    /// is counted in `metrics`.
+    pub fn new(workers: usize, max_queued: usize, metrics: Arc<Metrics>) -> Self {
         let workers = workers.max(1);
         Self {
             metrics,
-            profiles,
             permits: Arc::new(Semaphore::new(workers)),
             workers,
             max_queued,
             queued: Arc::new(AtomicUsize::new(0)),
         }
-    }
-
-    /// The analyzer the profile called `profile` (the default when empty) serves now, for
-    /// cheap reads that need no worker, or to run work on ([`WorkPool::run_on`]).
-    pub(crate) fn analyzer(&self, profile: &str) -> Result<Arc<Analyzer>, ApiError> {
-        Ok(self.profiles.get(profile)?.current())
-    }
-
-    /// Every profile's analyzer serving now, to run several pieces of work on one dictionary
-    /// generation of each.
-    pub fn analyzers(&self) -> CurrentAnalyzers {
-        self.profiles.current()
-    }
-
-    /// The profiles served.
-    pub fn profiles(&self) -> &Profiles {
-        &self.profiles
     }
 
     /// The number of analyses that may run at once.
@@ -84,7 +60,7 @@ impl WorkPool {
     }
 
     /// Runs `work`, which reads `chars` characters of text, with `analyzers` (an analyzer, or
-    /// every profile's): on the calling task when that is small work, otherwise on a blocking
+    /// every profile's, as the service hands them): on the calling task when that is small work, otherwise on a blocking
     /// thread once a worker is free. Work is not started once `deadline` has passed, nor waits
     /// for a worker beyond it; work under way checks it itself (see [`Deadline`]).
     pub(crate) async fn run_on<A, T, F>(

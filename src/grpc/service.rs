@@ -18,21 +18,30 @@ use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
 use super::status_codes::client_fault;
 use super::wire;
-use crate::core::{Analyzer, Deadline};
+use crate::core::{Analyzer, Deadline, Profiles};
 use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.TextAnalysis` service.
 #[derive(Debug, Clone)]
 pub struct TextAnalysisService {
+    /// The dictionary profiles a request chooses among.
+    profiles: Arc<Profiles>,
     pool: WorkPool,
     limits: Limits,
     metrics: Arc<Metrics>,
 }
 
 impl TextAnalysisService {
-    /// A service running its analyses on `pool`, within `limits`, counting calls in `metrics`.
-    pub fn new(pool: WorkPool, limits: Limits, metrics: Arc<Metrics>) -> Self {
+    /// A service analysing with the analyzers `profiles` serve, its work on `pool`, within
+    /// `limits`, counting calls in `metrics`.
+    pub fn new(
+        profiles: Arc<Profiles>,
+        pool: WorkPool,
+        limits: Limits,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         Self {
+            profiles,
             pool,
             limits,
             metrics,
@@ -61,7 +70,7 @@ impl TextAnalysisService {
             // fire after the transport's.
             deadline.check().map_err(|_| ApiError::DeadlineExceeded)?;
             let job = validate(request.into_inner(), &self.limits)?;
-            let analyzer = self.pool.analyzer(&job.profile)?;
+            let analyzer = analyzer_of(&self.profiles, &job.profile)?;
             let work = self
                 .pool
                 .run_on(analyzer, text_chars, deadline, move |analyzer| {
@@ -87,6 +96,11 @@ impl TextAnalysisService {
         );
         status
     }
+}
+
+/// The analyzer the profile called `profile` (the default when empty) serves now.
+fn analyzer_of(profiles: &Profiles, profile: &str) -> Result<Arc<Analyzer>, ApiError> {
+    Ok(profiles.get(profile)?.current())
 }
 
 /// One log line per call (method, status, latency, text length, documents; never the text),
@@ -245,7 +259,7 @@ impl TextAnalysis for TextAnalysisService {
             // One share of the documents per worker, so a batch spreads over every core; all
             // on one analyzer per profile, so a reload meanwhile cannot split a batch between
             // dictionaries.
-            let analyzers = self.pool.analyzers();
+            let analyzers = self.profiles.current();
             let share = count.div_ceil(self.pool.workers()).max(1);
             let mut shares = Vec::new();
             let mut documents = documents.into_iter().peekable();
@@ -300,6 +314,7 @@ impl TextAnalysis for TextAnalysisService {
         request: Request<Streaming<pb::AnalyzeRequest>>,
     ) -> Result<Response<Self::AnalyzeStreamStream>, Status> {
         let (pool, limits) = (self.pool.clone(), self.limits);
+        let profiles = Arc::clone(&self.profiles);
         let started = Arrived::of(request.extensions());
         // The client's deadline bounds the whole stream; the server's default bounds each
         // document, so that a long-lived stream is not cut off.
@@ -318,6 +333,7 @@ impl TextAnalysis for TextAnalysisService {
             .into_inner()
             .map(move |message| {
                 let (pool, log) = (pool.clone(), Arc::clone(&log));
+                let profiles = Arc::clone(&profiles);
                 async move {
                     let request = match message {
                         Ok(request) => request,
@@ -336,7 +352,7 @@ impl TextAnalysis for TextAnalysisService {
                     }
                     let deadline =
                         stream_deadline.earliest(limits.default_deadline(Instant::now()));
-                    let response = match pool.analyzer(&request.profile) {
+                    let response = match analyzer_of(&profiles, &request.profile) {
                         Ok(analyzer) => pool
                             .run_on(analyzer, chars, deadline, move |analyzer| {
                                 Ok(analyze_document(Ok(analyzer), &limits, request, deadline))
@@ -379,12 +395,11 @@ impl TextAnalysis for TextAnalysisService {
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
         let started = Instant::now();
         let profiles: Vec<pb::DictionaryInfo> = self
-            .pool
-            .profiles()
+            .profiles
             .iter()
             .map(|(name, live)| pb::DictionaryInfo::new(name, live.current().identity()))
             .collect();
-        let analyzer = self.pool.profiles().default_profile().current();
+        let analyzer = self.profiles.default_profile().current();
         let models = analyzer.models();
         let default = models.default_name();
         let response = pb::ListModelsResponse {
