@@ -264,8 +264,8 @@ fn analysis_service(
         settings.limits,
         metrics,
     ))
-        .max_decoding_message_size(settings.max_message_bytes)
-        .max_encoding_message_size(usize::MAX)
+    .max_decoding_message_size(settings.max_message_bytes)
+    .max_encoding_message_size(usize::MAX)
 }
 
 /// tonic's server with the HTTP/2 protections, TLS and connection age `settings` ask for

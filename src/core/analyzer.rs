@@ -6,12 +6,12 @@ use std::sync::Arc;
 use jieba_rs::Jieba;
 
 use super::accurate::{self, Accurate, LoadedSegmenter, SegmenterModel, UserWords};
+use super::builtin::{BUILTIN_DICT, BUILTIN_LONGEST_WORD, jieba_with_dict};
 use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, NamedModel};
-use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions};
-use super::options::Segmenter;
+use super::identity::content_version;
+use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions, Segmenter};
 use super::pieces::{by_pieces, collect_into, each_piece, jieba_piece_len};
 use super::segmenter::{self, posseg};
-use super::sources::{BUILTIN_DICT, BUILTIN_LONGEST_WORD, content_version, jieba_with_dict};
 use super::token::Origin;
 use super::word_edits::WordEdits;
 use super::{

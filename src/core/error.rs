@@ -44,3 +44,28 @@ pub enum LoadError {
         reason: String,
     },
 }
+
+/// Why a model file (a classification or a segmentation model) cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// Not a model file.
+    #[error("not a textanalysis model file (bad magic bytes)")]
+    BadMagic,
+    /// Written by a newer build.
+    #[error("model format version {found} is newer than this build reads (up to {supported})")]
+    FutureVersion {
+        /// The version in the file.
+        found: u32,
+        /// The newest version this build reads.
+        supported: u32,
+    },
+    /// Shorter or longer than its header says.
+    #[error("file is truncated or has trailing bytes: {0}")]
+    Length(String),
+    /// The checksum does not match the content.
+    #[error("checksum mismatch: the file is corrupt")]
+    Checksum,
+    /// The header is not valid.
+    #[error("invalid header: {0}")]
+    Header(String),
+}

@@ -2,7 +2,7 @@
 //! content lines, and durable atomic replacement.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::LoadError;
 
@@ -43,4 +43,21 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.persist(path).map_err(|e| e.error)?;
     // The rename itself is durable only once the directory is.
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// The files of `dir` (following symbolic links, as a Kubernetes ConfigMap volume has them)
+/// whose name ends in `.extension`, sorted by name.
+pub(crate) fn files_with_extension(dir: &Path, extension: &str) -> Result<Vec<PathBuf>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io)?;
+    paths.retain(|p| p.extension().is_some_and(|e| e == extension) && p.is_file());
+    paths.sort();
+    Ok(paths)
 }

@@ -10,10 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use super::accurate::{SEGMENTER_EXTENSION, SEGMENTER_NAME};
 use super::AnalyzerConfig;
-use super::classify::MODEL_EXTENSION;
-use super::sources::files_with_extension;
+use super::layout::ModelsDir;
 
 /// One file as `stat` sees it (following symbolic links), and for the word-edits file its
 /// content's hash too.
@@ -72,12 +70,13 @@ impl Fingerprint {
                 resolved.idf.iter().for_each(|p| add(p));
                 resolved.stop_words.iter().for_each(|p| add(p));
                 if let Some(dir) = &resolved.models_dir {
-                    match files_with_extension(dir, MODEL_EXTENSION) {
+                    let models = ModelsDir(dir);
+                    match models.classifiers() {
                         Ok(models) => models.iter().for_each(|p| add(p)),
                         Err(_) => add(dir),
                     }
                     // Stamped whether or not it is there, so that its arrival is a change.
-                    add(&dir.join(format!("{SEGMENTER_NAME}.{SEGMENTER_EXTENSION}")));
+                    add(&models.segmenter());
                 }
             }
             // An unreadable dictionary directory is a state of its own (its stamp is `None`),

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 use super::fingerprint::Fingerprint;
+use super::layout::edits_dir;
 use super::word_edits::{
     StateDir, StateError, WordEdits, WordEntry, WordViolation, validate_entries, validate_words,
 };
@@ -83,8 +84,7 @@ impl LiveAnalyzer {
     /// saved in `state_dir`, or in the dictionary directory when no state directory is given
     /// (created if missing), and builds the first analyzer (generation 1).
     pub fn start(config: AnalyzerConfig, state_dir: Option<&Path>) -> Result<Self, StartError> {
-        let state = state_dir
-            .or(config.dictionary_dir.as_deref())
+        let state = edits_dir(state_dir, None, config.dictionary_dir.as_deref())
             .map(StateDir::open)
             .transpose()?;
         let seen = Fingerprint::of(&config, state.as_ref().map(StateDir::file).as_deref());
@@ -421,9 +421,9 @@ mod tests {
             .filter_map(|line| line.split_ascii_whitespace().next())
             .map(|word| word.chars().count())
             .max();
-        assert_eq!(longest, Some(crate::core::sources::BUILTIN_LONGEST_WORD));
+        assert_eq!(longest, Some(crate::core::builtin::BUILTIN_LONGEST_WORD));
         // Read line by line as the analyzers read it, the same words with the same frequencies.
-        let fast = crate::core::sources::jieba_with_dict(text);
+        let fast = crate::core::builtin::jieba_with_dict(text);
         for line in text.lines().step_by(97) {
             let word = line.split_ascii_whitespace().next().unwrap();
             assert!(fast.has_word(word), "{word}");

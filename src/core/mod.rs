@@ -7,13 +7,17 @@
 
 pub mod accurate;
 mod analyzer;
+mod analyzer_config;
+mod builtin;
 pub mod classify;
 mod deadline;
 mod error;
 mod files;
 mod fingerprint;
+mod identity;
 mod idf;
 mod keywords;
+pub mod layout;
 mod live;
 mod loaded_once;
 mod options;
@@ -31,14 +35,17 @@ mod user_dict;
 pub mod word_edits;
 
 pub use analyzer::{Analysis, AnalysisError, Analyzer};
+pub use analyzer_config::AnalyzerConfig;
+pub use builtin::{BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, builtin_jieba};
 pub use classify::{Classification, ClassifyError, ClassifyOptions};
 pub use deadline::{Deadline, DeadlineExceeded};
-pub use error::LoadError;
+pub use error::{LoadError, ModelError};
 pub use files::{read_text, write_atomically};
+pub use identity::DictionaryIdentity;
 pub use idf::IdfTable;
-pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions};
+pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions, Segmenter};
 pub use live::{ChangeError, LiveAnalyzer, StartError};
-pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions, Segmenter};
+pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
 pub use profiles::{
     CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,
@@ -46,11 +53,7 @@ pub use profiles::{
 };
 pub use script::{Normalized, Script, Text};
 pub use segmenter::posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
-pub use sources::{
-    AnalyzerConfig, BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, DictionaryIdentity,
-    IDF_FILE_NAME, MODELS_DIR_NAME, PROFILES_DIR_NAME, STOP_WORDS_FILE_NAME, SourceFile,
-    SourceKind, Sources, USER_DICT_EXTENSION, builtin_jieba,
-};
+pub use sources::{SourceFile, SourceKind, Sources};
 pub use stop_words::StopWords;
 pub use token::Token;
 

@@ -19,16 +19,6 @@ pub enum SegmentMode {
     Accurate,
 }
 
-/// Whose words an analysis that reads words (keywords) reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Segmenter {
-    /// jieba's precise mode, as Python jieba's keyword extractors read it.
-    #[default]
-    Jieba,
-    /// The trained segmenter's.
-    Accurate,
-}
-
 /// How to segment a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SegmentOptions {

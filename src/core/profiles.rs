@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
+use super::layout::{DictionaryDir, edits_dir};
 use super::live::{LiveAnalyzer, StartError};
-use super::sources::PROFILES_DIR_NAME;
 use super::{Analyzer, AnalyzerConfig, LoadError};
 
 /// The name of the profile a request gets when it names none (an empty name means it too).
@@ -143,7 +143,7 @@ impl Profiles {
         max: usize,
     ) -> Result<Self, StartError> {
         let mut specs = match &config.dictionary_dir {
-            Some(dir) => discover(&dir.join(PROFILES_DIR_NAME))?,
+            Some(dir) => discover(&DictionaryDir(dir).profiles())?,
             None => Vec::new(),
         };
         specs.extend(declared.iter().cloned());
@@ -174,12 +174,9 @@ impl Profiles {
                     spec.dir.display()
                 )));
             }
-            let state = state_dir.map_or_else(
-                || spec.dir.clone(),
-                |s| s.join(PROFILES_DIR_NAME).join(&spec.name),
-            );
+            let state = edits_dir(state_dir, Some(&spec.name), Some(&spec.dir));
             let profile = config.for_profile(spec.dir.clone());
-            let live = LiveAnalyzer::start(profile, Some(&state))
+            let live = LiveAnalyzer::start(profile, state.as_deref())
                 .map_err(|e| StartError::Profiles(format!("profile `{}`: {e}", spec.name)))?;
             started.push(live);
         }
@@ -270,6 +267,7 @@ fn discover(dir: &Path) -> Result<Vec<ProfileSpec>, StartError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::layout::PROFILES_DIR_NAME;
 
     #[test]
     fn names_are_checked() {

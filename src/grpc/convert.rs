@@ -16,7 +16,7 @@ use crate::core::{
 
 use super::error::FieldViolation;
 use super::pb;
-use super::wire::offset;
+use super::wire::{Answer, offset};
 
 /// The most keywords one request may ask for.
 pub(crate) const MAX_TOP_K: u32 = 1000;
@@ -124,19 +124,6 @@ impl<T> Job<T> {
     pub(crate) fn normalized(&self) -> Normalized<'_> {
         Normalized::new(&self.text, self.script)
     }
-}
-
-/// What a segmentation's answer holds (`SegmentAnswer`): how the tokens are written, which the
-/// core does not need to know.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) enum Answer {
-    /// Every token with its offsets and tag.
-    #[default]
-    Tokens,
-    /// The words alone.
-    Words,
-    /// The end of each word, in code points.
-    Boundaries,
 }
 
 /// Core options and the shape of the answer to write from what the core returns.

@@ -14,8 +14,20 @@
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType, skip_field};
 
-use super::convert::Answer;
 use crate::core::Token;
+
+/// What a segmentation's answer holds (`SegmentAnswer`): how the tokens are written, which the
+/// core does not need to know.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum Answer {
+    /// Every token with its offsets and tag.
+    #[default]
+    Tokens,
+    /// The words alone.
+    Words,
+    /// The end of each word, in code points.
+    Boundaries,
+}
 
 /// `SegmentResponse`, already encoded (see the module documentation). Server side only: it
 /// encodes, and decoding one skips its fields.

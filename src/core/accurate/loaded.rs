@@ -12,14 +12,13 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
 use super::model::{SegmenterHeader, SegmenterModel, segmenter_content_hash};
-use crate::core::classify::ModelError;
+use crate::core::ModelError;
 use crate::core::loaded_once::loaded_once;
 use crate::core::{LoadError, sha256_hex};
 
-/// The name of the segmentation model: its file in a models directory is `accurate.segmenter`.
+/// The name of the segmentation model (its file in a models directory is
+/// [`SEGMENTER_FILE_NAME`](crate::core::layout::SEGMENTER_FILE_NAME)).
 pub const SEGMENTER_NAME: &str = "accurate";
-/// The file extension of segmentation models.
-pub const SEGMENTER_EXTENSION: &str = "segmenter";
 
 /// The built-in model's file, embedded.
 static BUILTIN_BYTES: &[u8] = include_bytes!("../../../models/accurate.segmenter");

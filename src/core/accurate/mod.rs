@@ -33,7 +33,7 @@ use jieba_rs::Jieba;
 
 pub use corpus::{Corpus, CorpusError, Sentence, parse_corpus, read_corpus};
 pub use eval::SegmentationScores;
-pub use loaded::{LoadedSegmenter, SEGMENTER_EXTENSION, SEGMENTER_NAME};
+pub use loaded::{LoadedSegmenter, SEGMENTER_NAME};
 pub use model::{
     DevRecord, SEGMENTER_FORMAT_VERSION, SegmenterHeader, SegmenterModel, SegmenterTrainingRecord,
     segmenter_content_hash,
@@ -48,8 +48,7 @@ use chars::normalize;
 use decode::{ANY, Lattice, viterbi, word_ends};
 use features::{DictAt, Prepared};
 use sentences::{Span, spans};
-use tagger::{EDGE_TAG, HISTORY_TEMPLATES, WORD_TEMPLATES, Words};
-use train::best_tag;
+use tagger::{EDGE_TAG, HISTORY_TEMPLATES, WORD_TEMPLATES, Words, best_tag};
 
 /// The dictionary whose words are features: the serving profile's segmenter.
 pub(crate) type Dictionary = Jieba;

@@ -29,7 +29,7 @@ use sha2::{Digest, Sha256};
 use super::features::{MAX_VOCABULARY, Vocabulary};
 use super::table::FeatureTable;
 use super::weights::{SegmentWeights, Weights};
-use crate::core::classify::ModelError;
+use crate::core::ModelError;
 
 const MAGIC: &[u8; 8] = b"TASEGMT\n";
 /// The segmentation model format this build writes and reads.
@@ -253,7 +253,10 @@ impl SegmenterModel {
         };
         let version = reader.u32()?;
         if version > SEGMENTER_FORMAT_VERSION {
-            return Err(ModelError::FutureVersion { found: version });
+            return Err(ModelError::FutureVersion {
+                found: version,
+                supported: SEGMENTER_FORMAT_VERSION,
+            });
         }
         let header_len = reader.u32()? as usize;
         let header = bytes
@@ -353,7 +356,10 @@ impl SegmenterModel {
         let mut reader = Reader { rest: &bytes[8..] };
         let version = reader.u32()?;
         if version > SEGMENTER_FORMAT_VERSION {
-            return Err(ModelError::FutureVersion { found: version });
+            return Err(ModelError::FutureVersion {
+                found: version,
+                supported: SEGMENTER_FORMAT_VERSION,
+            });
         }
         let (body, checksum) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
         if Sha256::digest(body).as_slice() != checksum {

@@ -131,6 +131,17 @@ impl Words {
     }
 }
 
+/// The index of the highest score, the lowest index among equals.
+pub(crate) fn best_tag<T: PartialOrd + Copy>(scores: &[T]) -> u8 {
+    let mut best = 0;
+    for (t, &s) in scores.iter().enumerate() {
+        if s > scores[best] {
+            best = t;
+        }
+    }
+    best as u8
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

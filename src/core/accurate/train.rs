@@ -13,9 +13,9 @@ use super::corpus::Sentence;
 use super::decode::{Lattice, tags_of_lengths, viterbi};
 use super::features::{MAX_VOCABULARY, Prepared, TEMPLATES, Vocabulary, normalize_into};
 use super::model::{Parts, SegmenterHeader, SegmenterModel, SegmenterTrainingRecord};
-use super::tagger::{EDGE_TAG, HISTORY_TEMPLATES, WORD_TEMPLATES, Words};
+use super::tagger::{EDGE_TAG, HISTORY_TEMPLATES, WORD_TEMPLATES, Words, best_tag};
 use super::{Dictionary, note_dictionary_words_if};
-use crate::core::sources::BUILTIN_DICT_SHA256;
+use crate::core::builtin::BUILTIN_DICT_SHA256;
 use crate::core::split_mix::SplitMix;
 
 /// How to train a segmentation model.
@@ -459,15 +459,4 @@ fn train_tagging(
         .collect();
     out.sort_unstable_by_key(|e| e.0);
     out
-}
-
-/// The index of the highest score, the lowest index among equals.
-pub(crate) fn best_tag<T: PartialOrd + Copy>(scores: &[T]) -> u8 {
-    let mut best = 0;
-    for (t, &s) in scores.iter().enumerate() {
-        if s > scores[best] {
-            best = t;
-        }
-    }
-    best as u8
 }

@@ -10,17 +10,18 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
+pub use crate::core::ModelError;
 pub use eval::{Evaluation, LabelScores};
 pub use features::FeatureSpec;
-pub use model::{FORMAT_VERSION, Header, Model, ModelError, TrainingRecord, content_hash};
+pub use model::{FORMAT_VERSION, Header, Model, TrainingRecord, content_hash};
 pub use train::{Example, Examples, Progress, TrainConfig, TrainError, read_examples};
 
 pub(crate) use features::Sparse;
 pub(crate) use train::train;
 
 use super::LoadError;
+use super::layout::ModelsDir;
 use super::loaded_once::loaded_once;
-use super::sources::files_with_extension;
 
 /// A model loaded under a name, with the identity of its file.
 #[derive(Debug, Clone)]
@@ -42,8 +43,7 @@ pub struct ModelSet {
     default: Option<String>,
 }
 
-/// The file extension of model files in a models directory.
-pub const MODEL_EXTENSION: &str = "model";
+pub use crate::core::layout::MODEL_EXTENSION;
 
 impl ModelSet {
     /// Adds (or replaces) a model read from `bytes`.
@@ -88,7 +88,7 @@ impl ModelSet {
     /// Loads every `*.model` file of `dir`, each named by its file stem. A file that cannot be
     /// read whole is an error naming it; nothing of the directory is half-loaded.
     pub fn load_dir(&mut self, dir: &Path) -> Result<(), LoadError> {
-        let paths = files_with_extension(dir, MODEL_EXTENSION)?;
+        let paths = ModelsDir(dir).classifiers()?;
         let mut loaded = ModelSet::default();
         for path in paths {
             let name = path

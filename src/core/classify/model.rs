@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::features::{FeatureSpec, Sparse};
+use crate::core::ModelError;
 
 const MAGIC: &[u8; 8] = b"TAMODEL\n";
 /// The model file format this build writes and reads.
@@ -69,29 +70,6 @@ pub struct Model {
     /// borrowed from the binary for the built-in model.
     weights: Cow<'static, [f32]>,
     bias: Vec<f32>,
-}
-
-/// Why a model file cannot be read.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ModelError {
-    /// Not a model file.
-    #[error("not a textanalysis model file (bad magic bytes)")]
-    BadMagic,
-    /// Written by a newer build.
-    #[error("model format version {found} is newer than this build reads (up to {FORMAT_VERSION})")]
-    FutureVersion {
-        /// The version in the file.
-        found: u32,
-    },
-    /// Shorter or longer than its header says.
-    #[error("file is truncated or has trailing bytes: {0}")]
-    Length(String),
-    /// The checksum does not match the content.
-    #[error("checksum mismatch: the file is corrupt")]
-    Checksum,
-    /// The header is not valid.
-    #[error("invalid header: {0}")]
-    Header(String),
 }
 
 impl Model {
@@ -253,7 +231,10 @@ fn parse(bytes: &[u8], verify: bool) -> Result<(Header, &[u8]), ModelError> {
         |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
     let version = u32_at(8);
     if version > FORMAT_VERSION {
-        return Err(ModelError::FutureVersion { found: version });
+        return Err(ModelError::FutureVersion {
+            found: version,
+            supported: FORMAT_VERSION,
+        });
     }
     if version == 0 {
         return Err(ModelError::Header("format version 0 does not exist".into()));
@@ -373,7 +354,7 @@ mod tests {
 
     #[test]
     fn the_built_in_model_is_read_in_place_and_is_the_checked_file() {
-        let Some(bytes) = crate::core::sources::BUILTIN_MODEL else {
+        let Some(bytes) = crate::core::builtin::BUILTIN_MODEL else {
             return;
         };
         let embedded = Model::embedded(bytes).unwrap();
@@ -397,7 +378,10 @@ mod tests {
         future[8] = 2;
         assert_eq!(
             Model::from_bytes(&future),
-            Err(ModelError::FutureVersion { found: 2 })
+            Err(ModelError::FutureVersion {
+                found: 2,
+                supported: FORMAT_VERSION
+            })
         );
         assert_eq!(
             Model::from_bytes(b"PK\x03\x04 not a model at all, not at all....."),

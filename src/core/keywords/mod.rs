@@ -4,11 +4,20 @@
 mod textrank;
 mod tfidf;
 
-use super::options::Segmenter;
 use super::{IdfTable, StopWords, Token};
 
 /// jieba's default `allowPOS` for TextRank: place names, nouns, verbal nouns and verbs.
 pub const DEFAULT_TEXTRANK_POS: [&str; 4] = ["ns", "n", "vn", "v"];
+
+/// Whose words keywords are ranked over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Segmenter {
+    /// jieba's precise mode, as Python jieba's keyword extractors read it.
+    #[default]
+    Jieba,
+    /// The trained segmenter's.
+    Accurate,
+}
 
 /// How keywords are ranked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,48 @@
+//! [`DictionaryIdentity`]: which dictionary an analyzer serves, and its content version.
+
+use super::builtin::BUILTIN_DICT_SHA256;
+use super::sha256_hex;
+use super::sources::{SourceFile, Sources};
+use super::word_edits::WordEdits;
+
+/// Which dictionary an analyzer serves: shown by `ListModels` and the metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictionaryIdentity {
+    /// Counts the analyzers swapped in since start-up (the first is 1).
+    pub generation: u64,
+    /// The files read, in the order applied.
+    pub files: Vec<SourceFile>,
+    /// Words added at run time.
+    pub added_words: usize,
+    /// Words removed at run time.
+    pub removed_words: usize,
+    /// A digest of everything that decides the answers (see [`content_version`]).
+    pub content_version: String,
+}
+
+/// The content version of an analyzer built from `sources` and `edits`: the first 16 hex digits
+/// of a SHA-256 over the built-in dictionary's hash, each file's kind and content hash in the
+/// order applied, each model's name and content hash, the default model, the segmentation
+/// model's content hash, and the word edits in
+/// their canonical (sorted) form. Paths, times and the order in which edits arrived do not
+/// enter it, so replicas that serve the same data report the same version.
+pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
+    use std::fmt::Write as _;
+    let mut text = format!("textanalysis content 1\nbuiltin\t{BUILTIN_DICT_SHA256}\n");
+    for file in &sources.files {
+        let _ = writeln!(text, "{:?}\t{}", file.kind, file.content_hash);
+    }
+    for model in sources.models.iter() {
+        let _ = writeln!(text, "model\t{}\t{}", model.name, model.content_hash);
+    }
+    let _ = writeln!(
+        text,
+        "default model\t{}",
+        sources.models.default_name().unwrap_or("")
+    );
+    let _ = writeln!(text, "segmenter\t{}", sources.segmenter.content_hash());
+    text.push_str(&edits.encode());
+    let mut digest = sha256_hex(text.as_bytes());
+    digest.truncate(16);
+    digest
+}
