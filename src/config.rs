@@ -11,10 +11,10 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 use crate::core::accurate::SegmenterTrainConfig;
 use crate::core::classify::{FeatureSpec, TrainConfig};
 use crate::core::{AnalyzerConfig, LoadError, ProfileSpec, Script, read_text};
-use crate::grpc::{BearerTokens, Limits, TokenError};
+use crate::edge::transport::ConnectionLimits;
+use crate::edge::{BearerTokens, Limits, TokenError};
 use crate::server::Settings;
 use crate::telemetry::LogFormat;
-use crate::transport::ConnectionLimits;
 
 /// Why the serving configuration cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -2,23 +2,24 @@
 //!
 //! Dependencies run one way, each layer using only those before it:
 //!
-//! 1. [`core`]: the analysis library; knows nothing of gRPC. Beside it, [`budget`] (the memory
-//!    budget) and [`transport`] (the accepted connections and their limits).
-//! 2. [`metrics`] (the Prometheus registry and its page) and [`dictionary_changes`] (reload
-//!    and word edits, logged and counted: the path SIGHUP and the Admin service share).
-//! 3. [`grpc`]: the `textanalysis.v1` services over the core.
-//! 4. [`server`]: health, reflection, layers and the drain.
-//! 5. [`config`], [`telemetry`], [`health`] and [`commands`]: what the binary in `main.rs`
+//! 1. [`core`]: the analysis library; knows nothing of gRPC.
+//! 2. [`metrics`] (the Prometheus registry and its page, told what the rest sees) and
+//!    [`dictionary_changes`] (reload and word edits, logged and counted: the path SIGHUP and
+//!    the Admin service share).
+//! 3. [`edge`]: what a call meets before a handler (connections, admission, the memory budget,
+//!    auth, calls in flight) and the one place failures become statuses.
+//! 4. [`grpc`]: the `textanalysis.v1` services over the core.
+//! 5. [`server`]: health, reflection, layers and the drain.
+//! 6. [`config`], [`telemetry`], [`health`] and [`commands`]: what the binary in `main.rs`
 //!    wires together.
 
-pub mod budget;
 pub mod commands;
 pub mod config;
 pub mod core;
 pub mod dictionary_changes;
+pub mod edge;
 pub mod grpc;
 pub mod health;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
-pub mod transport;

@@ -11,16 +11,16 @@ use tonic_health::server::HealthReporter;
 use tonic_reflection::server::Builder as ReflectionBuilder;
 use tower::ServiceBuilder;
 
-use crate::budget::MemoryBudget;
 use crate::core::Profiles;
 use crate::dictionary_changes;
+use crate::edge::transport::{self, ConnectionLimits};
+use crate::edge::{
+    Activity, AuthLayer, BearerTokens, GuardLayer, Limits, MemoryBudget, TrackCallsLayer,
+};
 use crate::grpc::pb::admin_server::AdminServer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
-use crate::grpc::{
-    self, Activity, AdminService, BearerTokens, Limits, TextAnalysisService, WorkPool, pb,
-};
+use crate::grpc::{AdminService, TextAnalysisService, WorkPool, pb};
 use crate::metrics::Metrics;
-use crate::transport::{self, AcceptErrors, ConnectionLimits};
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
@@ -148,7 +148,8 @@ impl Server {
         }
         let activity = Activity::new(Arc::clone(&metrics));
         let budget = MemoryBudget::new(settings.memory_budget_bytes);
-        metrics.watch_budget(budget.clone());
+        let watched = budget.clone();
+        metrics.watch_budget(move || watched.used());
         Ok(Self {
             profiles,
             settings,
@@ -213,25 +214,23 @@ impl Server {
         let analysis = analysis_service(profiles, &settings, Arc::clone(&metrics));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let builder = transport(&settings)?;
-        let connections = transport::incoming(
-            listener,
-            settings.connections,
-            budget.clone(),
-            Arc::clone(&metrics) as Arc<dyn AcceptErrors>,
-        );
+        let connections = transport::incoming(listener, settings.connections, budget.clone(), {
+            let metrics = Arc::clone(&metrics);
+            Arc::new(move |_: &std::io::Error| metrics.accept_failed())
+        });
         let serve = builder
             .layer(
                 ServiceBuilder::new()
-                    .layer(grpc::GuardLayer {
+                    .layer(GuardLayer {
                         metrics,
                         budget,
                         limits: settings.limits,
                     })
-                    .layer(grpc::AuthLayer {
+                    .layer(AuthLayer {
                         clients: settings.auth.clone(),
                         admin: settings.admin.clone(),
                     })
-                    .layer(grpc::TrackCallsLayer(activity.clone())),
+                    .layer(TrackCallsLayer(activity.clone())),
             )
             .add_service(health_service)
             .add_service(reflection_v1)

@@ -14,7 +14,8 @@ use textanalysis::grpc::pb::text_analysis_server::TextAnalysis;
 use textanalysis::grpc::pb::{
     AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest, SegmentRequest,
 };
-use textanalysis::grpc::{Limits, TextAnalysisService, WorkPool};
+use textanalysis::edge::Limits;
+use textanalysis::grpc::{TextAnalysisService, WorkPool};
 use textanalysis::metrics::Metrics;
 use tonic::{Code, Request, Status};
 

@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
-use super::error::ApiError;
 use super::pb::{self, admin_server::Admin};
 use crate::core::Profiles;
 use crate::core::word_edits::WordViolation;
 use crate::dictionary_changes::{self, Change, ChangeFailed, Changed};
+use crate::edge::ApiError;
 use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.Admin` service.

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
-use super::error::ApiError;
 use crate::core::Deadline;
+use crate::edge::ApiError;
 use crate::metrics::Metrics;
 
 /// Runs CPU-bound analysis on tokio's blocking threads, at most `workers` at a time, so that a

@@ -11,14 +11,14 @@ use futures_util::future::join_all;
 use futures_util::{Stream, StreamExt};
 use tonic::Streaming;
 
-use super::convert::{Job, Limits, MAX_BATCH, Shaped, TextRequest, Validated, client_deadline};
-use super::error::{ApiError, FieldViolation};
-use super::guard::Arrived;
+use super::convert::{Job, Shaped, TextRequest, Validated, document_error};
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
-use super::status_codes::client_fault;
 use super::wire;
 use crate::core::{Analyzer, Deadline, Profiles};
+use crate::edge::{
+    ApiError, Arrived, FieldViolation, Limits, MAX_BATCH, client_deadline, client_fault,
+};
 use crate::metrics::Metrics;
 
 /// The `textanalysis.v1.TextAnalysis` service.
@@ -151,7 +151,7 @@ fn analyze_document(
                 .map_err(ApiError::from)
         });
     let mut response = result.unwrap_or_else(|e| pb::AnalyzeResponse {
-        error: Some(e.into_document_error()),
+        error: Some(document_error(e)),
         ..Default::default()
     });
     response.id = id;

@@ -14,7 +14,6 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
 use super::{Format, Metrics};
-use crate::transport::AcceptErrors;
 
 /// The most connections the metrics port serves at once; more are closed at once.
 const MAX_SCRAPE_CONNECTIONS: usize = 32;
@@ -32,7 +31,8 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
             Err(error) => {
-                metrics.accept_failed(&error);
+                metrics.accept_failed();
+                tracing::debug!(%error, "metrics: accept failed");
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 continue;
             }

@@ -24,9 +24,7 @@ use prometheus_client::registry::Registry;
 
 use dictionary::DictionaryMetrics;
 
-use crate::budget::MemoryBudget;
 use crate::core::Analyzer;
-use crate::transport::AcceptErrors;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CallLabels {
@@ -41,6 +39,15 @@ struct MethodLabels {
 
 type Histograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
 
+/// How many bytes of the memory budget are in use, asked when a page is made.
+struct UsedBytes(Box<dyn Fn() -> usize + Send + Sync>);
+
+impl std::fmt::Debug for UsedBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("UsedBytes")
+    }
+}
+
 /// The server's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -51,7 +58,8 @@ pub struct Metrics {
     shed: Counter,
     accept_errors: Counter,
     budget_used: Gauge,
-    budget: std::sync::OnceLock<MemoryBudget>,
+    /// Tells the memory budget's use when a page is made (set by whoever owns the budget).
+    budget: std::sync::OnceLock<UsedBytes>,
     in_flight: Gauge,
     dictionary: DictionaryMetrics,
 }
@@ -185,16 +193,16 @@ impl Metrics {
         self.in_flight.dec();
     }
 
-    /// Reports `budget`'s use in every page from now on.
-    pub fn watch_budget(&self, budget: MemoryBudget) {
-        let _ = self.budget.set(budget);
+    /// Reports the memory budget's use, as `used` tells it, in every page from now on.
+    pub fn watch_budget(&self, used: impl Fn() -> usize + Send + Sync + 'static) {
+        let _ = self.budget.set(UsedBytes(Box::new(used)));
     }
 
     /// The metrics page in `format`.
     pub fn encode(&self, format: Format) -> String {
-        if let Some(budget) = self.budget.get() {
+        if let Some(UsedBytes(used)) = self.budget.get() {
             self.budget_used
-                .set(i64::try_from(budget.used()).unwrap_or(i64::MAX));
+                .set(i64::try_from(used()).unwrap_or(i64::MAX));
         }
         let mut text = String::new();
         if let Ok(registry) = self.registry.lock() {
@@ -208,8 +216,9 @@ impl Metrics {
     }
 }
 
-impl AcceptErrors for Metrics {
-    fn accept_failed(&self, _error: &std::io::Error) {
+impl Metrics {
+    /// A connection could not be accepted (descriptors exhausted, say).
+    pub fn accept_failed(&self) {
         self.accept_errors.inc();
     }
 }

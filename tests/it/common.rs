@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use textanalysis::core::{Analyzer, AnalyzerConfig, LiveAnalyzer, Profiles};
-use textanalysis::grpc::Activity;
+use textanalysis::edge::Activity;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::metrics::Metrics;
 use textanalysis::server::{self, Server, Settings};

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::common::TestServer;
 use textanalysis::core::{AnalyzerConfig, LiveAnalyzer, Profiles};
-use textanalysis::grpc::BearerTokens;
+use textanalysis::edge::BearerTokens;
 use textanalysis::grpc::pb::admin_client::AdminClient;
 use textanalysis::grpc::pb::{
     AddWordsRequest, AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, ListModelsRequest,

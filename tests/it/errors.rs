@@ -3,7 +3,7 @@
 
 use crate::common::{TestServer, long_text};
 use std::time::{Duration, Instant};
-use textanalysis::grpc::Limits;
+use textanalysis::edge::Limits;
 use textanalysis::grpc::pb::{
     AnalyzeRequest, ExtractKeywordsRequest, KeywordOptions, SegmentOptions, SegmentRequest,
 };

@@ -373,7 +373,7 @@ async fn admin_calls_from_grpcurl_as_the_readme_shows() {
         TestServer::with_live(
             std::sync::Arc::new(live),
             textanalysis::server::Settings {
-                admin: textanalysis::grpc::BearerTokens::load(None, Some("admin-token")).unwrap(),
+                admin: textanalysis::edge::BearerTokens::load(None, Some("admin-token")).unwrap(),
                 ..Default::default()
             },
         )

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use h2::client::SendRequest;
 use prost::Message;
+use textanalysis::edge::transport::ConnectionLimits;
+use textanalysis::edge::{BearerTokens, Limits};
 use textanalysis::grpc::pb::{AnalyzeBatchRequest, AnalyzeRequest, SegmentRequest};
-use textanalysis::grpc::{BearerTokens, Limits};
 use textanalysis::server::Settings;
-use textanalysis::transport::ConnectionLimits;
 use tokio::io::AsyncReadExt;
 use tonic::Code;
 use tonic::codegen::Bytes;

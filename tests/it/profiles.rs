@@ -10,7 +10,7 @@ use std::sync::Arc;
 use futures_util::StreamExt;
 use serde_json::Value;
 use textanalysis::core::{AnalyzerConfig, ProfileSpec, Profiles};
-use textanalysis::grpc::BearerTokens;
+use textanalysis::edge::BearerTokens;
 use textanalysis::grpc::pb::{
     AddWordsRequest, AnalyzeBatchRequest, AnalyzeRequest, ClassifyRequest, ExtractKeywordsRequest,
     KeywordMethod, ListModelsRequest, ReloadRequest, Script, SegmentMode, SegmentRequest,

@@ -2,7 +2,7 @@
 //! checks do not.
 
 use crate::common::TestServer;
-use textanalysis::grpc::BearerTokens;
+use textanalysis::edge::BearerTokens;
 use textanalysis::grpc::pb::SegmentRequest;
 use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::server::Settings;
@@ -77,5 +77,28 @@ async fn without_tokens_the_server_is_open() {
     segment_with(&server, Some("Bearer anything"))
         .await
         .unwrap();
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_authorization_headers_are_unauthenticated_even_on_admin() {
+    let admin_token = "admin-secret-token";
+    let server = TestServer::with_options(Settings {
+        admin: BearerTokens::load(None, Some(admin_token)).unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let mut request = tonic::Request::new(textanalysis::grpc::pb::ReloadRequest::default());
+    for _ in 0..2 {
+        request.metadata_mut().append(
+            "authorization",
+            format!("Bearer {admin_token}").parse().unwrap(),
+        );
+    }
+    let status = textanalysis::grpc::pb::admin_client::AdminClient::new(server.channel.clone())
+        .reload(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
     server.shutdown().await;
 }

@@ -30,7 +30,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Sleep;
 use tonic::transport::server::Connected;
 
-use crate::budget::MemoryBudget;
+use super::budget::MemoryBudget;
 
 /// The longest a closing connection waits for the client to close its side.
 pub const LINGER: Duration = Duration::from_secs(1);
@@ -191,11 +191,8 @@ pub struct ConnectionInfo {
     pub state: Arc<ConnectionState>,
 }
 
-/// Accept errors (descriptors exhausted, say), reported by [`incoming`].
-pub trait AcceptErrors: Send + Sync + 'static {
-    /// Called once per failed accept.
-    fn accept_failed(&self, error: &io::Error);
-}
+/// Told of each failed accept (descriptors exhausted, say) by [`incoming`].
+pub type AcceptErrors = Arc<dyn Fn(&io::Error) + Send + Sync>;
 
 /// The connections accepted on `listener`, with `TCP_NODELAY` set, watched within `limits`,
 /// and their pending answers counted in `budget`. A failed accept is reported to `errors`
@@ -205,7 +202,7 @@ pub fn incoming(
     listener: TcpListener,
     limits: ConnectionLimits,
     budget: MemoryBudget,
-    errors: Arc<dyn AcceptErrors>,
+    errors: AcceptErrors,
 ) -> impl Stream<Item = io::Result<ServerConnection>> + Send + 'static {
     let state = (listener, ACCEPT_BACKOFF.0, None::<Instant>);
     futures_util::stream::unfold(state, move |(listener, mut backoff, mut warned)| {
@@ -222,7 +219,7 @@ pub fn incoming(
                         return Some((Ok(connection), (listener, ACCEPT_BACKOFF.0, warned)));
                     }
                     Err(error) => {
-                        errors.accept_failed(&error);
+                        errors(&error);
                         if warned.is_none_or(|at| at.elapsed() >= Duration::from_secs(1)) {
                             tracing::warn!(%error, pause_ms = backoff.as_millis(), "accept failed; pausing");
                             warned = Some(Instant::now());

@@ -17,13 +17,9 @@ use tonic::body::Body;
 use tonic::codegen::Service;
 use tonic::codegen::http::{Request, Response};
 
-use super::error::ApiError;
+use super::call::{Call, Credentials};
+use super::status::Refusal;
 use crate::core::LoadError;
-
-/// Calls under this prefix need no token: probes must reach health without secrets.
-const OPEN_PREFIX: &str = "/grpc.health.v1.Health/";
-/// Calls under this prefix need an admin token.
-const ADMIN_PREFIX: &str = "/textanalysis.v1.Admin/";
 
 /// Why the configured tokens cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -153,35 +149,39 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let path = request.uri().path();
-        // Two `authorization` headers are refused, whatever they hold: which one counts would
-        // otherwise depend on the order a proxy kept them in.
-        let presented = || {
-            let mut values = request.headers().get_all("authorization").iter();
-            match (values.next(), values.next()) {
-                (Some(value), None) => Some(value.as_bytes()),
-                _ => None,
-            }
+        let call = Call::in_extensions(request.extensions());
+        // Two `authorization` headers are refused (UNAUTHENTICATED), whatever they hold: which
+        // one counts would otherwise depend on the order a proxy kept them in.
+        let mut values = request.headers().get_all("authorization").iter();
+        let presented = match (values.next(), values.next()) {
+            (Some(_), Some(_)) => Err(Refusal::Unauthenticated),
+            (value, _) => Ok(value.map(|v| v.as_bytes())),
         };
-        let refused = if path.starts_with(OPEN_PREFIX) {
-            None
-        } else if path.starts_with(ADMIN_PREFIX) {
-            match &self.tokens.admin {
-                Some(admin) if !admin.accepts(presented()) => Some(ApiError::PermissionDenied),
-                _ => None,
-            }
-        } else {
-            match &self.tokens.clients {
-                Some(clients) if !clients.accepts(presented()) => Some(ApiError::Unauthenticated),
-                _ => None,
+        let needed = match call.credentials() {
+            Credentials::None => None,
+            Credentials::Client => self
+                .tokens
+                .clients
+                .as_ref()
+                .map(|t| (t, Refusal::Unauthenticated)),
+            Credentials::Admin => self
+                .tokens
+                .admin
+                .as_ref()
+                .map(|t| (t, Refusal::PermissionDenied)),
+        };
+        let refused = match (needed, presented) {
+            (None, _) => None,
+            (Some(_), Err(refusal)) => Some(refusal),
+            (Some((tokens, refusal)), Ok(presented)) => {
+                (!tokens.accepts(presented)).then_some(refusal)
             }
         };
         match refused {
             None => futures_util::future::Either::Left(self.inner.call(request)),
-            Some(error) => futures_util::future::Either::Right(ready(Ok(tonic::Status::from(
-                error,
-            )
-            .into_http()))),
+            Some(refusal) => {
+                futures_util::future::Either::Right(ready(Ok(refusal.status().into_http())))
+            }
         }
     }
 }

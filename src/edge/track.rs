@@ -14,11 +14,8 @@ use tonic::codegen::http::{Request, Response};
 use tonic::codegen::{Bytes, Service};
 
 use super::BoxFuture;
-
+use super::call::Call;
 use crate::metrics::Metrics;
-
-/// The path prefix of the calls that count; health and reflection streams never hold a drain.
-const TRACKED_PREFIX: &str = "/textanalysis.v1.TextAnalysis/";
 
 /// What the server is doing, shared between the tracking layer and whoever runs the server: the
 /// number of calls in flight, also kept in the metrics' gauge.
@@ -132,10 +129,8 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let guard = request
-            .uri()
-            .path()
-            .starts_with(TRACKED_PREFIX)
+        let guard = Call::in_extensions(request.extensions())
+            .holds_drain()
             .then(|| self.activity.enter());
         let response = self.inner.call(request);
         Box::pin(async move {

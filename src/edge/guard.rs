@@ -29,35 +29,16 @@ use tonic::codegen::http::{HeaderValue, Method, Request, Response, StatusCode, h
 use tonic::codegen::{Bytes, Service};
 
 use super::BoxFuture;
-
-use super::convert::{Limits, MAX_BATCH, parse_grpc_timeout};
-use super::error::{ApiError, FieldViolation};
-use super::status_codes::client_fault_codes;
-use crate::budget::{MemoryBudget, Reservation};
+use super::budget::{MemoryBudget, Reservation};
+use super::call::{Arrived, Call};
+use super::limits::{Limits, MAX_BATCH, parse_grpc_timeout};
+use super::status::{Refusal, client_fault_codes};
+use super::transport::{ConnectionInfo, ConnectionState, OpenCall};
 use crate::metrics::Metrics;
-use crate::transport::{ConnectionInfo, ConnectionState, OpenCall};
-
-/// When a call's headers arrived, as the guard saw it: what its deadline counts from (also
-/// in the handlers, so that a body slow to arrive does not move it later than the transport's
-/// own timer, which answers CANCELLED).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Arrived(pub(crate) Instant);
-
-impl Arrived {
-    /// When the call with these extensions arrived; now, for a call that did not pass the
-    /// guard (none does not, but for tests of the handlers alone).
-    pub(crate) fn of(extensions: &tonic::Extensions) -> Instant {
-        extensions
-            .get::<Arrived>()
-            .map_or_else(Instant::now, |a| a.0)
-    }
-}
 
 /// Room an `AnalyzeBatch` reserves in the memory budget for each byte of its message, besides
 /// the message itself: its decoded documents and the answers it makes.
 const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
-
-const BATCH_PATH: &str = "/textanalysis.v1.TextAnalysis/AnalyzeBatch";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -87,21 +68,6 @@ pub(crate) struct Guard<S> {
     gate: GuardLayer,
 }
 
-/// The method's name in logs and metrics: the last part of the path.
-fn method_of(path: &str) -> String {
-    path.rsplit('/').next().unwrap_or_default().to_owned()
-}
-
-/// Whether the call's request is a stream, whose body lasts as long as the client wants.
-fn streams_requests(path: &str) -> bool {
-    path.ends_with("/AnalyzeStream") || path.contains(".ServerReflection/")
-}
-
-/// Whether the call's answer is a stream (not ready at once).
-fn streams_responses(path: &str) -> bool {
-    streams_requests(path) || path.ends_with("/Watch")
-}
-
 impl GuardLayer {
     /// Logs and counts a call refused before it reached a handler.
     fn refused(&self, method: &str, code: &str, started: Instant, why: &str) {
@@ -109,91 +75,74 @@ impl GuardLayer {
         tracing::info!(method, code, reason = why, "call refused");
     }
 
-    /// The HTTP answer to a request that is not gRPC at all.
-    fn http_refusal(&self, method: &str, status: StatusCode, started: Instant) -> Response<Body> {
-        let why = if status == StatusCode::METHOD_NOT_ALLOWED {
-            "gRPC calls are POST requests"
-        } else {
-            "gRPC calls have content-type application/grpc"
-        };
-        self.refused(method, &format!("Http{}", status.as_u16()), started, why);
-        let mut response = Response::new(Body::empty());
-        *response.status_mut() = status;
-        if status == StatusCode::METHOD_NOT_ALLOWED {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    /// Logs and counts `refusal`, and gives the answer that says it: an HTTP status for a
+    /// request that is not gRPC, a gRPC status otherwise.
+    fn refuse(&self, method: &str, refusal: &Refusal, started: Instant) -> Response<Body> {
+        let status = refusal.status();
+        match refusal.http_only() {
+            Some(http) => {
+                let code = format!("Http{}", http.as_u16());
+                self.refused(method, &code, started, status.message());
+                let mut response = Response::new(Body::empty());
+                *response.status_mut() = http;
+                if http == StatusCode::METHOD_NOT_ALLOWED {
+                    response
+                        .headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                }
+                response
+            }
+            None => {
+                self.refused(
+                    method,
+                    &format!("{:?}", status.code()),
+                    started,
+                    status.message(),
+                );
+                status.into_http()
+            }
         }
-        response
     }
 
-    /// The gRPC answer to a call refused before its handler.
-    fn status_refusal(&self, method: &str, status: Status, started: Instant) -> Response<Body> {
-        self.refused(
-            method,
-            &format!("{:?}", status.code()),
-            started,
-            status.message(),
-        );
-        status.into_http()
-    }
-
-    /// Why a call must be refused before anything else is done, if it must.
+    /// Why a call must be refused before anything else is done, if it must; otherwise the
+    /// client's timeout, if it sent one.
     fn admission(
         &self,
-        method: &str,
         http: &Method,
         headers: &tonic::codegen::http::HeaderMap,
         connection: Option<&ConnectionState>,
-        started: Instant,
-    ) -> Result<Option<Duration>, Box<Response<Body>>> {
+    ) -> Result<Option<Duration>, Refusal> {
         if http != Method::POST {
-            return Err(Box::new(self.http_refusal(
-                method,
-                StatusCode::METHOD_NOT_ALLOWED,
-                started,
-            )));
+            return Err(Refusal::NotPost);
         }
         let grpc = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/grpc"));
         if !grpc {
-            return Err(Box::new(self.http_refusal(
-                method,
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                started,
-            )));
+            return Err(Refusal::NotGrpc);
         }
         let timeout = match headers.get("grpc-timeout") {
             None => None,
-            Some(value) => match value.to_str().ok().and_then(parse_grpc_timeout) {
-                Some(timeout) => Some(timeout),
-                None => {
-                    let status = Status::invalid_argument(format!(
-                        "grpc-timeout `{}` is malformed: 1 to 8 digits and a unit (H, M, S, m, u, n)",
-                        String::from_utf8_lossy(value.as_bytes())
-                    ));
-                    return Err(Box::new(self.status_refusal(method, status, started)));
-                }
-            },
+            Some(value) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .and_then(parse_grpc_timeout)
+                    .ok_or_else(|| {
+                        Refusal::MalformedTimeout(String::from_utf8_lossy(value.as_bytes()).into())
+                    })?,
+            ),
         };
         if let Some(connection) = connection
             && connection.saturated()
         {
-            let status = Status::resource_exhausted(format!(
-                "this connection has {} bytes of answers its client has not read; read them \
-                 before starting more calls",
-                connection.pending_answer_bytes()
-            ));
-            return Err(Box::new(self.status_refusal(method, status, started)));
+            return Err(Refusal::ConnectionSaturated {
+                pending: connection.pending_answer_bytes(),
+            });
         }
         if self.budget.exhausted() {
-            let status = Status::resource_exhausted(
-                "the server's memory budget is spent (requests arriving, answers not yet read); \
-                 retry with backoff",
-            );
-            return Err(Box::new(self.status_refusal(method, status, started)));
+            return Err(Refusal::BudgetSpent);
         }
         Ok(timeout)
     }
@@ -215,42 +164,42 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let started = Instant::now();
-        let path = request.uri().path().to_owned();
-        let method = method_of(&path);
+        let call = Call::of(request.uri().path());
+        let method = call.method.to_string();
         let connection = request
             .extensions()
             .get::<ConnectionInfo>()
             .map(|c| Arc::clone(&c.state));
         let gate = self.gate.clone();
-        let timeout = match gate.admission(
-            &method,
-            request.method(),
-            request.headers(),
-            connection.as_deref(),
-            started,
-        ) {
-            Ok(timeout) => timeout,
-            Err(refusal) => return Box::pin(std::future::ready(Ok(*refusal))),
-        };
-        let deadline = if streams_requests(&path) {
+        let timeout =
+            match gate.admission(request.method(), request.headers(), connection.as_deref()) {
+                Ok(timeout) => timeout,
+                Err(refusal) => {
+                    let answer = gate.refuse(&method, &refusal, started);
+                    return Box::pin(std::future::ready(Ok(answer)));
+                }
+            };
+        let deadline = if call.streams_requests() {
             timeout.map(|t| started + t)
         } else {
             gate.limits.deadline_for(timeout, started).instant()
         };
+        let streams_responses = call.streams_responses();
         let reservation = Arc::new(Mutex::new(Vec::new()));
-        let mut request = request;
         request.extensions_mut().insert(Arrived(started));
+        let scan = (!call.streams_requests()).then(|| BatchScan {
+            count_documents: call.is_batch(),
+            ..BatchScan::default()
+        });
+        request.extensions_mut().insert(call);
         let request = request.map(|inner| {
             Body::new(GuardedBody {
                 inner: Some(Box::pin(inner)),
                 budget: gate.budget.clone(),
                 deadline: deadline.map(|at| (at, Box::pin(tokio::time::sleep_until(at.into())))),
-                scan: (!streams_requests(&path)).then(|| BatchScan {
-                    count_documents: path == BATCH_PATH,
-                    ..BatchScan::default()
-                }),
+                scan,
                 reservation: Arc::clone(&reservation),
                 refusal: Some((gate.clone(), method.clone(), started)),
             })
@@ -270,7 +219,7 @@ where
             let (parts, mut inner) = response.into_parts();
             // A unary answer is ready at once: take it now (as bytes), so that it is counted
             // from the start, even if the client never lets a byte of it be sent.
-            let first = if streams_responses(&path) {
+            let first = if streams_responses {
                 None
             } else {
                 std::future::poll_fn(|cx| {
@@ -289,12 +238,10 @@ where
                 && frame.is_data()
                 && connection.saturated()
             {
-                let status = Status::resource_exhausted(format!(
-                    "this connection has {} bytes of answers its client has not read; read them \
-                     before starting more calls",
-                    connection.pending_answer_bytes()
-                ));
-                return Ok(gate.status_refusal(&method, status, started));
+                let refusal = Refusal::ConnectionSaturated {
+                    pending: connection.pending_answer_bytes(),
+                };
+                return Ok(gate.refuse(&method, &refusal, started));
             }
             let mut answer = CountedAnswer {
                 first: None,
@@ -331,7 +278,9 @@ struct GuardedBody<B> {
 }
 
 impl<B> GuardedBody<B> {
-    fn refuse(&mut self, status: Status) -> Status {
+    /// The status of `refusal`, logged and counted (once a call).
+    fn refuse(&mut self, refusal: Refusal) -> Status {
+        let status = refusal.status();
         if let Some((gate, method, started)) = self.refusal.take() {
             gate.refused(
                 &method,
@@ -345,20 +294,11 @@ impl<B> GuardedBody<B> {
 
     /// Reads a data frame: reserves a unary request's declared length (more for a batch),
     /// counts a batch's documents, and checks the budget.
-    fn received(&mut self, data: &[u8]) -> Result<(), Status> {
+    fn received(&mut self, data: &[u8]) -> Result<(), Refusal> {
         if let Some(scan) = &mut self.scan {
             let batch = scan.count_documents;
             match scan.feed(data) {
-                Err(count) => {
-                    return Err(ApiError::InvalidArgument(vec![FieldViolation::new(
-                        "documents",
-                        format!(
-                            "has more than {MAX_BATCH} documents ({count} so far); at most \
-                             {MAX_BATCH} are accepted a call"
-                        ),
-                    )])
-                    .into());
-                }
+                Err(documents) => return Err(Refusal::BatchTooLarge { documents }),
                 Ok(Some(message_len)) => {
                     let factor = if batch {
                         1 + BATCH_BYTES_PER_MESSAGE_BYTE
@@ -366,13 +306,13 @@ impl<B> GuardedBody<B> {
                         1
                     };
                     let room = message_len.saturating_mul(factor);
-                    let reserved = self.budget.try_reserve(room).ok_or_else(|| {
-                        Status::resource_exhausted(format!(
-                            "a request of {message_len} bytes needs {room} bytes of the \
-                             server's memory budget, which other calls hold now; retry with \
-                             backoff"
-                        ))
-                    })?;
+                    let reserved =
+                        self.budget
+                            .try_reserve(room)
+                            .ok_or(Refusal::NoRoomInBudget {
+                                message: message_len,
+                                room,
+                            })?;
                     if let Ok(mut slot) = self.reservation.lock() {
                         slot.push(reserved);
                     }
@@ -381,10 +321,7 @@ impl<B> GuardedBody<B> {
             }
         }
         if self.budget.exhausted() {
-            return Err(Status::resource_exhausted(
-                "the server's memory budget is spent (requests arriving, answers not yet read); \
-                 retry with backoff",
-            ));
+            return Err(Refusal::BudgetSpent);
         }
         Ok(())
     }
@@ -410,11 +347,7 @@ where
             && (*at <= Instant::now() || timer.as_mut().poll(cx).is_ready())
         {
             this.inner = None;
-            let status = Status::deadline_exceeded(
-                "the request did not arrive in full within the call's deadline (the client's \
-                 grpc-timeout, or the server's --default-timeout-secs)",
-            );
-            return Poll::Ready(Some(Err(this.refuse(status))));
+            return Poll::Ready(Some(Err(this.refuse(Refusal::BodyTooSlow))));
         }
         let frame = match ready!(inner.as_mut().poll_frame(cx)) {
             None => {
@@ -425,10 +358,10 @@ where
             Some(Ok(frame)) => frame,
         };
         if let Some(data) = frame.data_ref()
-            && let Err(status) = this.received(data)
+            && let Err(refusal) = this.received(data)
         {
             this.inner = None;
-            return Poll::Ready(Some(Err(this.refuse(status))));
+            return Poll::Ready(Some(Err(this.refuse(refusal))));
         }
         Poll::Ready(Some(Ok(frame)))
     }
@@ -523,16 +456,38 @@ enum Scan {
     /// Reading the 5-byte prefix.
     #[default]
     Prefix,
-    /// Reading a field's key (a varint).
-    Key { value: u64, shift: u32 },
-    /// Skipping a varint value.
-    Varint,
-    /// Reading a length-delimited field's length.
-    Length { value: u64, shift: u32 },
+    /// Reading a varint: a field's key, a varint value, or a length-delimited field's length.
+    Varint(Varint),
     /// Skipping this many bytes.
     Skip(u64),
     /// Done, or not a message this scan understands: prost decides.
     Done,
+}
+
+/// What a varint being read is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VarintOf {
+    Key,
+    Value,
+    Length,
+}
+
+/// A varint's bytes as they arrive, decoded by prost once the last is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Varint {
+    of: VarintOf,
+    bytes: [u8; 10],
+    len: u8,
+}
+
+impl Varint {
+    fn start(of: VarintOf) -> Scan {
+        Scan::Varint(Self {
+            of,
+            bytes: [0; 10],
+            len: 0,
+        })
+    }
 }
 
 impl BatchScan {
@@ -541,7 +496,7 @@ impl BatchScan {
     fn feed(&mut self, mut data: &[u8]) -> Result<Option<usize>, usize> {
         let mut message_len = None;
         while let Some((&byte, rest)) = data.split_first() {
-            match self.state {
+            match &mut self.state {
                 Scan::Done => return Ok(message_len),
                 Scan::Prefix => {
                     self.prefix.push(byte);
@@ -558,66 +513,36 @@ impl BatchScan {
                         self.state = if len == 0 || !self.count_documents {
                             Scan::Done
                         } else {
-                            Scan::Key { value: 0, shift: 0 }
+                            Varint::start(VarintOf::Key)
                         };
                     }
                     continue;
                 }
                 Scan::Skip(n) => {
-                    let take = usize::try_from(n).unwrap_or(usize::MAX).min(data.len());
+                    let take = usize::try_from(*n).unwrap_or(usize::MAX).min(data.len());
                     data = &data[take..];
-                    self.consume(take);
-                    self.state = match n - take as u64 {
-                        0 => Scan::Key { value: 0, shift: 0 },
+                    self.state = match *n - take as u64 {
+                        0 => Varint::start(VarintOf::Key),
                         left => Scan::Skip(left),
                     };
+                    self.consume(take);
                     continue;
                 }
-                Scan::Key { shift, .. } | Scan::Length { shift, .. } if shift > 63 => {
-                    self.state = Scan::Done;
-                    continue;
-                }
-                Scan::Key { value, shift } => {
-                    let value = value | (u64::from(byte & 0x7f) << shift);
+                Scan::Varint(varint) => {
+                    let mut v = *varint;
+                    v.bytes[usize::from(v.len)] = byte;
+                    v.len += 1;
                     self.state = if byte & 0x80 != 0 {
-                        Scan::Key {
-                            value,
-                            shift: shift + 7,
+                        if usize::from(v.len) == v.bytes.len() {
+                            Scan::Done
+                        } else {
+                            Scan::Varint(v)
                         }
                     } else {
-                        match value & 7 {
-                            0 => Scan::Varint,
-                            1 => Scan::Skip(8),
-                            5 => Scan::Skip(4),
-                            2 => {
-                                if value >> 3 == 1 {
-                                    self.documents += 1;
-                                    if self.documents > MAX_BATCH {
-                                        return Err(self.documents);
-                                    }
-                                }
-                                Scan::Length { value: 0, shift: 0 }
-                            }
-                            _ => Scan::Done,
+                        match prost::encoding::decode_varint(&mut &v.bytes[..usize::from(v.len)]) {
+                            Ok(value) => self.after(v.of, value)?,
+                            Err(_) => Scan::Done,
                         }
-                    };
-                }
-                Scan::Varint => {
-                    if byte & 0x80 == 0 {
-                        self.state = Scan::Key { value: 0, shift: 0 };
-                    }
-                }
-                Scan::Length { value, shift } => {
-                    let value = value | (u64::from(byte & 0x7f) << shift);
-                    self.state = if byte & 0x80 != 0 {
-                        Scan::Length {
-                            value,
-                            shift: shift + 7,
-                        }
-                    } else if value == 0 {
-                        Scan::Key { value: 0, shift: 0 }
-                    } else {
-                        Scan::Skip(value)
                     };
                 }
             }
@@ -625,6 +550,31 @@ impl BatchScan {
             self.consume(1);
         }
         Ok(message_len)
+    }
+
+    /// What to read after a varint `of` that kind with this value; `Err(count)` past
+    /// [`MAX_BATCH`] documents.
+    fn after(&mut self, of: VarintOf, value: u64) -> Result<Scan, usize> {
+        Ok(match of {
+            VarintOf::Key => match value & 7 {
+                0 => Varint::start(VarintOf::Value),
+                1 => Scan::Skip(8),
+                5 => Scan::Skip(4),
+                2 => {
+                    if value >> 3 == 1 {
+                        self.documents += 1;
+                        if self.documents > MAX_BATCH {
+                            return Err(self.documents);
+                        }
+                    }
+                    Varint::start(VarintOf::Length)
+                }
+                _ => Scan::Done,
+            },
+            VarintOf::Value => Varint::start(VarintOf::Key),
+            VarintOf::Length if value == 0 => Varint::start(VarintOf::Key),
+            VarintOf::Length => Scan::Skip(value),
+        })
     }
 
     /// `n` message bytes were read; past the message's end there is nothing to scan.
@@ -648,9 +598,27 @@ mod tests {
         out
     }
 
+    /// The fields of `AnalyzeRequest` and `AnalyzeBatchRequest` the scan meets, as prost
+    /// encodes them (the generated types live a layer up).
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Document {
+        #[prost(string, tag = "1")]
+        text: String,
+        #[prost(string, tag = "5")]
+        id: String,
+        #[prost(uint32, tag = "6")]
+        script: u32,
+    }
+
+    #[derive(Clone, PartialEq, prost::Message)]
+    struct Batch {
+        #[prost(message, repeated, tag = "1")]
+        documents: Vec<Document>,
+    }
+
     fn batch(documents: usize) -> Vec<u8> {
-        let request = super::super::pb::AnalyzeBatchRequest {
-            documents: vec![Default::default(); documents],
+        let request = Batch {
+            documents: vec![Document::default(); documents],
         };
         framed(&request.encode_to_vec())
     }
@@ -678,12 +646,12 @@ mod tests {
                 assert_eq!(scan.state, Scan::Done);
             }
         }
-        let text = super::super::pb::AnalyzeBatchRequest {
+        let text = Batch {
             documents: vec![
-                super::super::pb::AnalyzeRequest {
+                Document {
                     id: "x".repeat(300),
                     text: "文".repeat(100),
-                    ..Default::default()
+                    script: 300,
                 };
                 3
             ],

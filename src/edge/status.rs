@@ -1,0 +1,517 @@
+//! The one place where failures become statuses: the handlers' errors ([`ApiError`], core
+//! errors included), the edge's refusals ([`Refusal`]) and tonic's own rejections, each to a
+//! gRPC status, and each gRPC code to the HTTP status an HTTP door answers with.
+//!
+//! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
+//! (with `google.rpc.BadRequest` field violations), NOT_FOUND for an unknown model or
+//! dictionary profile (with `google.rpc.ResourceInfo`), RESOURCE_EXHAUSTED when load is shed or
+//! the memory budget is spent, DEADLINE_EXCEEDED when the call's deadline passes first,
+//! UNAUTHENTICATED and PERMISSION_DENIED for missing or wrong tokens, and INTERNAL only for a
+//! bug in the server (a panic in the analysis), never for anything a client sent. Admin calls
+//! add FAILED_PRECONDITION (a dictionary file the server cannot load; a damaged word-edits
+//! file) and UNAVAILABLE (a word edit that could not be saved, so was not applied). A draining
+//! server refuses nothing: it sends GOAWAY (see `server`), so no status here means "shutting
+//! down". Requests that are not gRPC at all get HTTP 405 or 415.
+
+use tonic::codegen::http::{HeaderValue, Response, StatusCode};
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+use super::limits::MAX_BATCH;
+use crate::core::word_edits::{StateError, WordViolation};
+use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, UnknownProfile};
+
+/// One field of a request that is not acceptable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The field's path in the request, e.g. `text` or `keywords.top_k`.
+    pub field: String,
+    /// What is wrong with it.
+    pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The request has one or more bad fields.
+    InvalidArgument(Vec<FieldViolation>),
+    /// The request names a model the server does not have.
+    UnknownModel {
+        /// The name asked for.
+        requested: String,
+        /// The models that exist.
+        available: Vec<String>,
+    },
+    /// The request names a dictionary profile the server does not have.
+    UnknownProfile(UnknownProfile),
+    /// Every worker is busy and the queue is full: the call is shed.
+    Overloaded,
+    /// The call's deadline (the client's `grpc-timeout` or the server's default) passed.
+    DeadlineExceeded,
+    /// The server is not in a state to do what was asked (a file it cannot load, no state
+    /// directory); the operator must act first.
+    FailedPrecondition(String),
+    /// The server could not do it now (saving failed); nothing changed, and a retry may work.
+    Unavailable(String),
+    /// The analysis itself failed: a server bug, logged with its cause.
+    Internal(String),
+}
+
+impl From<Vec<FieldViolation>> for ApiError {
+    fn from(violations: Vec<FieldViolation>) -> Self {
+        Self::InvalidArgument(violations)
+    }
+}
+
+impl From<ClassifyError> for ApiError {
+    fn from(error: ClassifyError) -> Self {
+        match error {
+            ClassifyError::UnknownModel {
+                requested,
+                available,
+            } => Self::UnknownModel {
+                requested,
+                available,
+            },
+        }
+    }
+}
+
+impl From<UnknownProfile> for ApiError {
+    fn from(error: UnknownProfile) -> Self {
+        Self::UnknownProfile(error)
+    }
+}
+
+impl From<DeadlineExceeded> for ApiError {
+    fn from(_: DeadlineExceeded) -> Self {
+        Self::DeadlineExceeded
+    }
+}
+
+impl From<AnalysisError> for ApiError {
+    fn from(error: AnalysisError) -> Self {
+        match error {
+            AnalysisError::Classify(e) => e.into(),
+            AnalysisError::DeadlineExceeded(e) => e.into(),
+        }
+    }
+}
+
+impl ApiError {
+    /// The error of a reload or word edit; `field` names the request field of a bad word.
+    pub fn from_change(error: ChangeError, field: impl Fn(&WordViolation) -> String) -> Self {
+        match error {
+            ChangeError::Invalid(violations) => Self::InvalidArgument(
+                violations
+                    .iter()
+                    .map(|v| FieldViolation::new(field(v), v.reason.clone()))
+                    .collect(),
+            ),
+            e @ (ChangeError::Load(_)
+            | ChangeError::NoStateDir
+            | ChangeError::State(StateError::Corrupt { .. })) => {
+                Self::FailedPrecondition(e.to_string())
+            }
+            e @ ChangeError::State(StateError::Io { .. }) => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::InvalidArgument(violations) => {
+                let message = violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.field, v.description))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut details = ErrorDetails::new();
+                for v in violations {
+                    details.add_bad_request_violation(v.field, v.description);
+                }
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ApiError::UnknownModel {
+                requested,
+                available,
+            } => {
+                let list = available.join(", ");
+                let message = if requested.is_empty() {
+                    format!("no default model is configured; available models: {list}")
+                } else {
+                    format!("no model named `{requested}`; available models: {list}")
+                };
+                let mut details = ErrorDetails::new();
+                details.set_resource_info("model", requested, "", format!("available: {list}"));
+                Status::with_error_details(Code::NotFound, message, details)
+            }
+            ApiError::UnknownProfile(unknown) => {
+                let list = unknown.available.join(", ");
+                let message = unknown.to_string();
+                let mut details = ErrorDetails::new();
+                details.set_resource_info(
+                    "profile",
+                    unknown.requested,
+                    "",
+                    format!("available: {list}"),
+                );
+                Status::with_error_details(Code::NotFound, message, details)
+            }
+            ApiError::Overloaded => Status::resource_exhausted(
+                "the server is at capacity (every worker busy, queue full); retry with backoff",
+            ),
+            ApiError::DeadlineExceeded => Status::deadline_exceeded(
+                "the call's deadline passed before its analysis finished (the client's \
+                 grpc-timeout, or the server's --default-timeout-secs)",
+            ),
+            ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ApiError::Unavailable(message) => Status::unavailable(message),
+            ApiError::Internal(cause) => Status::internal(format!("analysis failed: {cause}")),
+        }
+    }
+}
+
+/// Why the edge refused a call before any handler ran (or, for a body, while it arrived).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a POST: not gRPC (HTTP 405).
+    NotPost,
+    /// Not `application/grpc…`: not gRPC (HTTP 415).
+    NotGrpc,
+    /// A `grpc-timeout` header that does not parse; the value as sent.
+    MalformedTimeout(String),
+    /// The call's connection has more answer bytes unread than its bound.
+    ConnectionSaturated {
+        /// The bytes its client has not read.
+        pending: usize,
+    },
+    /// The memory budget is spent (requests arriving, answers not yet read).
+    BudgetSpent,
+    /// A request needs more of the memory budget than other calls leave now.
+    NoRoomInBudget {
+        /// The request message's length.
+        message: usize,
+        /// What it needs of the budget.
+        room: usize,
+    },
+    /// An `AnalyzeBatch` with more documents than a call may carry (counted before decoding).
+    BatchTooLarge {
+        /// The documents seen when it was refused.
+        documents: usize,
+    },
+    /// The request did not arrive in full within the call's deadline.
+    BodyTooSlow,
+    /// The call carries no accepted client token, or two `authorization` headers.
+    Unauthenticated,
+    /// An Admin call carries no accepted admin token.
+    PermissionDenied,
+}
+
+impl Refusal {
+    /// The HTTP status of a request that is not gRPC, answered without a gRPC status.
+    pub fn http_only(&self) -> Option<StatusCode> {
+        match self {
+            Refusal::NotPost => Some(StatusCode::METHOD_NOT_ALLOWED),
+            Refusal::NotGrpc => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            _ => None,
+        }
+    }
+
+    /// The gRPC status of the refusal.
+    pub fn status(&self) -> Status {
+        match self {
+            Refusal::NotPost => Status::unimplemented("gRPC calls are POST requests"),
+            Refusal::NotGrpc => {
+                Status::invalid_argument("gRPC calls have content-type application/grpc")
+            }
+            Refusal::MalformedTimeout(value) => Status::invalid_argument(format!(
+                "grpc-timeout `{value}` is malformed: 1 to 8 digits and a unit (H, M, S, m, u, n)"
+            )),
+            Refusal::ConnectionSaturated { pending } => Status::resource_exhausted(format!(
+                "this connection has {pending} bytes of answers its client has not read; read \
+                 them before starting more calls"
+            )),
+            Refusal::BudgetSpent => Status::resource_exhausted(
+                "the server's memory budget is spent (requests arriving, answers not yet read); \
+                 retry with backoff",
+            ),
+            Refusal::NoRoomInBudget { message, room } => Status::resource_exhausted(format!(
+                "a request of {message} bytes needs {room} bytes of the server's memory budget, \
+                 which other calls hold now; retry with backoff"
+            )),
+            Refusal::BatchTooLarge { documents } => {
+                ApiError::InvalidArgument(vec![FieldViolation::new(
+                    "documents",
+                    format!(
+                        "has more than {MAX_BATCH} documents ({documents} so far); at most \
+                         {MAX_BATCH} are accepted a call"
+                    ),
+                )])
+                .into()
+            }
+            Refusal::BodyTooSlow => Status::deadline_exceeded(
+                "the request did not arrive in full within the call's deadline (the client's \
+                 grpc-timeout, or the server's default timeout)",
+            ),
+            Refusal::Unauthenticated => Status::unauthenticated(
+                "missing or unknown bearer token (send one `authorization: Bearer <token>`)",
+            ),
+            Refusal::PermissionDenied => Status::permission_denied(
+                "Admin calls need an admin token (`authorization: Bearer <admin token>`)",
+            ),
+        }
+    }
+}
+
+/// The HTTP status an HTTP door answers a gRPC code with: gRPC's published mapping
+/// (`google.rpc.Code`'s comments, as grpc-gateway uses it).
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+    }
+}
+
+// tonic's own rejections. tonic answers a request over the message size limit with
+// OUT_OF_RANGE, and with INTERNAL a request whose protobuf does not decode (say, a `string`
+// field holding invalid UTF-8), a message with a compressed flag other than 0 or 1, a body that
+// ends inside a message (a length prefix longer than what follows, or a prefix cut short), and
+// a unary call with no message at all. All are the client's doing: they become
+// RESOURCE_EXHAUSTED and INVALID_ARGUMENT. (A compressed flag of 1 with no `grpc-encoding`
+// stays INTERNAL, as the gRPC protocol document requires.) tonic has no typed error for these,
+// only its words: `tests/it/hostile.rs` and `tests/it/errors.rs` provoke each one through a real
+// server, so a tonic release that words them differently fails the suite rather than drifting
+// silently.
+
+const DECODE_FAILURE: &str = "failed to decode Protobuf message";
+const TOO_LARGE: &str = "Error, decoded message length too large";
+/// tonic's own words for framing mistakes (tonic 0.14, `codec/decode.rs`, `server/grpc.rs`).
+const FRAMING_MISTAKES: [&str; 3] = [
+    "protocol error: received message with invalid compression flag",
+    "Unexpected EOF decoding stream",
+    "Missing request message",
+];
+
+/// The code tonic should have used for one of its own rejections, if it is one.
+fn client_fault_code(status: &Status) -> Option<Code> {
+    match status.code() {
+        Code::Internal
+            if status.message().starts_with(DECODE_FAILURE)
+                || FRAMING_MISTAKES
+                    .iter()
+                    .any(|m| status.message().starts_with(m)) =>
+        {
+            Some(Code::InvalidArgument)
+        }
+        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => {
+            Some(Code::ResourceExhausted)
+        }
+        _ => None,
+    }
+}
+
+/// Rewrites the status of a trailers-only response, as tonic sends for a request it rejected;
+/// with the new code when it did.
+pub fn client_fault_codes<B>(mut response: Response<B>) -> (Response<B>, Option<Code>) {
+    let headers = response.headers_mut();
+    let Some(code) = Status::from_header_map(headers)
+        .as_ref()
+        .and_then(client_fault_code)
+    else {
+        return (response, None);
+    };
+    headers.insert("grpc-status", HeaderValue::from(code as i32));
+    (response, Some(code))
+}
+
+/// The same rewrite for a status met inside a stream (a message of a request stream that does
+/// not decode), where it travels in trailers rather than headers.
+pub fn client_fault(status: Status) -> Status {
+    match client_fault_code(&status) {
+        Some(code) => Status::new(code, status.message()),
+        None => status,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code of each refusal, decided here: a variant added later does not compile until it
+    /// has one. HTTP-only refusals answer no gRPC status.
+    fn expected_refusal(refusal: &Refusal) -> Result<Code, StatusCode> {
+        match refusal {
+            Refusal::NotPost => Err(StatusCode::METHOD_NOT_ALLOWED),
+            Refusal::NotGrpc => Err(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            Refusal::MalformedTimeout(_) | Refusal::BatchTooLarge { .. } => {
+                Ok(Code::InvalidArgument)
+            }
+            Refusal::ConnectionSaturated { .. }
+            | Refusal::BudgetSpent
+            | Refusal::NoRoomInBudget { .. } => Ok(Code::ResourceExhausted),
+            Refusal::BodyTooSlow => Ok(Code::DeadlineExceeded),
+            Refusal::Unauthenticated => Ok(Code::Unauthenticated),
+            Refusal::PermissionDenied => Ok(Code::PermissionDenied),
+        }
+    }
+
+    /// The code of each handler error, decided here in the same way.
+    fn expected_error(error: &ApiError) -> Code {
+        match error {
+            ApiError::InvalidArgument(_) => Code::InvalidArgument,
+            ApiError::UnknownModel { .. } | ApiError::UnknownProfile(_) => Code::NotFound,
+            ApiError::Overloaded => Code::ResourceExhausted,
+            ApiError::DeadlineExceeded => Code::DeadlineExceeded,
+            ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+
+    #[test]
+    fn every_refusal_and_error_has_its_code_and_http_status() {
+        let refusals = [
+            Refusal::NotPost,
+            Refusal::NotGrpc,
+            Refusal::MalformedTimeout("5s".into()),
+            Refusal::ConnectionSaturated { pending: 1 },
+            Refusal::BudgetSpent,
+            Refusal::NoRoomInBudget {
+                message: 1,
+                room: 2,
+            },
+            Refusal::BatchTooLarge { documents: 1001 },
+            Refusal::BodyTooSlow,
+            Refusal::Unauthenticated,
+            Refusal::PermissionDenied,
+        ];
+        for refusal in &refusals {
+            match expected_refusal(refusal) {
+                Ok(code) => {
+                    assert_eq!(refusal.http_only(), None, "{refusal:?}");
+                    assert_eq!(refusal.status().code(), code, "{refusal:?}");
+                }
+                Err(http) => assert_eq!(refusal.http_only(), Some(http), "{refusal:?}"),
+            }
+        }
+        let errors = [
+            ApiError::InvalidArgument(vec![FieldViolation::new("text", "must not be empty")]),
+            ApiError::UnknownModel {
+                requested: "x".into(),
+                available: vec!["sentiment".into()],
+            },
+            ApiError::UnknownProfile(UnknownProfile {
+                requested: "x".into(),
+                available: vec!["default".into()],
+            }),
+            ApiError::Overloaded,
+            ApiError::DeadlineExceeded,
+            ApiError::FailedPrecondition("no state directory".into()),
+            ApiError::Unavailable("cannot save".into()),
+            ApiError::Internal("bug".into()),
+        ];
+        for error in errors {
+            let code = expected_error(&error);
+            assert_eq!(Status::from(error).code(), code);
+        }
+        // gRPC's published mapping to HTTP, for the codes the server answers with.
+        for (code, http) in [
+            (Code::InvalidArgument, 400),
+            (Code::FailedPrecondition, 400),
+            (Code::Unauthenticated, 401),
+            (Code::PermissionDenied, 403),
+            (Code::NotFound, 404),
+            (Code::ResourceExhausted, 429),
+            (Code::Internal, 500),
+            (Code::Unimplemented, 501),
+            (Code::Unavailable, 503),
+            (Code::DeadlineExceeded, 504),
+        ] {
+            assert_eq!(http_status(code).as_u16(), http, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn core_errors_become_the_codes_of_their_kind() {
+        let error: ApiError = AnalysisError::DeadlineExceeded(DeadlineExceeded).into();
+        assert_eq!(expected_error(&error), Code::DeadlineExceeded);
+        let error: ApiError = ClassifyError::UnknownModel {
+            requested: "x".into(),
+            available: Vec::new(),
+        }
+        .into();
+        assert_eq!(Status::from(error).code(), Code::NotFound);
+        let error = ApiError::from_change(ChangeError::NoStateDir, |_| String::new());
+        assert_eq!(Status::from(error).code(), Code::FailedPrecondition);
+    }
+
+    fn response(code: i32, message: &str) -> Response<()> {
+        let mut r = Response::new(());
+        r.headers_mut()
+            .insert("grpc-status", HeaderValue::from(code));
+        let encoded = message.replace(' ', "%20");
+        r.headers_mut()
+            .insert("grpc-message", HeaderValue::from_str(&encoded).unwrap());
+        r
+    }
+
+    fn status(r: &Response<()>) -> &str {
+        r.headers()["grpc-status"].to_str().unwrap()
+    }
+
+    #[test]
+    fn tonic_rejections_become_client_faults() {
+        for (code, message, expected) in [
+            (13, "failed to decode Protobuf message: invalid string", "3"),
+            (11, "Error, decoded message length too large: found 9", "8"),
+            (
+                13,
+                "protocol error: received message with invalid compression flag: 2",
+                "3",
+            ),
+            (13, "Unexpected EOF decoding stream.", "3"),
+            (13, "Missing request message.", "3"),
+        ] {
+            let (r, rewritten) = client_fault_codes(response(code, message));
+            assert_eq!(status(&r), expected, "{message}");
+            assert!(rewritten.is_some());
+        }
+    }
+
+    #[test]
+    fn other_statuses_are_left_alone() {
+        let (r, _) = client_fault_codes(response(13, "analysis failed: bug"));
+        assert_eq!(status(&r), "13");
+        let (r, _) = client_fault_codes(response(
+            13,
+            "protocol error: received message with compressed-flag but no grpc-encoding was specified",
+        ));
+        assert_eq!(status(&r), "13");
+        let (r, rewritten) = client_fault_codes(Response::new(()));
+        assert!(r.headers().get("grpc-status").is_none() && rewritten.is_none());
+    }
+}
