@@ -453,6 +453,24 @@ pub struct TrainArgs {
     pub skip_bad_lines: bool,
 }
 
+impl TrainArgs {
+    /// The training settings.
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            features: FeatureSpec {
+                buckets: self.buckets,
+                word_ngrams: self.word_ngrams,
+                min_char_ngram: self.min_char_ngram,
+                max_char_ngram: self.max_char_ngram,
+            },
+            epochs: self.epochs,
+            learning_rate: self.learning_rate,
+            l2: self.l2,
+            seed: self.seed,
+        }
+    }
+}
+
 /// Options of `eval`.
 #[derive(Debug, Clone, Args)]
 pub struct EvalArgs {
@@ -600,6 +618,42 @@ mod tests {
             };
             assert_eq!(serve.addr.to_string(), "127.0.0.1:1");
         }
+    }
+
+    /// The defaults of the flags are the defaults of what they set: the server's `Settings`
+    /// (limits, connections, budget), the analyzer's configuration, and both trainings'. A flag
+    /// whose default drifts from the `Default` the tests and the fuzzer run on fails here.
+    #[test]
+    fn every_default_is_the_one_of_what_it_sets() {
+        let Ok(Command::Serve(serve)) = parse(&["textanalysis"]) else {
+            panic!("serves by default")
+        };
+        let settings = serve.settings().unwrap();
+        assert_eq!(
+            format!("{settings:?}"),
+            format!("{:?}", Settings::default())
+        );
+        assert_eq!(
+            format!("{:?}", serve.analyzer_config()),
+            format!("{:?}", AnalyzerConfig::default())
+        );
+        let Ok(Command::Train(train)) =
+            parse(&["textanalysis", "train", "--input", "x", "--output", "y"])
+        else {
+            panic!("train")
+        };
+        assert_eq!(train.config(), TrainConfig::default());
+        let Ok(Command::TrainSegmenter(segmenter)) = parse(&[
+            "textanalysis",
+            "train-segmenter",
+            "--input",
+            "x",
+            "--output",
+            "y",
+        ]) else {
+            panic!("train-segmenter")
+        };
+        assert_eq!(segmenter.config(), SegmenterTrainConfig::default());
     }
 
     #[test]

@@ -9,9 +9,6 @@ use crate::core::word_edits::WordEntry;
 use crate::core::{Analyzer, ChangeError, LiveAnalyzer, Profiles};
 use crate::metrics::Metrics;
 
-/// The change name (in logs and metrics) of a reload after the files changed on disk.
-const REFRESH: &str = "refresh";
-
 /// A change to make.
 #[derive(Debug)]
 pub enum Change {
@@ -24,13 +21,43 @@ pub enum Change {
 }
 
 impl Change {
-    /// The change's name in logs and in the `change` label of the metrics.
-    pub fn name(&self) -> &'static str {
+    /// What kind of change it is.
+    pub fn kind(&self) -> ChangeKind {
         match self {
-            Change::Reload => "reload",
-            Change::AddWords(_) => "add_words",
-            Change::RemoveWords(_) => "remove_words",
+            Change::Reload => ChangeKind::Reload,
+            Change::AddWords(_) => ChangeKind::AddWords,
+            Change::RemoveWords(_) => ChangeKind::RemoveWords,
         }
+    }
+}
+
+/// The kinds of change, as logs and metrics tell them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    /// Every file read again, when asked (SIGHUP, `Admin/Reload`).
+    Reload,
+    /// Every file read again because the files changed on disk.
+    Refresh,
+    /// Words added.
+    AddWords,
+    /// Words removed.
+    RemoveWords,
+}
+
+impl ChangeKind {
+    /// Its name in logs and in the `change` label of the metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChangeKind::Reload => "reload",
+            ChangeKind::Refresh => "refresh",
+            ChangeKind::AddWords => "add_words",
+            ChangeKind::RemoveWords => "remove_words",
+        }
+    }
+
+    /// Whether it reads every file, and so tells whether the files on disk load.
+    fn reads_files(self) -> bool {
+        matches!(self, ChangeKind::Reload | ChangeKind::Refresh)
     }
 }
 
@@ -64,7 +91,7 @@ pub async fn apply(
     change: Change,
 ) -> Result<Changed, ChangeFailed> {
     let started = Instant::now();
-    let name = change.name();
+    let kind = change.kind();
     let live = Arc::clone(live);
     let result = off_reactor(move || match change {
         Change::Reload => live.reload(),
@@ -72,7 +99,7 @@ pub async fn apply(
         Change::RemoveWords(words) => live.remove_words(words),
     })
     .await;
-    finish(metrics, profile, name, started, result)
+    finish(metrics, profile, kind, started, result)
 }
 
 /// Reloads every profile (SIGHUP), one after the other, each as [`apply`] does.
@@ -85,8 +112,8 @@ pub async fn reload_all(profiles: &Profiles, metrics: &Metrics) {
 
 /// Reloads `live`, the profile called `profile`, if the files it reads changed on disk (a word
 /// edit through another server sharing its directory, a file an operator replaced; see
-/// [`LiveAnalyzer::refresh`]), logged and counted as `apply` does under the change name
-/// `refresh`. `Ok(None)`: nothing changed.
+/// [`LiveAnalyzer::refresh`]), logged and counted as `apply` does, as a
+/// [`ChangeKind::Refresh`]. `Ok(None)`: nothing changed.
 pub async fn refresh(
     profile: &str,
     live: &Arc<LiveAnalyzer>,
@@ -99,7 +126,7 @@ pub async fn refresh(
         Ok(Some(analyzer)) => Ok(analyzer),
         Err(error) => Err(error),
     };
-    finish(metrics, profile, REFRESH, started, result).map(Some)
+    finish(metrics, profile, ChangeKind::Refresh, started, result).map(Some)
 }
 
 /// Calls [`refresh`] on every profile every `interval`, for as long as the task runs: how a
@@ -132,13 +159,14 @@ async fn off_reactor<T: Send + 'static>(
 fn finish(
     metrics: &Metrics,
     profile: &str,
-    name: &'static str,
+    kind: ChangeKind,
     started: Instant,
     result: Result<Arc<Analyzer>, ChangeFailed>,
 ) -> Result<Changed, ChangeFailed> {
     let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    let name = kind.name();
     metrics.record_change(profile, name, result.is_ok());
-    if name == Change::Reload.name() || name == REFRESH {
+    if kind.reads_files() {
         metrics.set_files_failing(profile, result.is_err());
     }
     match result {

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use crate::config::{EvalArgs, TrainArgs};
 use crate::core::accurate::{CorpusError, SegmenterTrainError};
-use crate::core::classify::{self, FeatureSpec, Model, TrainConfig, TrainError};
+use crate::core::classify::{self, Model, TrainError};
 use crate::core::{Analyzer, AnalyzerConfig, LoadError, write_atomically};
 
 /// Why a command failed; every variant is the user's input or environment at fault.
@@ -60,18 +60,7 @@ pub fn train(args: &TrainArgs, log: &mut impl Write) -> Result<Model, CommandErr
         }
     );
     let analyzer = Analyzer::new(&AnalyzerConfig::default())?;
-    let config = TrainConfig {
-        features: FeatureSpec {
-            buckets: args.buckets,
-            word_ngrams: args.word_ngrams,
-            min_char_ngram: args.min_char_ngram,
-            max_char_ngram: args.max_char_ngram,
-        },
-        epochs: args.epochs,
-        learning_rate: args.learning_rate,
-        l2: args.l2,
-        seed: args.seed,
-    };
+    let config = args.config();
     let model = analyzer.train(&read.examples, &config, |p| {
         let _ = writeln!(
             log,

@@ -9,7 +9,7 @@ use super::IdfTable;
 use super::segmenter::posseg::PosHmm;
 
 /// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
-pub const BUILTIN_MODEL_NAME: &str = "sentiment";
+pub(crate) const BUILTIN_MODEL_NAME: &str = "sentiment";
 
 /// Bytes aligned for reading `f32`s in place (the built-in model's weights).
 #[cfg(builtin_model)]

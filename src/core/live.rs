@@ -34,8 +34,8 @@ pub enum ChangeError {
     Invalid(Vec<WordViolation>),
     /// Word edits need somewhere to be kept.
     #[error(
-        "run-time word edits are kept in a state directory so that they survive restarts; \
-         start the server with --state-dir to allow them"
+        "run-time word edits are kept in a state directory so that they survive restarts, and \
+         this server has none (nor a dictionary directory to keep them in)"
     )]
     NoStateDir,
     /// The edit could not be saved; it was not applied.

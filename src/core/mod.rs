@@ -36,14 +36,14 @@ pub mod word_edits;
 
 pub use analyzer::{Analysis, AnalysisError, Analyzer};
 pub use analyzer_config::AnalyzerConfig;
-pub use builtin::{BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, BUILTIN_MODEL_NAME, builtin_jieba};
+pub use builtin::{BUILTIN_DICT_NAME, BUILTIN_DICT_SHA256, builtin_jieba};
 pub use classify::{Classification, ClassifyError, ClassifyOptions};
 pub use deadline::{Deadline, DeadlineExceeded};
 pub use error::{LoadError, ModelError};
 pub use files::{read_text, write_atomically};
 pub use identity::DictionaryIdentity;
 pub use idf::IdfTable;
-pub use keywords::{DEFAULT_TEXTRANK_POS, Keyword, KeywordMethod, KeywordOptions, Segmenter};
+pub use keywords::{Keyword, KeywordMethod, KeywordOptions, Segmenter};
 pub use live::{ChangeError, LiveAnalyzer, StartError};
 pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
@@ -52,7 +52,7 @@ pub use profiles::{
     Profiles, UnknownProfile,
 };
 pub use script::{Normalized, Script, Text};
-pub use segmenter::posseg::{MAX_POS_TAG_CHARS, POS_TAG_RULE, is_pos_tag};
+pub use segmenter::posseg::{POS_TAG_RULE, is_pos_tag};
 pub use sources::{SourceFile, SourceKind, Sources};
 pub use stop_words::StopWords;
 pub use token::Token;

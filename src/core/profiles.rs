@@ -158,7 +158,7 @@ impl Profiles {
         }
         if specs.len() > max {
             return Err(StartError::Profiles(format!(
-                "{} profiles are declared; --max-profiles allows {max}",
+                "{} profiles are declared; at most {max} are allowed",
                 specs.len()
             )));
         }

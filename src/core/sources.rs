@@ -15,11 +15,11 @@ use super::{AnalyzerConfig, IdfTable, LoadError, StopWords, read_text, sha256_he
 /// What kind of file an analyzer read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SourceKind {
-    /// A user dictionary (`--user-dict`).
+    /// A user dictionary (`word [freq] [tag]` lines).
     UserDict,
-    /// An IDF table (`--idf`).
+    /// An IDF table (`word idf` lines).
     Idf,
-    /// A stop-word list (`--stop-words`).
+    /// A stop-word list (a word a line).
     StopWords,
 }
 

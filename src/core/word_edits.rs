@@ -299,7 +299,7 @@ pub enum StateError {
     },
 }
 
-/// The directory where runtime word edits are kept (`--state-dir`).
+/// The directory where run-time word edits are kept, so that they survive restarts.
 #[derive(Debug, Clone)]
 pub struct StateDir {
     dir: PathBuf,

@@ -174,7 +174,7 @@ impl From<ApiError> for Status {
             ),
             ApiError::DeadlineExceeded => Status::deadline_exceeded(
                 "the call's deadline passed before its analysis finished (the client's \
-                 grpc-timeout, or the server's --default-timeout-secs)",
+                 grpc-timeout, or the server's default timeout)",
             ),
             ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
             ApiError::Unavailable(message) => Status::unavailable(message),

@@ -94,8 +94,8 @@ impl Metrics {
         let budget_used = Gauge::default();
         registry.register(
             "memory_budget_used_bytes",
-            "Bytes of requests being received and answers not yet written, counted against \
-             --memory-budget-mb",
+            "Bytes of requests being received and answers not yet written, counted against the \
+             memory budget",
             budget_used.clone(),
         );
         registry.register(

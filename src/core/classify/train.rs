@@ -138,8 +138,8 @@ pub enum TrainError {
     L2(f32),
     /// The character n-gram range is empty.
     #[error(
-        "the longest character n-gram ({max}) is shorter than the shortest ({min}); \
-         raise --max-char-ngram or lower --min-char-ngram"
+        "the longest character n-gram ({max}) is shorter than the shortest ({min}); raise \
+         the longest or lower the shortest"
     )]
     CharNgrams {
         /// The shortest.

@@ -7,7 +7,7 @@ mod tfidf;
 use super::{IdfTable, StopWords, Token};
 
 /// jieba's default `allowPOS` for TextRank: place names, nouns, verbal nouns and verbs.
-pub const DEFAULT_TEXTRANK_POS: [&str; 4] = ["ns", "n", "vn", "v"];
+pub(crate) const DEFAULT_TEXTRANK_POS: [&str; 4] = ["ns", "n", "vn", "v"];
 
 /// Whose words keywords are ranked over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -19,7 +19,7 @@ use super::route::{Blocks, Step, tagged_no_hmm_route};
 use super::{Group, Tiler, each_char, each_group};
 
 /// The longest part-of-speech tag accepted from outside (jieba's own are 1 to 4 letters).
-pub const MAX_POS_TAG_CHARS: usize = 16;
+pub(crate) const MAX_POS_TAG_CHARS: usize = 16;
 
 /// What a part-of-speech tag looks like, for messages about one that does not.
 pub const POS_TAG_RULE: &str =
