@@ -10,7 +10,7 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 use crate::core::accurate::SegmenterTrainConfig;
 use crate::core::classify::{FeatureSpec, TrainConfig};
-use crate::core::{AnalyzerConfig, LoadError, ProfileSpec, Script, read_text};
+use crate::core::{AnalyzerConfig, LoadError, ProfileSpec, Script, StartError, read_text};
 use crate::edge::transport::ConnectionLimits;
 use crate::edge::{BearerTokens, Limits, TokenError};
 use crate::server::Settings;
@@ -309,6 +309,14 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
+    /// Why the server could not start, in the words of its command line.
+    pub fn explain(error: &StartError) -> String {
+        match error {
+            StartError::TooManyProfiles { .. } => format!("{error} (raise --max-profiles)"),
+            _ => error.to_string(),
+        }
+    }
+
     /// What the analyzer loads.
     pub fn analyzer_config(&self) -> AnalyzerConfig {
         AnalyzerConfig {

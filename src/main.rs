@@ -85,7 +85,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
             tracing::info!(profiles = names.join(", "), "dictionary profiles");
             Arc::new(profiles)
         }
-        Ok(Err(e)) => return failed(e, CONFIG_ERROR),
+        Ok(Err(e)) => return failed(ServeArgs::explain(&e), CONFIG_ERROR),
         Err(e) => return failed(format!("building the analyzer failed: {e}"), 1),
     };
     let server = match Server::new(profiles, settings) {

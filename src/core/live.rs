@@ -56,6 +56,14 @@ pub enum StartError {
     /// [`crate::core::Profiles`]).
     #[error("{0}")]
     Profiles(String),
+    /// More named profiles are declared than allowed.
+    #[error("{declared} profiles are declared; at most {max} are allowed")]
+    TooManyProfiles {
+        /// How many are declared.
+        declared: usize,
+        /// How many are allowed.
+        max: usize,
+    },
 }
 
 /// What the next change starts from.

@@ -157,10 +157,10 @@ impl Profiles {
             )));
         }
         if specs.len() > max {
-            return Err(StartError::Profiles(format!(
-                "{} profiles are declared; at most {max} are allowed",
-                specs.len()
-            )));
+            return Err(StartError::TooManyProfiles {
+                declared: specs.len(),
+                max,
+            });
         }
         // One after the other: built at once, the profiles' transient allocations all peak
         // together and leave the allocator holding pages (5 profiles: 330 MB built on five
@@ -342,7 +342,10 @@ mod tests {
 
         assert!(matches!(
             Profiles::start(&config, None, &declared, 1),
-            Err(StartError::Profiles(_))
+            Err(StartError::TooManyProfiles {
+                declared: 2,
+                max: 1
+            })
         ));
         let twice = [declared[0].clone(), declared[0].clone()];
         assert!(Profiles::start(&AnalyzerConfig::default(), None, &twice, 8).is_err());

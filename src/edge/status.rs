@@ -118,9 +118,10 @@ impl ApiError {
                     .map(|v| FieldViolation::new(field(v), v.reason.clone()))
                     .collect(),
             ),
-            e @ (ChangeError::Load(_)
-            | ChangeError::NoStateDir
-            | ChangeError::State(StateError::Corrupt { .. })) => {
+            e @ ChangeError::NoStateDir => Self::FailedPrecondition(format!(
+                "{e}: start it with --state-dir (or --dictionary-dir) to allow word edits"
+            )),
+            e @ (ChangeError::Load(_) | ChangeError::State(StateError::Corrupt { .. })) => {
                 Self::FailedPrecondition(e.to_string())
             }
             e @ ChangeError::State(StateError::Io { .. }) => Self::Unavailable(e.to_string()),
