@@ -27,8 +27,9 @@ pub enum ConfigError {
     Tokens(#[from] TokenError),
 }
 
-/// textanalysis: a gRPC service for Chinese text analysis (segmentation, part-of-speech tags,
-/// keywords). With no subcommand it serves.
+/// textanalysis: a gRPC service for Chinese text analysis: segmentation (jieba's modes and a
+/// trained accurate segmenter), part-of-speech tags, keywords and classification. With no
+/// subcommand it serves.
 #[derive(Debug, Parser)]
 #[command(name = "textanalysis", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {

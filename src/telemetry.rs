@@ -5,9 +5,8 @@
 //! writes out what has gathered [`FLUSH_EVERY`] later. A slow log reader never stalls a call
 //! (past [`MAX_BUFFERED`] bytes waiting, lines are dropped and counted), and under load the
 //! log thread wakes once a batch, not once a line: with a line per call, a queue that woke its
-//! writer for each line (tracing-appender's) cost the serving core a thread switch per call
-//! and doubled the p99 latency of short calls at half load (BENCHMARKS.md). An idle server's
-//! log thread sleeps.
+//! writer for each line (tracing-appender's) cost the serving core a thread switch per call,
+//! which showed in the tail latency of short calls. An idle server's log thread sleeps.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -17,9 +17,8 @@ const BUILTIN_IDF: &str = include_str!("../../data/jieba/idf.txt");
 ///
 /// The words stay where they are in the table's text (for the built-in table, the text
 /// embedded in the binary): the table holds each word's place in it and an index of `u32`s.
-/// A `HashMap<Box<str>, f64>` of the 270,132 built-in words held 16.4 MB more of the server's
-/// idle memory than nothing; this holds about 7 MB (BENCHMARKS.md), and a lookup is one hash
-/// and one comparison as before.
+/// A `HashMap<Box<str>, f64>` of the built-in words held more than twice as much idle memory
+/// (a heap string per word); a lookup here is still one hash and one comparison.
 #[derive(Clone)]
 pub struct IdfTable {
     text: Cow<'static, str>,
@@ -105,8 +104,8 @@ impl IdfTable {
             }
         }
         // Python jieba: sorted(idf_freq.values())[len(idf_freq) // 2], over distinct words.
-        // Selected rather than sorted: sorting the built-in table's values was 27 M of
-        // start-up's instructions (callgrind).
+        // Selected rather than sorted: only the middle value is needed, and start-up pays for
+        // whatever this does with every entry of the table.
         let mut values: Vec<f64> = entries.iter().map(|e| e.idf).collect();
         let middle = values.len() / 2;
         let median = if values.is_empty() {

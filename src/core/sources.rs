@@ -83,7 +83,7 @@ impl Sources {
         let mut models = ModelSet::default();
         if let Some(bytes) = BUILTIN_MODEL {
             models
-                .insert_embedded(BUILTIN_MODEL_NAME, "<built-in>", bytes)
+                .insert_embedded(BUILTIN_MODEL_NAME, "built-in", bytes)
                 .map_err(|e| LoadError::Model {
                     path: PathBuf::from("<built-in sentiment.model>"),
                     reason: e.to_string(),

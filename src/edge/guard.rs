@@ -208,13 +208,8 @@ where
         let response = self.inner.call(request);
         Box::pin(async move {
             let (response, rewritten) = client_fault_codes(response.await?);
-            if let Some(code) = rewritten {
-                gate.refused(
-                    &method,
-                    &format!("{code:?}"),
-                    started,
-                    "malformed gRPC request",
-                );
+            if let Some((code, why)) = rewritten {
+                gate.refused(&method, &format!("{code:?}"), started, why);
             }
             let (parts, mut inner) = response.into_parts();
             // A unary answer is ready at once: take it now (as bytes), so that it is counted

@@ -317,8 +317,9 @@ const FRAMING_MISTAKES: [&str; 3] = [
     "Missing request message",
 ];
 
-/// The code tonic should have used for one of its own rejections, if it is one.
-fn client_fault_code(status: &Status) -> Option<Code> {
+/// What tonic should have answered for one of its own rejections, if it is one: the code,
+/// the message (a request over the size limit is told which limit), and what to log.
+fn client_fault_status(status: &Status) -> Option<(Status, &'static str)> {
     match status.code() {
         Code::Internal
             if status.message().starts_with(DECODE_FAILURE)
@@ -326,36 +327,45 @@ fn client_fault_code(status: &Status) -> Option<Code> {
                     .iter()
                     .any(|m| status.message().starts_with(m)) =>
         {
-            Some(Code::InvalidArgument)
+            Some((
+                Status::invalid_argument(status.message()),
+                "malformed gRPC request",
+            ))
         }
-        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => {
-            Some(Code::ResourceExhausted)
-        }
+        Code::OutOfRange if status.message().starts_with(TOO_LARGE) => Some((
+            Status::resource_exhausted(format!(
+                "{}: the request is larger than this server accepts (its --max-message-bytes); \
+                 send shorter texts, or split a batch",
+                status.message()
+            )),
+            "request larger than the message size limit",
+        )),
         _ => None,
     }
 }
 
 /// Rewrites the status of a trailers-only response, as tonic sends for a request it rejected;
-/// with the new code when it did.
-pub fn client_fault_codes<B>(mut response: Response<B>) -> (Response<B>, Option<Code>) {
+/// with the new code, and why, when it did.
+pub fn client_fault_codes<B>(
+    mut response: Response<B>,
+) -> (Response<B>, Option<(Code, &'static str)>) {
     let headers = response.headers_mut();
-    let Some(code) = Status::from_header_map(headers)
+    let Some((status, why)) = Status::from_header_map(headers)
         .as_ref()
-        .and_then(client_fault_code)
+        .and_then(client_fault_status)
     else {
         return (response, None);
     };
-    headers.insert("grpc-status", HeaderValue::from(code as i32));
-    (response, Some(code))
+    if status.add_header(headers).is_err() {
+        headers.insert("grpc-status", HeaderValue::from(status.code() as i32));
+    }
+    (response, Some((status.code(), why)))
 }
 
 /// The same rewrite for a status met inside a stream (a message of a request stream that does
 /// not decode), where it travels in trailers rather than headers.
 pub fn client_fault(status: Status) -> Status {
-    match client_fault_code(&status) {
-        Some(code) => Status::new(code, status.message()),
-        None => status,
-    }
+    client_fault_status(&status).map_or(status, |(status, _)| status)
 }
 
 #[cfg(test)]

@@ -26,9 +26,9 @@ pub struct WorkPool {
     metrics: Arc<Metrics>,
 }
 
-/// The most characters of text analysed on the calling task: the slowest analysis (TextRank,
-/// with tags) takes about 0.15 ms on this much, the fastest (segmentation) a few microseconds,
-/// while a trip to a blocking thread and back costs tens of microseconds.
+/// The most characters of text analysed on the calling task: on this much even the slowest
+/// analysis is short, and a trip to a blocking thread and back costs more than the fastest
+/// ones (BENCHMARKS.md, the load benchmark's short texts).
 pub const INLINE_MAX_CHARS: usize = 256;
 
 /// Takes a place in the queue back when dropped (also if the waiting call is cancelled).

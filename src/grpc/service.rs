@@ -116,7 +116,8 @@ fn log_call(
     let code = error.map_or(tonic::Code::Ok, Status::code);
     let latency = started.elapsed();
     metrics.record_call(method, &format!("{code:?}"), latency, text_chars);
-    let latency_ms = latency.as_secs_f64() * 1e3;
+    // Microsecond precision: the float's last digits are noise in a log line.
+    let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
     if matches!(code, tonic::Code::Internal) {
         tracing::error!(
             method,

@@ -3,8 +3,8 @@
 //!
 //! The generated `pb::SegmentResponse` would hold one `pb::Token` with an owned `String` per
 //! word: for a 100 KB document, twenty thousand allocations, copies and frees, then prost's
-//! field-by-field encoding on the async reactor. Those steps were about a third of the server's
-//! time on long documents (BENCHMARKS.md). The server's `Segment` answers with this type
+//! field-by-field encoding on the async reactor, a large share of the server's time on long
+//! documents. The server's `Segment` answers with this type
 //! instead (build.rs maps `.textanalysis.v1.SegmentResponse` to it for the server only),
 //! written piece by piece as `Analyzer::segment_each` hands the tokens over, so no vector of
 //! all the tokens is built; its bytes are exactly what prost writes for the same

@@ -446,7 +446,7 @@ async fn list_models_names_the_segmenter_and_a_file_replaces_the_built_in_one() 
     let built_in = listed.segmenter.expect("a segmenter");
     assert_eq!(
         (built_in.name.as_str(), built_in.source.as_str()),
-        ("accurate", "<built-in>")
+        ("accurate", "built-in")
     );
     assert_eq!(built_in.content_hash.len(), 64);
     assert!(built_in.tags.contains(&"nr".to_owned()));
@@ -609,7 +609,7 @@ fn a_model_dropped_into_the_models_directory_is_followed() {
         None,
     )
     .unwrap();
-    assert_eq!(live.current().segmenter().source(), "<built-in>");
+    assert_eq!(live.current().segmenter().source(), "built-in");
     let corpus = write(tmp.path(), "corpus.txt", &"中 国 人 民\n".repeat(10));
     let sentences: Vec<_> = read_corpus(&corpus, false)
         .unwrap()
@@ -628,5 +628,5 @@ fn a_model_dropped_into_the_models_directory_is_followed() {
     std::fs::remove_file(models.join("accurate.segmenter")).unwrap();
     assert!(live.refresh().unwrap().is_none());
     let back = live.refresh().unwrap().expect("the built-in model again");
-    assert_eq!(back.segmenter().source(), "<built-in>");
+    assert_eq!(back.segmenter().source(), "built-in");
 }

@@ -9,28 +9,21 @@
 //!   update, a killed replica and a scale from 3 to 5 under the client loop, with no failed
 //!   call.
 //!
-//! Opt-in, because they build images and run for minutes: each runs only with its variable set
-//! to 1 (`TEXTANALYSIS_DOCKER_TESTS`, `TEXTANALYSIS_SWARM_TESTS`; `.ci/run` sets both), and then
-//! fails if no Docker engine answers. Each run uses its own project or stack name and free
-//! ports.
+//! Opt-in, because they build images and run for minutes: both are `#[ignore]`d, so `cargo test`
+//! lists them as ignored, and `cargo test --test it container -- --ignored` runs them (as
+//! `.ci/run` does), failing if no Docker engine answers. Each run uses its own project or stack
+//! name and free ports.
 
 use std::process::Command;
 
-/// Runs `docker/<script>` if `variable` is 1, and checks it passed: its last line of output
-/// starts with `<prefix>: passed`.
-fn run_deployment_test(variable: &str, script: &str, prefix: &str) {
-    if std::env::var_os(variable).is_none_or(|v| v != "1") {
-        eprintln!("skipped: set {variable}=1 to run docker/{script}");
-        return;
-    }
+/// Runs `docker/<script>` and checks it passed: its last line of output starts with
+/// `<prefix>: passed`.
+fn run_deployment_test(script: &str, prefix: &str) {
     let engine = Command::new("docker")
         .arg("info")
         .output()
         .is_ok_and(|o| o.status.success());
-    assert!(
-        engine,
-        "{variable}=1 but no Docker engine answers `docker info`"
-    );
+    assert!(engine, "no Docker engine answers `docker info`");
     let root = env!("CARGO_MANIFEST_DIR");
     let output = Command::new("bash")
         .arg(format!("{root}/docker/{script}"))
@@ -50,11 +43,13 @@ fn run_deployment_test(variable: &str, script: &str, prefix: &str) {
 }
 
 #[test]
+#[ignore = "builds images and runs for minutes on a Docker engine: run with -- --ignored"]
 fn the_compose_fleet_agrees_on_edits_and_survives_stop_kill_and_scale() {
-    run_deployment_test("TEXTANALYSIS_DOCKER_TESTS", "test.sh", "docker-test");
+    run_deployment_test("test.sh", "docker-test");
 }
 
 #[test]
+#[ignore = "makes a Docker swarm and runs for minutes: run with -- --ignored"]
 fn the_swarm_stack_survives_a_rolling_update_a_kill_and_a_scale() {
-    run_deployment_test("TEXTANALYSIS_SWARM_TESTS", "test-swarm.sh", "swarm-test");
+    run_deployment_test("test-swarm.sh", "swarm-test");
 }

@@ -813,3 +813,70 @@ async fn the_binary_holds_its_memory_bound_under_large_batches() {
     running.signal("TERM");
     assert_eq!(running.wait().0, 0);
 }
+
+/// 600 connections to the metrics port, idle or with half-sent headers, renewed as fast as the
+/// server closes them, never lock out a scraper: a scrape every second for 30 s is answered
+/// every time.
+#[tokio::test]
+async fn a_scraper_is_never_locked_out_of_the_metrics_port() {
+    use tokio::io::AsyncWriteExt;
+    let server = TestServer::start().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(textanalysis::metrics::serve(
+        listener,
+        server.metrics.clone(),
+    ));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // The attacker: 600 connections at a time, half idle and half with half-sent headers,
+    // each renewed once the server has closed it.
+    let mut attackers = Vec::new();
+    for n in 0..600 {
+        let (stop, opened) = (std::sync::Arc::clone(&stop), std::sync::Arc::clone(&opened));
+        attackers.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                };
+                opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n % 2 == 0 {
+                    let _ = stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: t").await;
+                }
+                // Held until the server closes it (or the test ends).
+                let mut buf = [0u8; 64];
+                let _ = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+            }
+        }));
+    }
+    // Wait until the attack is in full swing: well over the port's 32 connections opened.
+    crate::common::within_limit("600 connections opened", async {
+        while opened.load(std::sync::atomic::Ordering::Relaxed) < 600 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let mut answered = 0;
+    for _ in 0..30 {
+        let scrape = tokio::time::timeout(
+            Duration::from_secs(2),
+            crate::common::http_get(addr, "/metrics"),
+        )
+        .await
+        .expect("a scrape within 2 s");
+        assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape:.200}");
+        answered += 1;
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(answered, 30);
+    assert!(
+        opened.load(std::sync::atomic::Ordering::Relaxed) > 600,
+        "the attack renewed its connections"
+    );
+    for attacker in attackers {
+        attacker.abort();
+    }
+    server.shutdown().await;
+}

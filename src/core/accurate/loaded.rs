@@ -57,7 +57,7 @@ impl LoadedSegmenter {
         })?;
         Ok(Self {
             held: Held::Builtin,
-            source: "<built-in>".to_owned(),
+            source: "built-in".to_owned(),
             content_hash: segmenter_content_hash(BUILTIN_BYTES),
             header,
         })
@@ -90,7 +90,7 @@ impl LoadedSegmenter {
         }
     }
 
-    /// Where the model came from: a file path, or `<built-in>`.
+    /// Where the model came from: a file path, or `built-in`.
     pub fn source(&self) -> &str {
         &self.source
     }
@@ -121,6 +121,6 @@ mod tests {
         );
         let loaded = LoadedSegmenter::builtin().unwrap();
         assert_eq!(loaded.header(), model.header());
-        assert_eq!(loaded.source(), "<built-in>");
+        assert_eq!(loaded.source(), "built-in");
     }
 }

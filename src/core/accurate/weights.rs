@@ -12,9 +12,9 @@
 //!   code (`dense`);
 //! - only the two templates of three characters are looked up by key (`hashed`).
 //!
-//! Weights are 16-bit integers (the trained weights times `scale`, rounded), summed in 32 bits.
-//! On the dev text this read the 27 lookups of a character in a third of the time the flat
-//! table of `f32` weights took.
+//! Weights are 16-bit integers (the trained weights times `scale`, rounded), summed in 32 bits,
+//! so more of them stay in the cache (BENCHMARKS.md, "Accurate segmenter", has what this layout
+//! gained over one flat table).
 
 use super::features::{
     CHAR_LAYOUT, CHAR_TEMPLATES, DENSE_LAYOUT, DENSE_TEMPLATES, FIRST_DENSE, FIRST_PAIR, ID_BITS,

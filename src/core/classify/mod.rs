@@ -28,7 +28,7 @@ use super::loaded_once::loaded_once;
 pub struct NamedModel {
     /// Its name: the file name without extension, or `sentiment` for the built-in model.
     pub name: String,
-    /// Where it came from: a path, or `<built-in>`.
+    /// Where it came from: a path, or `built-in`.
     pub source: String,
     /// Hex SHA-256 of the file.
     pub content_hash: String,

@@ -160,11 +160,9 @@ struct Conversion {
 /// Works on the UTF-8 bytes: every conversion keeps the length, so the converted text is a
 /// copy of the text with characters overwritten in place, kept as bytes (a `String`'s bytes
 /// cannot be overwritten without `unsafe`) and checked as UTF-8 with `simdutf8` where it is
-/// read. Measured with callgrind on a 100-character Traditional review (instructions per call,
-/// `cargo bench --bench core -- traditional_short` under `valgrind --tool=callgrind`): 11,074
-/// when it decoded each `char` and pushed it onto a `String`, 8,151 with this byte loop and
-/// `String::from_utf8` (2,846 of them the check), 5,661 with `simdutf8`, against 37,534 for
-/// segmenting the review's Simplified form.
+/// read (std's check was a large share of the conversion). Decoding each `char` and pushing
+/// it onto a `String` cost half as much again; BENCHMARKS.md ("Traditional text") has what
+/// the conversion costs beside segmentation.
 fn convert(text: &str) -> Conversion {
     let bytes = text.as_bytes();
     let mut out: Option<Vec<u8>> = None;
