@@ -12,6 +12,7 @@
 //! gRPC status, and each gRPC code to an HTTP status.
 
 mod auth;
+mod batch_scan;
 mod budget;
 mod call;
 mod guard;

@@ -1,7 +1,7 @@
 //! The gRPC face of the core: `textanalysis.v1.TextAnalysis` and `textanalysis.v1.Admin`.
 //!
-//! Handlers only validate and convert requests ([`convert`]), run the core on the bounded work
-//! pool ([`pool`]), and convert results back; their failures become statuses in
+//! Handlers only validate requests ([`validate`]), run the core on the bounded work pool
+//! ([`pool`]), and convert results back ([`convert`]); their failures become statuses in
 //! `crate::edge`'s one place, which also holds the layers every call passes first. [`admin`]
 //! is the `textanalysis.v1.Admin` service (reload, word edits).
 
@@ -9,6 +9,7 @@ mod admin;
 mod convert;
 mod pool;
 mod service;
+mod validate;
 pub mod wire;
 
 pub use admin::AdminService;

@@ -11,9 +11,10 @@ use futures_util::future::join_all;
 use futures_util::{Stream, StreamExt};
 use tonic::Streaming;
 
-use super::convert::{Job, Shaped, TextRequest, Validated, document_error};
+use super::convert::document_error;
 use super::pb::{self, text_analysis_server::TextAnalysis};
 use super::pool::WorkPool;
+use super::validate::{Job, Shaped, TextRequest, Validated};
 use super::wire;
 use crate::core::{Analyzer, Deadline, Profiles};
 use crate::edge::{
