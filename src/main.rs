@@ -10,11 +10,12 @@ use textanalysis::core::Profiles;
 use textanalysis::server::Server;
 use textanalysis::{commands, health, metrics, server, telemetry};
 
-/// mimalloc instead of glibc's malloc: a segmented document is tens of thousands of small
-/// strings made and freed per call, which glibc serves markedly slower (BENCHMARKS.md). Its
-/// version 2 (Cargo.toml): version 3 keeps what start-up freed while the server is idle.
+/// jemalloc instead of glibc's malloc: a segmented document is tens of thousands of small
+/// strings made and freed per call, which glibc serves markedly slower; and with its
+/// background thread (`.cargo/config.toml`) the process gives back what a burst of calls used
+/// within seconds, which mimalloc, the allocator before it, never did (BENCHMARKS.md, "Memory").
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// Exit code for configuration the server cannot start with (as clap uses for bad flags).
 const CONFIG_ERROR: u8 = 2;

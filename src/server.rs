@@ -149,7 +149,7 @@ impl Server {
         let activity = Activity::new(Arc::clone(&metrics));
         let budget = MemoryBudget::new(settings.memory_budget_bytes);
         let watched = budget.clone();
-        metrics.watch_budget(move || watched.used());
+        metrics.watch_budget(budget.limit(), move || watched.used());
         Ok(Self {
             profiles,
             settings,
@@ -211,7 +211,7 @@ impl Server {
         });
         let (v1, v1alpha) = reflection(admin.is_some());
         let (reflection_v1, reflection_v1alpha) = (v1.build_v1()?, v1alpha.build_v1alpha()?);
-        let analysis = analysis_service(profiles, &settings, Arc::clone(&metrics));
+        let analysis = analysis_service(profiles, &settings, &budget, Arc::clone(&metrics));
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let builder = transport(&settings)?;
         let connections = transport::incoming(listener, settings.connections, budget.clone(), {
@@ -250,13 +250,16 @@ impl Server {
     }
 }
 
-/// The analysis service over `profiles`, its work on a pool sized by `settings`.
+/// The analysis service over `profiles`, its work on a pool sized by `settings` and held to
+/// `budget`.
 fn analysis_service(
     profiles: Arc<Profiles>,
     settings: &Settings,
+    budget: &MemoryBudget,
     metrics: Arc<Metrics>,
 ) -> TextAnalysisServer<TextAnalysisService> {
-    let pool = WorkPool::new(settings.workers, settings.max_queued, Arc::clone(&metrics));
+    let pool = WorkPool::new(settings.workers, settings.max_queued, Arc::clone(&metrics))
+        .with_budget(budget.clone());
     TextAnalysisServer::new(TextAnalysisService::new(
         profiles,
         pool,

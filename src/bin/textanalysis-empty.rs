@@ -3,7 +3,7 @@
 //! once, so its calls per second are the framework's own ceiling on this machine: what taking
 //! in a request and sending an answer costs through tonic, hyper and h2, with nothing else.
 //!
-//! It runs as `textanalysis` does (a multi-threaded tokio runtime, mimalloc, tonic's default
+//! It runs as `textanalysis` does (a multi-threaded tokio runtime, jemalloc, tonic's default
 //! transport), so the two are compared like for like: `textanalysis-empty --addr 127.0.0.1:50063`.
 
 use std::net::SocketAddr;
@@ -16,7 +16,7 @@ use textanalysis::grpc::{pb, wire};
 use tonic::{Request, Response, Status, Streaming};
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// An empty TextAnalysis server, the framework's ceiling for benchmarks.
 #[derive(Debug, Parser)]

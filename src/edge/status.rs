@@ -56,6 +56,13 @@ pub enum ApiError {
     UnknownProfile(UnknownProfile),
     /// Every worker is busy and the queue is full: the call is shed.
     Overloaded,
+    /// The analysis needs more of the memory budget than other calls leave now.
+    NoRoomForWork {
+        /// The characters to analyse.
+        chars: usize,
+        /// What their analysis needs of the budget.
+        room: usize,
+    },
     /// The call's deadline (the client's `grpc-timeout` or the server's default) passed.
     DeadlineExceeded,
     /// The server is not in a state to do what was asked (a file it cannot load, no state
@@ -173,6 +180,10 @@ impl From<ApiError> for Status {
             ApiError::Overloaded => Status::resource_exhausted(
                 "the server is at capacity (every worker busy, queue full); retry with backoff",
             ),
+            ApiError::NoRoomForWork { chars, room } => Status::resource_exhausted(format!(
+                "analysing {chars} characters needs {room} bytes of the server's memory budget, \
+                 which other calls hold now; retry with backoff"
+            )),
             ApiError::DeadlineExceeded => Status::deadline_exceeded(
                 "the call's deadline passed before its analysis finished (the client's \
                  grpc-timeout, or the server's default timeout)",
@@ -395,7 +406,7 @@ mod tests {
         match error {
             ApiError::InvalidArgument(_) => Code::InvalidArgument,
             ApiError::UnknownModel { .. } | ApiError::UnknownProfile(_) => Code::NotFound,
-            ApiError::Overloaded => Code::ResourceExhausted,
+            ApiError::Overloaded | ApiError::NoRoomForWork { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
             ApiError::Unavailable(_) => Code::Unavailable,
@@ -440,6 +451,7 @@ mod tests {
                 available: vec!["default".into()],
             }),
             ApiError::Overloaded,
+            ApiError::NoRoomForWork { chars: 1, room: 2 },
             ApiError::DeadlineExceeded,
             ApiError::FailedPrecondition("no state directory".into()),
             ApiError::Unavailable("cannot save".into()),

@@ -13,7 +13,7 @@ use tonic::Streaming;
 
 use super::convert::document_error;
 use super::pb::{self, text_analysis_server::TextAnalysis};
-use super::pool::WorkPool;
+use super::pool::{WorkPool, WorkSize};
 use super::validate::{Job, Shaped, TextRequest, Validated};
 use super::wire;
 use crate::core::{Analyzer, Deadline, Profiles};
@@ -72,11 +72,12 @@ impl TextAnalysisService {
             deadline.check().map_err(|_| ApiError::DeadlineExceeded)?;
             let job = validate(request.into_inner(), &self.limits)?;
             let analyzer = analyzer_of(&self.profiles, &job.profile)?;
-            let work = self
-                .pool
-                .run_on(analyzer, text_chars, deadline, move |analyzer| {
-                    analyse(analyzer, &job, deadline)
-                });
+            let work = self.pool.run_on(
+                analyzer,
+                WorkSize::text(text_chars),
+                deadline,
+                move |analyzer| analyse(analyzer, &job, deadline),
+            );
             // Answer when the deadline passes, not when the work notices it at its next check.
             match deadline.instant() {
                 Some(at) => tokio::time::timeout_at(at.into(), work)
@@ -268,10 +269,10 @@ impl TextAnalysis for TextAnalysisService {
             while documents.peek().is_some() {
                 let part: Vec<pb::AnalyzeRequest> = documents.by_ref().take(share).collect();
                 let limits = self.limits;
-                let chars = part.iter().map(|d| d.text.chars().count()).sum();
+                let size = WorkSize::documents(part.iter().map(|d| d.text.chars().count()));
                 shares.push(self.pool.run_on(
                     analyzers.clone(),
-                    chars,
+                    size,
                     deadline,
                     move |analyzers| {
                         Ok(part
@@ -356,7 +357,7 @@ impl TextAnalysis for TextAnalysisService {
                         stream_deadline.earliest(limits.default_deadline(Instant::now()));
                     let response = match analyzer_of(&profiles, &request.profile) {
                         Ok(analyzer) => pool
-                            .run_on(analyzer, chars, deadline, move |analyzer| {
+                            .run_on(analyzer, WorkSize::text(chars), deadline, move |analyzer| {
                                 Ok(analyze_document(Ok(analyzer), &limits, request, deadline))
                             })
                             .await

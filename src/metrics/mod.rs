@@ -58,6 +58,8 @@ pub struct Metrics {
     shed: Counter,
     accept_errors: Counter,
     budget_used: Gauge,
+    budget_limit: Gauge,
+    resident: Gauge,
     /// Tells the memory budget's use when a page is made (set by whoever owns the budget).
     budget: std::sync::OnceLock<UsedBytes>,
     in_flight: Gauge,
@@ -94,9 +96,21 @@ impl Metrics {
         let budget_used = Gauge::default();
         registry.register(
             "memory_budget_used_bytes",
-            "Bytes of requests being received and answers not yet written, counted against the \
-             memory budget",
+            "Bytes of requests being received, analyses under way and answers not yet written, \
+             counted against the memory budget",
             budget_used.clone(),
+        );
+        let budget_limit = Gauge::default();
+        registry.register(
+            "memory_budget_bytes",
+            "The memory budget: beyond it, calls are refused with RESOURCE_EXHAUSTED",
+            budget_limit.clone(),
+        );
+        let resident = Gauge::default();
+        registry.register(
+            "resident_memory_bytes",
+            "The process's resident memory (VmRSS), read when the page is made",
+            resident.clone(),
         );
         registry.register(
             "calls",
@@ -137,6 +151,8 @@ impl Metrics {
             shed,
             accept_errors,
             budget_used,
+            budget_limit,
+            resident,
             budget: std::sync::OnceLock::new(),
             in_flight,
             dictionary,
@@ -193,8 +209,11 @@ impl Metrics {
         self.in_flight.dec();
     }
 
-    /// Reports the memory budget's use, as `used` tells it, in every page from now on.
-    pub fn watch_budget(&self, used: impl Fn() -> usize + Send + Sync + 'static) {
+    /// Reports a memory budget of `limit` bytes, and its use as `used` tells it, in every page
+    /// from now on.
+    pub fn watch_budget(&self, limit: usize, used: impl Fn() -> usize + Send + Sync + 'static) {
+        self.budget_limit
+            .set(i64::try_from(limit).unwrap_or(i64::MAX));
         let _ = self.budget.set(UsedBytes(Box::new(used)));
     }
 
@@ -203,6 +222,9 @@ impl Metrics {
         if let Some(UsedBytes(used)) = self.budget.get() {
             self.budget_used
                 .set(i64::try_from(used()).unwrap_or(i64::MAX));
+        }
+        if let Some(bytes) = resident_bytes() {
+            self.resident.set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }
         let mut text = String::new();
         if let Ok(registry) = self.registry.lock() {
@@ -214,6 +236,20 @@ impl Metrics {
             Format::Classic => exposition::classic_from_openmetrics(&text),
         }
     }
+}
+
+/// The process's resident memory, from `/proc/self/status` (none where there is no procfs).
+fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kilobytes = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .trim()
+        .strip_suffix("kB")?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    Some(kilobytes * 1024)
 }
 
 impl Metrics {

@@ -10,6 +10,7 @@ use h2::client::SendRequest;
 use prost::Message;
 use textanalysis::edge::transport::ConnectionLimits;
 use textanalysis::edge::{BearerTokens, Limits};
+use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
 use textanalysis::grpc::pb::{AnalyzeBatchRequest, AnalyzeRequest, SegmentRequest};
 use textanalysis::server::Settings;
 use tokio::io::AsyncReadExt;
@@ -546,58 +547,158 @@ async fn peak_rss(
     peak.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-fn report(row: &str, idle: u64, peak: u64) {
+/// The default memory budget, and what the process may grow by over its idle size under it:
+/// the budget and a quarter (the allocator's pages not yet returned, tonic's buffers around
+/// what is counted), plus 32 MB (threads' stacks and arenas).
+const BUDGET: u64 = 96 << 20;
+const BOUND: u64 = BUDGET + BUDGET / 4 + (32 << 20);
+
+/// Asserts that the server's `peak` RSS grew by at most [`BOUND`] over `idle`, and that once the
+/// attack is over its RSS comes back within 10 % of idle in 3 s; then stops it (exit code 0).
+async fn assert_bounded_and_released(
+    row: &str,
+    running: crate::binary::Running,
+    idle: u64,
+    peak: u64,
+) {
+    let pid = running.child.id();
     let growth = peak.saturating_sub(idle);
+    let after = settled_rss(pid, idle, Duration::from_secs(3)).await;
     eprintln!(
-        "{row}: idle RSS {} MB, peak {} MB, +{} MB",
+        "{row}: idle RSS {} MB, peak {} MB (+{} MB, bound +{} MB), {} MB once over",
         idle >> 20,
         peak >> 20,
-        growth >> 20
+        growth >> 20,
+        BOUND >> 20,
+        after >> 20
     );
-    assert!(growth < 200 << 20, "{row}: RSS grew by {} MB", growth >> 20);
+    assert!(
+        growth <= BOUND,
+        "{row}: RSS grew by {} MB, over the budget's bound of {} MB",
+        growth >> 20,
+        BOUND >> 20
+    );
+    assert!(
+        after <= idle + idle / 10,
+        "{row}: {} MB 3 s after the attack, idle {} MB",
+        after >> 20,
+        idle >> 20
+    );
+    running.signal("TERM");
+    assert_eq!(running.wait().0, 0, "{row}: the server's exit code");
 }
 
-/// Two zero-window connections, 100 calls of 100K characters each, against the real binary
-/// with default settings: RSS over idle stays under 200 MB.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_binary_holds_its_memory_bound_under_readers_that_never_read() {
-    let (running, idle) = idle_binary().await;
-    let addr = running.addr;
-    let text = long_text(35); // about 100K characters
-    let mut connections = Vec::new();
-    let peak = peak_rss(running.child.id(), Duration::from_secs(3), async {
-        for _ in 0..2 {
-            let mut builder = h2::client::Builder::new();
-            builder.initial_window_size(0);
-            let mut client = connect_with(addr, builder).await;
-            let mut held = Vec::new();
-            for _ in 0..100 {
-                let Ok((response, mut body)) =
-                    client.send_request(request(addr, SEGMENT, &[]), false)
-                else {
-                    break;
-                };
-                let frame = framed(0, None, &segment(&text));
-                body.reserve_capacity(frame.len());
-                let _ = body.send_data(frame, true);
-                held.push(response);
-                match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
-                    Ok(Ok(ready)) => client = ready,
-                    _ => break,
-                }
-            }
-            connections.push((client, held));
+/// A zero-window client's connections, open until dropped: then their sockets close at once
+/// (their calls are never finished, so h2 would keep them open).
+struct Readers(Vec<(tokio::task::JoinHandle<()>, Vec<h2::client::ResponseFuture>)>);
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        for (connection, _) in &self.0 {
+            connection.abort();
         }
-    })
-    .await;
-    report("zero-window readers", idle, peak);
-    drop(connections);
-    running.signal("TERM");
-    assert_eq!(running.wait().0, 0);
+    }
+}
+
+/// `connections` zero-window connections to `addr`, each with 100 calls of `text`: the client
+/// lets no answer byte through.
+async fn zero_window_readers(addr: SocketAddr, connections: usize, text: &str) -> Readers {
+    let mut open = Vec::new();
+    for _ in 0..connections {
+        let mut builder = h2::client::Builder::new();
+        builder.initial_window_size(0);
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (client, connection) = builder.handshake(tcp).await.unwrap();
+        let connection = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut client = client.ready().await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..100 {
+            let Ok((response, mut body)) = client.send_request(request(addr, SEGMENT, &[]), false)
+            else {
+                break;
+            };
+            let frame = framed(0, None, &segment(text));
+            body.reserve_capacity(frame.len());
+            let _ = body.send_data(frame, true);
+            held.push(response);
+            match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
+                Ok(Ok(ready)) => client = ready,
+                _ => break,
+            }
+        }
+        open.push((connection, held));
+    }
+    Readers(open)
+}
+
+/// `n` calls at once, each made by `call` on a client of its own to `addr`; their status codes.
+async fn at_once<F, Fut>(n: usize, addr: SocketAddr, call: F) -> Vec<Code>
+where
+    F: Fn(TextAnalysisClient<tonic::transport::Channel>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), tonic::Status>>,
+{
+    let calls = (0..n).map(|_| async {
+        let client = TextAnalysisClient::connect(format!("http://{addr}"))
+            .await
+            .unwrap()
+            .max_decoding_message_size(usize::MAX);
+        match call(client).await {
+            Ok(()) => Code::Ok,
+            Err(status) => status.code(),
+        }
+    });
+    futures_util::future::join_all(calls).await
+}
+
+/// Asserts that at least one call was answered and every other refused for want of room.
+fn some_answered_the_rest_refused(what: &str, outcomes: &[Code]) {
+    eprintln!("{what}: {outcomes:?}");
+    assert!(outcomes.contains(&Code::Ok), "{what}: {outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|c| matches!(c, Code::Ok | Code::ResourceExhausted)),
+        "{what}: {outcomes:?}"
+    );
+}
+
+/// Waits (at most `within`) for `pid`'s RSS to come back within 10 % of `idle`; the RSS then.
+async fn settled_rss(pid: u32, idle: u64, within: Duration) -> u64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let now = rss(pid);
+        if now <= idle + idle / 10 || Instant::now() >= deadline {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Zero-window connections, 1, 2 and then 4 of them, each with 100 calls of 334K characters,
+/// against the real binary with default settings: RSS stays within the budget's bound and
+/// comes back to idle once the clients leave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_memory_budget_bounds_the_process_under_readers_that_never_read() {
+    let text = long_text(35); // 334K characters, 957 KB
+    for connections in [1, 2, 4] {
+        let (running, idle) = idle_binary().await;
+        let pid = running.child.id();
+        let mut open = Readers(Vec::new());
+        let peak = peak_rss(pid, Duration::from_secs(3), async {
+            open = zero_window_readers(running.addr, connections, &text).await;
+        })
+        .await;
+        drop(open);
+        let row = format!("{connections} zero-window connection(s)");
+        assert_bounded_and_released(&row, running, idle, peak).await;
+    }
 }
 
 /// 100 streams each sending all but the last byte of a 4 MiB message, against the real
-/// binary with default settings: RSS over idle stays under 200 MB.
+/// binary with default settings: RSS stays within the budget's bound and comes back to idle
+/// once the client leaves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_holds_its_memory_bound_under_bodies_that_never_end() {
     let (running, idle) = idle_binary().await;
@@ -622,11 +723,40 @@ async fn the_binary_holds_its_memory_bound_under_bodies_that_never_end() {
         }
     })
     .await;
-    report("unfinished 4 MiB bodies", idle, peak);
     drop(bodies);
-    running.signal("TERM");
-    let (code, _) = running.wait();
-    assert_eq!(code, 0);
+    assert_bounded_and_released("unfinished 4 MiB bodies", running, idle, peak).await;
+}
+
+/// Four concurrent `Segment` calls of nearly the longest text accepted (994K characters,
+/// 2.8 MB), their answers read: each reserves its request and, while a worker
+/// analyses it, its working set; those that do not fit are refused at once, and RSS stays within
+/// the budget's bound and comes back to idle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_holds_its_memory_bound_under_the_largest_texts() {
+    let (running, idle) = idle_binary().await;
+    let addr = running.addr;
+    let text = long_text(104);
+    assert!(text.chars().count() > 990_000);
+    let mut outcomes = Vec::new();
+    let peak = peak_rss(running.child.id(), Duration::from_secs(1), async {
+        outcomes = at_once(4, addr, |mut client| {
+            let text = text.clone();
+            async move {
+                let answer = client
+                    .segment(SegmentRequest {
+                        text,
+                        ..Default::default()
+                    })
+                    .await?;
+                assert!(answer.into_inner().tokens.len() > 500_000);
+                Ok(())
+            }
+        })
+        .await;
+    })
+    .await;
+    some_answered_the_rest_refused("4 concurrent texts of 994K characters", &outcomes);
+    assert_bounded_and_released("4 concurrent texts of 994K characters", running, idle, peak).await;
 }
 
 #[tokio::test]
@@ -742,11 +872,10 @@ fn exhausted_descriptors_pause_the_accept_loop_and_serving_resumes() {
 }
 
 /// Eight concurrent 4 MB batches, and a batch of a million empty documents, against the real
-/// binary with default settings: RSS over idle stays under 200 MB, batches past the budget are
-/// refused at once, and the rest are answered.
+/// binary with default settings: RSS stays within the budget's bound and comes back to idle,
+/// batches past the budget are refused at once, and the rest are answered.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_holds_its_memory_bound_under_large_batches() {
-    use textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient;
     let (running, idle) = idle_binary().await;
     let addr = running.addr;
     let seed = long_text(1);
@@ -761,27 +890,17 @@ async fn the_binary_holds_its_memory_bound_under_large_batches() {
             .collect(),
     };
     assert!(batch.encoded_len() < 4 << 20);
-    let outcomes = std::sync::Mutex::new(Vec::new());
+    let mut outcomes = Vec::new();
     let peak = peak_rss(running.child.id(), Duration::from_secs(1), async {
-        let calls = (0..8).map(|_| {
+        outcomes = at_once(8, addr, |mut client| {
             let batch = batch.clone();
-            let outcomes = &outcomes;
             async move {
-                let mut client = TextAnalysisClient::connect(format!("http://{addr}"))
-                    .await
-                    .unwrap()
-                    .max_decoding_message_size(usize::MAX);
-                let code = match client.analyze_batch(batch).await {
-                    Ok(answer) => {
-                        assert_eq!(answer.into_inner().results.len(), 1000);
-                        Code::Ok
-                    }
-                    Err(status) => status.code(),
-                };
-                outcomes.lock().unwrap().push(code);
+                let answer = client.analyze_batch(batch).await?;
+                assert_eq!(answer.into_inner().results.len(), 1000);
+                Ok(())
             }
-        });
-        futures_util::future::join_all(calls).await;
+        })
+        .await;
         let mut client = connect(addr).await;
         let empty = AnalyzeBatchRequest {
             documents: vec![AnalyzeRequest::default(); 1_000_000],
@@ -796,22 +915,14 @@ async fn the_binary_holds_its_memory_bound_under_large_batches() {
         assert_eq!(answer.grpc, Some(Code::InvalidArgument), "{answer:?}");
     })
     .await;
-    let outcomes = outcomes.into_inner().unwrap();
-    eprintln!("8 concurrent 4 MB batches: {outcomes:?}");
-    assert!(outcomes.contains(&Code::Ok), "{outcomes:?}");
-    assert!(
-        outcomes
-            .iter()
-            .all(|c| matches!(c, Code::Ok | Code::ResourceExhausted)),
-        "{outcomes:?}"
-    );
-    report(
+    some_answered_the_rest_refused("8 concurrent 4 MB batches", &outcomes);
+    assert_bounded_and_released(
         "8 concurrent 4 MB batches, then a million empty documents",
+        running,
         idle,
         peak,
-    );
-    running.signal("TERM");
-    assert_eq!(running.wait().0, 0);
+    )
+    .await;
 }
 
 /// 600 connections to the metrics port, idle or with half-sent headers, renewed as fast as the

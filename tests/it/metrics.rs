@@ -1,5 +1,5 @@
 //! Prometheus metrics over HTTP: calls by method and code, latency, text, shedding, in-flight
-//! calls, and what the server has loaded.
+//! calls, the memory budget and resident memory, and what the server has loaded.
 
 use crate::common::{TestServer, http_get as scrape};
 use textanalysis::grpc::pb::{ClassifyRequest, ListModelsRequest, SegmentRequest};
@@ -35,6 +35,9 @@ async fn metrics_count_calls_by_method_and_code() {
         r#"textanalysis_text_chars_total{method="Segment"} 18"#,
         "textanalysis_shed_total 0",
         "textanalysis_in_flight_calls 0",
+        // The default budget, 96 MiB.
+        "textanalysis_memory_budget_bytes 100663296",
+        "textanalysis_memory_budget_used_bytes 0",
         r#"textanalysis_build_info{version=""#,
         r#"textanalysis_model{name="sentiment",labels="neg,pos""#,
         r#"textanalysis_dictionary_generation{profile="default"} 1"#,
@@ -42,6 +45,12 @@ async fn metrics_count_calls_by_method_and_code() {
     ] {
         assert!(page.contains(expected), "missing {expected} in:\n{page}");
     }
+    let resident: u64 = page
+        .lines()
+        .find_map(|l| l.strip_prefix("textanalysis_resident_memory_bytes "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no resident memory in:\n{page}"));
+    assert!(resident > 1 << 20, "{resident}");
     // Request text never appears.
     assert!(!page.contains("北京"));
     assert!(scrape(addr, "/other").await.starts_with("HTTP/1.1 404"));
