@@ -588,11 +588,11 @@ async fn assert_bounded_and_released(
     assert_eq!(running.wait().0, 0, "{row}: the server's exit code");
 }
 
-/// A zero-window client's connections, open until dropped: then their sockets close at once
-/// (their calls are never finished, so h2 would keep them open).
-struct Readers(Vec<(tokio::task::JoinHandle<()>, Vec<h2::client::ResponseFuture>)>);
+/// A client's connections and what it holds of their calls, open until dropped: then their
+/// sockets close at once (their calls are never finished, so h2 would keep them open).
+struct Open<T>(Vec<(tokio::task::JoinHandle<()>, Vec<T>)>);
 
-impl Drop for Readers {
+impl<T> Drop for Open<T> {
     fn drop(&mut self) {
         for (connection, _) in &self.0 {
             connection.abort();
@@ -600,37 +600,89 @@ impl Drop for Readers {
     }
 }
 
+/// An HTTP/2 connection to `addr` made by `builder`, its driving task, and a client ready.
+async fn open_connection(
+    addr: SocketAddr,
+    builder: &h2::client::Builder,
+) -> (tokio::task::JoinHandle<()>, SendRequest<Bytes>) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (client, connection) = builder.handshake(tcp).await.unwrap();
+    let connection = tokio::spawn(async move {
+        let _ = connection.await;
+    });
+    (connection, client.ready().await.unwrap())
+}
+
+/// Starts up to `calls` calls on `client`, each sent by `send`, as long as the server takes
+/// them (5 s at most to make room for the next); what `send` keeps of each.
+async fn calls_on<T>(
+    addr: SocketAddr,
+    mut client: SendRequest<Bytes>,
+    calls: usize,
+    send: impl Fn(h2::client::ResponseFuture, h2::SendStream<Bytes>) -> T,
+) -> Vec<T> {
+    let mut held = Vec::new();
+    for _ in 0..calls {
+        let Ok((response, body)) = client.send_request(request(addr, SEGMENT, &[]), false) else {
+            break;
+        };
+        held.push(send(response, body));
+        match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
+            Ok(Ok(ready)) => client = ready,
+            _ => break,
+        }
+    }
+    held
+}
+
 /// `connections` zero-window connections to `addr`, each with 100 calls of `text`: the client
 /// lets no answer byte through.
-async fn zero_window_readers(addr: SocketAddr, connections: usize, text: &str) -> Readers {
-    let mut open = Vec::new();
+async fn zero_window_readers(
+    addr: SocketAddr,
+    connections: usize,
+    text: &str,
+) -> Open<h2::client::ResponseFuture> {
+    let mut builder = h2::client::Builder::new();
+    builder.initial_window_size(0);
+    let frame = framed(0, None, &segment(text));
+    let mut open = Open(Vec::new());
     for _ in 0..connections {
-        let mut builder = h2::client::Builder::new();
-        builder.initial_window_size(0);
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (client, connection) = builder.handshake(tcp).await.unwrap();
-        let connection = tokio::spawn(async move {
-            let _ = connection.await;
-        });
-        let mut client = client.ready().await.unwrap();
-        let mut held = Vec::new();
-        for _ in 0..100 {
-            let Ok((response, mut body)) = client.send_request(request(addr, SEGMENT, &[]), false)
-            else {
-                break;
-            };
-            let frame = framed(0, None, &segment(text));
+        let (connection, client) = open_connection(addr, &builder).await;
+        let held = calls_on(addr, client, 100, |response, mut body| {
             body.reserve_capacity(frame.len());
-            let _ = body.send_data(frame, true);
-            held.push(response);
-            match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
-                Ok(Ok(ready)) => client = ready,
-                _ => break,
-            }
-        }
-        open.push((connection, held));
+            let _ = body.send_data(frame.clone(), true);
+            response
+        })
+        .await;
+        open.0.push((connection, held));
     }
-    Readers(open)
+    open
+}
+
+/// `connections` connections to `addr`, each with up to `calls` calls that declare a message of
+/// `declared` bytes and send `sent` of them, never the rest.
+async fn stalled_bodies(
+    addr: SocketAddr,
+    connections: usize,
+    calls: usize,
+    declared: u32,
+    sent: usize,
+) -> Open<(h2::client::ResponseFuture, h2::SendStream<Bytes>)> {
+    let builder = h2::client::Builder::new();
+    let part = Bytes::from(vec![b'a'; sent]);
+    let mut open = Open(Vec::new());
+    for _ in 0..connections {
+        let (connection, client) = open_connection(addr, &builder).await;
+        let held = calls_on(addr, client, calls, |response, mut body| {
+            let _ = body.send_data(framed(0, Some(declared), &[]), false);
+            body.reserve_capacity(part.len());
+            let _ = body.send_data(part.clone(), false);
+            (response, body)
+        })
+        .await;
+        open.0.push((connection, held));
+    }
+    open
 }
 
 /// `n` calls at once, each made by `call` on a client of its own to `addr`; their status codes.
@@ -685,7 +737,7 @@ async fn the_memory_budget_bounds_the_process_under_readers_that_never_read() {
     for connections in [1, 2, 4] {
         let (running, idle) = idle_binary().await;
         let pid = running.child.id();
-        let mut open = Readers(Vec::new());
+        let mut open = Open(Vec::new());
         let peak = peak_rss(pid, Duration::from_secs(3), async {
             open = zero_window_readers(running.addr, connections, &text).await;
         })
@@ -702,29 +754,31 @@ async fn the_memory_budget_bounds_the_process_under_readers_that_never_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_holds_its_memory_bound_under_bodies_that_never_end() {
     let (running, idle) = idle_binary().await;
-    let addr = running.addr;
-    let mut bodies = Vec::new();
+    let mut open = Open(Vec::new());
     let peak = peak_rss(running.child.id(), Duration::from_secs(3), async {
-        let mut client = connect(addr).await;
-        let almost = Bytes::from(vec![b'a'; (4 << 20) - 1]);
-        for _ in 0..100 {
-            let Ok((response, mut body)) = client.send_request(request(addr, SEGMENT, &[]), false)
-            else {
-                break;
-            };
-            let _ = body.send_data(framed(0, Some(4 << 20), &[]), false);
-            body.reserve_capacity(almost.len());
-            let _ = body.send_data(almost.clone(), false);
-            bodies.push((response, body));
-            match tokio::time::timeout(Duration::from_secs(5), client.clone().ready()).await {
-                Ok(Ok(ready)) => client = ready,
-                _ => break,
-            }
-        }
+        open = stalled_bodies(running.addr, 1, 100, 4 << 20, (4 << 20) - 1).await;
     })
     .await;
-    drop(bodies);
+    drop(open);
     assert_bounded_and_released("unfinished 4 MiB bodies", running, idle, peak).await;
+}
+
+/// 50 connections of 200 streams each, every one declaring a 16 KiB message and sending 1 KiB
+/// of it: RSS stays within the budget's bound (h2's state for 10,000 streams included) and comes
+/// back to idle once the client leaves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_holds_its_memory_bound_under_many_small_stalled_streams() {
+    let (running, idle) = idle_binary().await;
+    let mut open = Open(Vec::new());
+    let peak = peak_rss(running.child.id(), Duration::from_secs(3), async {
+        open = stalled_bodies(running.addr, 50, 200, 16 << 10, 1 << 10).await;
+    })
+    .await;
+    let streams: usize = open.0.iter().map(|(_, held)| held.len()).sum();
+    eprintln!("small stalled streams: {streams} opened");
+    assert!(streams > 5_000, "{streams}");
+    drop(open);
+    assert_bounded_and_released("10,000 small stalled streams", running, idle, peak).await;
 }
 
 /// Four concurrent `Segment` calls of nearly the longest text accepted (994K characters,
