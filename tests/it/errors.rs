@@ -358,14 +358,17 @@ async fn deadlines_end_calls_with_deadline_exceeded_and_free_the_worker() {
 async fn the_server_default_timeout_applies_without_a_client_deadline() {
     let server = TestServer::with_options(Settings {
         limits: Limits {
-            default_timeout: Some(Duration::from_millis(5)),
+            // Long enough for a 2.7 MB request to arrive on a busy machine; far too short to
+            // tag 955K characters.
+            default_timeout: Some(Duration::from_millis(300)),
             ..Default::default()
         },
         ..Default::default()
     })
     .await;
     let mut client = server.client();
-    let status = client.segment(tagging(&long_text(20))).await.unwrap_err();
+    let long = long_text(100);
+    let status = client.segment(tagging(&long)).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     // Short work finishes well within it.
     client.segment(tagging("我来到北京清华大学")).await.unwrap();
@@ -373,7 +376,7 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
     let results = client
         .analyze_batch(textanalysis::grpc::pb::AnalyzeBatchRequest {
             documents: vec![AnalyzeRequest {
-                text: long_text(20),
+                text: long,
                 segment: Some(SegmentOptions {
                     with_pos: true,
                     ..Default::default()

@@ -1022,19 +1022,23 @@ async fn a_scraper_is_never_locked_out_of_the_metrics_port() {
         }
     })
     .await;
-    let mut answered = 0;
+    // Each scrape within Prometheus's default scrape timeout (10 s), so the target stays up.
+    let (mut answered, mut slowest) = (0, Duration::ZERO);
     for _ in 0..30 {
+        let started = Instant::now();
         let scrape = tokio::time::timeout(
-            Duration::from_secs(2),
+            Duration::from_secs(10),
             crate::common::http_get(addr, "/metrics"),
         )
         .await
-        .expect("a scrape within 2 s");
+        .expect("a scrape within Prometheus's default timeout");
         assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape:.200}");
         answered += 1;
+        slowest = slowest.max(started.elapsed());
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    eprintln!("30 scrapes under attack, the slowest in {slowest:?}");
     assert_eq!(answered, 30);
     assert!(
         opened.load(std::sync::atomic::Ordering::Relaxed) > 600,
