@@ -6,7 +6,7 @@ use std::sync::{Arc, LazyLock};
 use jieba_rs::Jieba;
 
 use super::IdfTable;
-use super::segmenter::posseg::PosHmm;
+use super::segmenter::pos_hmm::PosHmm;
 
 /// The name of the model built into the binary, trained from `data/sentiment/train.tsv`.
 pub(crate) const BUILTIN_MODEL_NAME: &str = "sentiment";

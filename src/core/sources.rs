@@ -9,7 +9,7 @@ use super::builtin::{BUILTIN_MODEL, BUILTIN_MODEL_NAME, builtin_idf, builtin_pos
 use super::classify::ModelSet;
 use super::files::content_lines;
 use super::layout::ModelsDir;
-use super::segmenter::posseg::PosHmm;
+use super::segmenter::pos_hmm::PosHmm;
 use super::{AnalyzerConfig, IdfTable, LoadError, StopWords, read_text, sha256_hex, user_dict};
 
 /// What kind of file an analyzer read.

@@ -17,6 +17,7 @@
 mod classes;
 mod finalseg;
 mod full;
+pub(crate) mod pos_hmm;
 pub(crate) mod posseg;
 mod route;
 
@@ -409,7 +410,7 @@ mod tests {
         };
         let analyzer = Analyzer::new(&AnalyzerConfig::default()).unwrap();
         let jieba = builtin_jieba();
-        let pos_hmm = posseg::PosHmm::builtin();
+        let pos_hmm = pos_hmm::PosHmm::builtin();
         let tail = "中文分词，好。”我们\r\n去2025-06-26看𠀀鿖B超 。";
         for junction in [
             "。”",
