@@ -359,8 +359,8 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
     let server = TestServer::with_options(Settings {
         limits: Limits {
             // Long enough for a 2.7 MB request to arrive on a busy machine; far too short to
-            // tag 955K characters.
-            default_timeout: Some(Duration::from_millis(300)),
+            // tag 955K characters with the accurate segmenter (about a second).
+            default_timeout: Some(Duration::from_millis(100)),
             ..Default::default()
         },
         ..Default::default()
@@ -368,7 +368,11 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
     .await;
     let mut client = server.client();
     let long = long_text(100);
-    let status = client.segment(tagging(&long)).await.unwrap_err();
+    let slow = SegmentRequest {
+        mode: textanalysis::grpc::pb::SegmentMode::Accurate as i32,
+        ..tagging(&long)
+    };
+    let status = client.segment(slow).await.unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
     // Short work finishes well within it.
     client.segment(tagging("我来到北京清华大学")).await.unwrap();
@@ -379,6 +383,7 @@ async fn the_server_default_timeout_applies_without_a_client_deadline() {
                 text: long,
                 segment: Some(SegmentOptions {
                     with_pos: true,
+                    mode: textanalysis::grpc::pb::SegmentMode::Accurate as i32,
                     ..Default::default()
                 }),
                 ..Default::default()
