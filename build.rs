@@ -1,11 +1,13 @@
 //! Compiles `proto/` in pure Rust (protox), so no `protoc` is needed anywhere, and writes the
 //! encoded descriptor set that the reflection service serves (with comments, for `grpcurl describe`);
-//! and writes the Traditional-to-Simplified tables (`build/script_tables.rs`).
+//! the HTTP/JSON routes, transcoders and OpenAPI document from the proto's `google.api.http`
+//! annotations (`build/http_api.rs`) and the messages' JSON mapping (pbjson); and writes the
+//! Traditional-to-Simplified tables (`build/script_tables.rs`).
 
 use std::path::PathBuf;
 
-use prost::Message;
-
+#[path = "build/http_api.rs"]
+mod http_api;
 #[path = "build/script_tables.rs"]
 mod script_tables;
 
@@ -24,11 +26,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=build");
     script_tables::write(&out_dir)?;
 
-    let descriptors = protox::compile([PROTO], ["proto"])?;
-    std::fs::write(
-        out_dir.join("textanalysis_descriptor.bin"),
-        descriptors.encode_to_vec(),
-    )?;
+    let mut compiler = protox::Compiler::new(["proto"])?;
+    compiler
+        .include_source_info(true)
+        .include_imports(true)
+        .open_files([PROTO])?;
+    let descriptors = compiler.file_descriptor_set();
+    // Encoded with the options' extensions (the HTTP routes), which prost's types drop.
+    let encoded = compiler.encode_file_descriptor_set();
+    std::fs::write(out_dir.join("textanalysis_descriptor.bin"), &encoded)?;
+    http_api::write(&compiler.descriptor_pool(), &out_dir)?;
+    // The canonical JSON mapping of every message, for the HTTP/JSON door.
+    pbjson_build::Builder::new()
+        .register_descriptors(&encoded)?
+        .out_dir(&out_dir)
+        .build(&[".textanalysis.v1"])?;
 
     // Messages and clients, as every client sees them.
     tonic_prost_build::configure()

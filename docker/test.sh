@@ -199,7 +199,7 @@ new=$(comm -13 <(echo "$before") <(replicas | sort))
 # Each new replica answered calls of the loop (its own metrics say so).
 answered() { # replica id
   curl -fsS --max-time 5 "http://$(replica_ip "$1"):9090/metrics" |
-    sed -n 's/^textanalysis_calls_total{method="Analyze",code="Ok"} \([0-9]*\)$/\1/p'
+    sed -n 's/^textanalysis_calls_total{method="Analyze",code="Ok",protocol="grpc"} \([0-9]*\)$/\1/p'
 }
 deadline=$(($(date +%s) + 30))
 for id in $new; do

@@ -9,8 +9,9 @@
 //! 3. [`edge`]: what a call meets before a handler (connections, admission, the memory budget,
 //!    auth, calls in flight) and the one place failures become statuses.
 //! 4. [`grpc`]: the `textanalysis.v1` services over the core.
-//! 5. [`server`]: health, reflection, layers and the drain.
-//! 6. [`config`], [`telemetry`], [`health`] and [`commands`]: what the binary in `main.rs`
+//! 5. [`json`]: the HTTP/JSON door, transcoding JSON calls into gRPC calls of those services.
+//! 6. [`server`]: health, reflection, layers and the drain.
+//! 7. [`config`], [`telemetry`], [`health`] and [`commands`]: what the binary in `main.rs`
 //!    wires together.
 
 pub mod commands;
@@ -20,6 +21,7 @@ pub mod dictionary_changes;
 pub mod edge;
 pub mod grpc;
 pub mod health;
+pub mod json;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;

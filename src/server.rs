@@ -15,12 +15,16 @@ use crate::core::Profiles;
 use crate::dictionary_changes;
 use crate::edge::transport::{self, ConnectionLimits};
 use crate::edge::{
-    Activity, AuthLayer, BearerTokens, GuardLayer, Limits, MemoryBudget, TrackCallsLayer,
+    Activity, AuthLayer, BearerTokens, GrpcWebDoorLayer, GuardLayer, Limits, MemoryBudget,
+    TrackCallsLayer,
 };
 use crate::grpc::pb::admin_server::AdminServer;
 use crate::grpc::pb::text_analysis_server::TextAnalysisServer;
 use crate::grpc::{AdminService, TextAnalysisService, WorkPool, pb};
+use crate::json::JsonDoorLayer;
 use crate::metrics::Metrics;
+use tonic::codegen::http::{HeaderName, HeaderValue, Method};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// The fully qualified name of the analysis service, as health checks name it.
 pub const SERVICE_NAME: &str = "textanalysis.v1.TextAnalysis";
@@ -66,6 +70,8 @@ pub struct Settings {
     /// How often the files the analyzer reads are checked for changes made by others (see
     /// `LiveAnalyzer::refresh`); `None` never checks.
     pub watch_interval: Option<Duration>,
+    /// Browser origins allowed by CORS (`*`: any); empty: CORS off.
+    pub cors_allow_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -84,6 +90,7 @@ impl Default for Settings {
             memory_budget_bytes: 96 << 20,
             connections: ConnectionLimits::default(),
             watch_interval: Some(Duration::from_millis(250)),
+            cors_allow_origins: Vec::new(),
         }
     }
 }
@@ -221,10 +228,16 @@ impl Server {
         let serve = builder
             .layer(
                 ServiceBuilder::new()
+                    .option_layer(cors(&settings.cors_allow_origins))
+                    .layer(GrpcWebDoorLayer)
                     .layer(GuardLayer {
                         metrics,
                         budget,
                         limits: settings.limits,
+                        max_body_bytes: settings.max_message_bytes,
+                    })
+                    .layer(JsonDoorLayer {
+                        max_line_bytes: settings.max_message_bytes,
                     })
                     .layer(AuthLayer {
                         clients: settings.auth.clone(),
@@ -270,10 +283,48 @@ fn analysis_service(
     .max_encoding_message_size(usize::MAX)
 }
 
+/// CORS for the allowed origins (`*`: any), or none when there are none: preflights answered,
+/// the headers gRPC-Web and the JSON API send allowed, gRPC's status headers exposed.
+fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let names = |names: &[&'static str]| -> Vec<HeaderName> {
+        names.iter().map(|n| HeaderName::from_static(n)).collect()
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+            .allow_headers(names(&[
+                "content-type",
+                "authorization",
+                "x-timeout-ms",
+                "grpc-timeout",
+                "x-grpc-web",
+                "x-user-agent",
+            ]))
+            .expose_headers(names(&[
+                "grpc-status",
+                "grpc-message",
+                "grpc-status-details-bin",
+                "retry-after",
+            ]))
+            .max_age(Duration::from_secs(600)),
+    )
+}
+
 /// tonic's server with the HTTP/2 protections, TLS and connection age `settings` ask for
-/// (tonic's builder leaves hyper's HTTP/2 protections off; they are set explicitly).
+/// (tonic's builder leaves hyper's HTTP/2 protections off; they are set explicitly). HTTP/1.1
+/// is accepted too, for the JSON API and gRPC-Web.
 fn transport(settings: &Settings) -> Result<TonicServer, ServeError> {
     let mut builder = TonicServer::builder()
+        .accept_http1(true)
         .max_concurrent_streams(settings.max_concurrent_streams)
         .http2_max_local_error_reset_streams(Some(H2_MAX_LOCAL_ERROR_RESETS))
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))

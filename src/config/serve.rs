@@ -153,7 +153,8 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub stall_timeout_secs: u64,
 
-    /// Seconds a new connection has to send the HTTP/2 preface.
+    /// Seconds a new connection has to send the HTTP/2 preface, and an HTTP/1.1 request its
+    /// headers.
     #[arg(long, env = "TEXTANALYSIS_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub handshake_timeout_secs: u64,
@@ -179,6 +180,15 @@ pub struct ServeArgs {
     /// Require clients to present a certificate signed by this CA (PEM): mutual TLS.
     #[arg(long, env = "TEXTANALYSIS_TLS_CLIENT_CA", requires = "tls_cert")]
     pub tls_client_ca: Option<PathBuf>,
+
+    /// Browser origins allowed to call the server (CORS, for gRPC-Web and the JSON API), such as
+    /// https://app.example.com; `*` allows any. Off unless set.
+    #[arg(
+        long = "cors-allow-origin",
+        env = "TEXTANALYSIS_CORS_ALLOW_ORIGINS",
+        value_delimiter = ','
+    )]
+    pub cors_allow_origins: Vec<String>,
 
     /// Serve Prometheus metrics at http://ADDR/metrics (off unless set; e.g. 0.0.0.0:9090).
     #[arg(long, env = "TEXTANALYSIS_METRICS_ADDR")]
@@ -246,6 +256,7 @@ impl ServeArgs {
                 None => None,
             },
             tls,
+            cors_allow_origins: self.cors_allow_origins.clone(),
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),
                 default_timeout: (self.default_timeout_secs > 0)

@@ -7,6 +7,8 @@ use std::time::Instant;
 
 use tonic::codegen::http::Extensions;
 
+use super::routes::{HttpRoute, OPENAPI_PATH, ROUTES, route_at};
+
 /// The service a call is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallService {
@@ -18,6 +20,8 @@ pub enum CallService {
     Health,
     /// gRPC server reflection, `v1` or `v1alpha`.
     Reflection,
+    /// The documents the HTTP door serves (the OpenAPI document).
+    Documents,
     /// Anything else (answered UNIMPLEMENTED by the router).
     Other,
 }
@@ -33,6 +37,29 @@ pub enum Credentials {
     Admin,
 }
 
+/// Which door a call came in by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// gRPC over HTTP/2.
+    #[default]
+    Grpc,
+    /// gRPC-Web (from a browser), translated to gRPC before the guard.
+    GrpcWeb,
+    /// HTTP/JSON (HTTP/1.1 or HTTP/2), transcoded to gRPC after the guard.
+    Http,
+}
+
+impl Protocol {
+    /// Its name, as metrics label calls with it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Grpc => "grpc",
+            Self::GrpcWeb => "grpc-web",
+            Self::Http => "http",
+        }
+    }
+}
+
 /// One call, as the edge sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
@@ -40,6 +67,10 @@ pub struct Call {
     pub service: CallService,
     /// Its method's name, as logs and metrics give it (the last part of the path).
     pub method: Arc<str>,
+    /// The door it came in by.
+    pub protocol: Protocol,
+    /// For an HTTP/JSON call of an RPC, its route's index in [`super::routes::ROUTES`].
+    pub route: Option<usize>,
 }
 
 impl Call {
@@ -61,7 +92,33 @@ impl Call {
         Self {
             service,
             method: method.into(),
+            protocol: Protocol::Grpc,
+            route: None,
         }
+    }
+
+    /// The HTTP/JSON call of a request for `path`: an RPC's route or a document; `None` for a
+    /// path the HTTP door does not serve.
+    pub fn of_http(path: &str) -> Option<Self> {
+        if path == OPENAPI_PATH {
+            return Some(Self {
+                service: CallService::Documents,
+                method: "OpenApi".into(),
+                protocol: Protocol::Http,
+                route: None,
+            });
+        }
+        let (index, route) = route_at(path)?;
+        Some(Self {
+            route: Some(index),
+            protocol: Protocol::Http,
+            ..Self::of(&route.grpc_path())
+        })
+    }
+
+    /// Its HTTP/JSON route, for an HTTP/JSON call of an RPC.
+    pub fn http_route(&self) -> Option<&'static HttpRoute> {
+        self.route.and_then(|i| ROUTES.get(i))
     }
 
     /// The call of a request with these extensions (put there by the guard); an unknown call
@@ -75,10 +132,11 @@ impl Call {
 
     /// Whether the client sends a stream of messages, whose body lasts as long as it wants.
     pub fn streams_requests(&self) -> bool {
-        matches!(
-            (self.service, &*self.method),
-            (CallService::TextAnalysis, "AnalyzeStream") | (CallService::Reflection, _)
-        )
+        self.http_route().is_some_and(|r| r.streaming)
+            || matches!(
+                (self.service, &*self.method),
+                (CallService::TextAnalysis, "AnalyzeStream") | (CallService::Reflection, _)
+            )
     }
 
     /// Whether the answer is a stream (not ready at once).
@@ -94,7 +152,7 @@ impl Call {
     /// Which credentials it needs.
     pub fn credentials(&self) -> Credentials {
         match self.service {
-            CallService::Health => Credentials::None,
+            CallService::Health | CallService::Documents => Credentials::None,
             CallService::Admin => Credentials::Admin,
             _ => Credentials::Client,
         }
@@ -157,5 +215,26 @@ mod tests {
             Call::of("/x.TextAnalysis/Segment").service,
             CallService::Other
         );
+    }
+
+    #[test]
+    fn json_calls_are_the_rpcs_their_routes_name() {
+        let call = Call::of_http("/v1/analyze:batch").unwrap();
+        assert_eq!(
+            (call.service, &*call.method),
+            (CallService::TextAnalysis, "AnalyzeBatch")
+        );
+        assert_eq!(call.protocol, Protocol::Http);
+        assert!(call.is_batch() && !call.streams_requests());
+        assert!(
+            Call::of_http("/v1/analyze:stream")
+                .unwrap()
+                .streams_requests()
+        );
+        let admin = Call::of_http("/v1/admin/words:add").unwrap();
+        assert_eq!(admin.credentials(), Credentials::Admin);
+        let document = Call::of_http("/v1/openapi.json").unwrap();
+        assert_eq!(document.credentials(), Credentials::None);
+        assert!(Call::of_http("/textanalysis.v1.TextAnalysis/Segment").is_none());
     }
 }

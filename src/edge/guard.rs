@@ -12,6 +12,13 @@
 //! - An `AnalyzeBatch` is read as it arrives: more documents than a call may carry is refused
 //!   before they are decoded, and the batch reserves room in the budget for its work.
 //! - tonic's own rejections get the code that says whose fault they are (`status_codes`).
+//! - A request that is not gRPC (nor gRPC-Web, already translated) is for the HTTP/JSON door:
+//!   its route must exist (404) and answer its verb (405), its body be JSON (415) within
+//!   `--max-message-bytes` (413, refused from a `Content-Length` before a byte of the body is
+//!   read), its timeout (`X-Timeout-Ms` or `grpc-timeout`) well-formed (400). Its body is held
+//!   to the deadline as a gRPC one, and reserved in the memory budget twice over (the JSON and
+//!   the message made of it): all at once from a `Content-Length`, else chunk by chunk as it
+//!   arrives. Its refusals are answered as JSON (`json_status`).
 //!
 //! Every call refused here is logged and counted like the calls the handlers answer.
 
@@ -25,14 +32,16 @@ use http_body::{Body as HttpBody, Frame, SizeHint};
 use tokio::time::Sleep;
 use tonic::Status;
 use tonic::body::Body;
-use tonic::codegen::http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use tonic::codegen::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, header};
 use tonic::codegen::{Bytes, Service};
 
 use super::BoxFuture;
 use super::batch_scan::BatchScan;
 use super::budget::{MemoryBudget, Reservation};
-use super::call::{Arrived, Call};
+use super::call::{Arrived, Call, CallService, Protocol};
+use super::json_status::json_answer_as;
 use super::limits::{Limits, parse_grpc_timeout};
+use super::routes::Verb;
 use super::status::{Refusal, client_fault_codes};
 use super::transport::{ConnectionInfo, ConnectionState, OpenCall};
 use crate::metrics::Metrics;
@@ -43,12 +52,26 @@ const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Room an HTTP/JSON request reserves in the memory budget for each byte of its body: the JSON
+/// and the protobuf message it is transcoded into.
+const JSON_BYTES_HELD_PER_BYTE: usize = 2;
+
+/// The content types an HTTP/JSON body may be sent with (besides none): JSON, newline-delimited
+/// JSON, and curl's default for `-d`.
+const JSON_CONTENT_TYPES: [&str; 3] = [
+    "application/json",
+    "application/x-ndjson",
+    "application/x-www-form-urlencoded",
+];
+
 /// A layer adding [`Guard`].
 #[derive(Debug, Clone)]
 pub(crate) struct GuardLayer {
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) budget: MemoryBudget,
     pub(crate) limits: Limits,
+    /// The largest HTTP/JSON request body accepted (gRPC's message size limit).
+    pub(crate) max_body_bytes: usize,
 }
 
 impl<S> tower::Layer<S> for GuardLayer {
@@ -71,19 +94,36 @@ pub(crate) struct Guard<S> {
 
 impl GuardLayer {
     /// Logs and counts a call refused before it reached a handler.
-    fn refused(&self, method: &str, code: &str, started: Instant, why: &str) {
-        self.metrics.record_call(method, code, started.elapsed(), 0);
-        tracing::info!(method, code, reason = why, "call refused");
+    fn refused(&self, call: &Call, code: &str, started: Instant, why: &str) {
+        let (method, protocol) = (&*call.method, call.protocol.as_str());
+        self.metrics
+            .record_call(method, protocol, code, started.elapsed(), 0);
+        tracing::info!(method, protocol, code, reason = why, "call refused");
     }
 
-    /// Logs and counts `refusal`, and gives the answer that says it: an HTTP status for a
-    /// request that is not gRPC, a gRPC status otherwise.
-    fn refuse(&self, method: &str, refusal: &Refusal, started: Instant) -> Response<Body> {
+    /// Logs and counts `refusal`, and gives the answer that says it: JSON for an HTTP/JSON
+    /// call, an HTTP status for a request that is not gRPC, a gRPC status otherwise.
+    fn refuse(&self, call: &Call, refusal: &Refusal, started: Instant) -> Response<Body> {
         let status = refusal.status();
+        if call.protocol == Protocol::Http {
+            self.refused(
+                call,
+                &format!("{:?}", status.code()),
+                started,
+                status.message(),
+            );
+            let mut answer = json_answer_as(&status, refusal.http_status());
+            if let Refusal::WrongVerb { allowed } = refusal {
+                answer
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(allowed));
+            }
+            return answer;
+        }
         match refusal.http_only() {
             Some(http) => {
                 let code = format!("Http{}", http.as_u16());
-                self.refused(method, &code, started, status.message());
+                self.refused(call, &code, started, status.message());
                 let mut response = Response::new(Body::empty());
                 *response.status_mut() = http;
                 if http == StatusCode::METHOD_NOT_ALLOWED {
@@ -95,7 +135,7 @@ impl GuardLayer {
             }
             None => {
                 self.refused(
-                    method,
+                    call,
                     &format!("{:?}", status.code()),
                     started,
                     status.message(),
@@ -109,31 +149,22 @@ impl GuardLayer {
     /// client's timeout, if it sent one.
     fn admission(
         &self,
+        call: &Call,
         http: &Method,
-        headers: &tonic::codegen::http::HeaderMap,
+        headers: &HeaderMap,
         connection: Option<&ConnectionState>,
     ) -> Result<Option<Duration>, Refusal> {
-        if http != Method::POST {
-            return Err(Refusal::NotPost);
-        }
-        let grpc = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/grpc"));
-        if !grpc {
-            return Err(Refusal::NotGrpc);
-        }
-        let timeout = match headers.get("grpc-timeout") {
-            None => None,
-            Some(value) => Some(
-                value
-                    .to_str()
-                    .ok()
-                    .and_then(parse_grpc_timeout)
-                    .ok_or_else(|| {
-                        Refusal::MalformedTimeout(String::from_utf8_lossy(value.as_bytes()).into())
-                    })?,
-            ),
+        let timeout = match call.protocol {
+            Protocol::Http => self.http_admission(call, http, headers)?,
+            Protocol::Grpc | Protocol::GrpcWeb => {
+                if http != Method::POST {
+                    return Err(Refusal::NotPost);
+                }
+                if !is_grpc(headers) {
+                    return Err(Refusal::NotGrpc);
+                }
+                grpc_timeout(headers)?
+            }
         };
         if let Some(connection) = connection
             && connection.saturated()
@@ -147,6 +178,161 @@ impl GuardLayer {
         }
         Ok(timeout)
     }
+
+    /// The HTTP/JSON door's own rules (see the module documentation); the client's timeout.
+    fn http_admission(
+        &self,
+        call: &Call,
+        http: &Method,
+        headers: &HeaderMap,
+    ) -> Result<Option<Duration>, Refusal> {
+        let verb = call.http_route().map_or(Verb::Get, |r| r.verb);
+        if http.as_str() != verb.as_str() {
+            return Err(Refusal::WrongVerb {
+                allowed: verb.as_str(),
+            });
+        }
+        if let Some(value) = headers.get(header::CONTENT_TYPE) {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let mime = text.split(';').next().unwrap_or_default().trim();
+            if verb == Verb::Post
+                && !JSON_CONTENT_TYPES
+                    .iter()
+                    .any(|t| mime.eq_ignore_ascii_case(t))
+            {
+                return Err(Refusal::NotJson {
+                    content_type: text.into_owned(),
+                });
+            }
+        }
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(length) = declared
+            && length > self.max_body_bytes as u64
+        {
+            return Err(Refusal::BodyTooLarge {
+                length,
+                limit: self.max_body_bytes,
+            });
+        }
+        match headers.get("x-timeout-ms") {
+            Some(value) => value
+                .to_str()
+                .ok()
+                .filter(|v| (1..=9).contains(&v.len()))
+                .and_then(|v| v.parse::<u64>().ok())
+                .map(|ms| Some(Duration::from_millis(ms)))
+                .ok_or_else(|| {
+                    Refusal::MalformedTimeout(String::from_utf8_lossy(value.as_bytes()).into())
+                }),
+            None => grpc_timeout(headers),
+        }
+    }
+}
+
+impl GuardLayer {
+    /// For an HTTP/JSON request with a body (not a stream), how its body is taken in: its
+    /// declared length reserved now (refused without room), the rest as it arrives.
+    fn json_intake(
+        &self,
+        call: &Call,
+        headers: &HeaderMap,
+    ) -> Result<Option<(JsonIntake, Option<Reservation>)>, Refusal> {
+        if call.protocol != Protocol::Http || call.streams_requests() {
+            return Ok(None);
+        }
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+            .unwrap_or(0);
+        let room = declared.saturating_mul(JSON_BYTES_HELD_PER_BYTE);
+        let reserved = if declared > 0 {
+            Some(
+                self.budget
+                    .try_reserve(room)
+                    .ok_or(Refusal::NoRoomInBudget {
+                        message: declared,
+                        room,
+                    })?,
+            )
+        } else {
+            None
+        };
+        let intake = JsonIntake {
+            covered: declared,
+            received: 0,
+            limit: self.max_body_bytes,
+        };
+        Ok(Some((intake, reserved)))
+    }
+}
+
+/// How much of an HTTP/JSON body has arrived, and how much of it its reservation covers.
+#[derive(Debug)]
+struct JsonIntake {
+    covered: usize,
+    received: usize,
+    limit: usize,
+}
+
+/// Whether a request's content type is gRPC's.
+fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/grpc"))
+}
+
+/// The client's `grpc-timeout`, if it sent one.
+fn grpc_timeout(headers: &HeaderMap) -> Result<Option<Duration>, Refusal> {
+    match headers.get("grpc-timeout") {
+        None => Ok(None),
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(parse_grpc_timeout)
+            .map(Some)
+            .ok_or_else(|| {
+                Refusal::MalformedTimeout(String::from_utf8_lossy(value.as_bytes()).into())
+            }),
+    }
+}
+
+/// The call a request makes: a gRPC (or translated gRPC-Web) call by its path, else the
+/// HTTP/JSON call of its route; a refusal for a path the HTTP door has no route for (a gRPC
+/// path sent without gRPC's content type is told so).
+fn call_of<B>(request: &Request<B>) -> Result<Call, (Call, Refusal)> {
+    let path = request.uri().path();
+    let marked = request.extensions().get::<Protocol>().copied();
+    if marked == Some(Protocol::GrpcWeb) || is_grpc(request.headers()) {
+        return Ok(Call {
+            protocol: marked.unwrap_or_default(),
+            ..Call::of(path)
+        });
+    }
+    if let Some(call) = Call::of_http(path) {
+        return Ok(call);
+    }
+    let grpc = Call::of(path);
+    if grpc.service != CallService::Other {
+        let refusal = if request.method() == Method::POST {
+            Refusal::NotGrpc
+        } else {
+            Refusal::NotPost
+        };
+        return Err((grpc, refusal));
+    }
+    let call = Call {
+        protocol: Protocol::Http,
+        ..grpc
+    };
+    Err((
+        call,
+        Refusal::NoRoute {
+            path: path.to_owned(),
+        },
+    ))
 }
 
 impl<S, B> Service<Request<B>> for Guard<S>
@@ -167,21 +353,36 @@ where
 
     fn call(&mut self, mut request: Request<B>) -> Self::Future {
         let started = Instant::now();
-        let call = Call::of(request.uri().path());
-        let method = call.method.to_string();
+        let gate = self.gate.clone();
         let connection = request
             .extensions()
             .get::<ConnectionInfo>()
             .map(|c| Arc::clone(&c.state));
-        let gate = self.gate.clone();
-        let timeout =
-            match gate.admission(request.method(), request.headers(), connection.as_deref()) {
-                Ok(timeout) => timeout,
-                Err(refusal) => {
-                    let answer = gate.refuse(&method, &refusal, started);
-                    return Box::pin(std::future::ready(Ok(answer)));
-                }
-            };
+        if let Some(connection) = &connection {
+            connection.request_arrived();
+        }
+        let call = match call_of(&request) {
+            Ok(call) => call,
+            Err((call, refusal)) => {
+                let answer = gate.refuse(&call, &refusal, started);
+                return Box::pin(std::future::ready(Ok(answer)));
+            }
+        };
+        let admitted = gate
+            .admission(
+                &call,
+                request.method(),
+                request.headers(),
+                connection.as_deref(),
+            )
+            .and_then(|timeout| Ok((timeout, gate.json_intake(&call, request.headers())?)));
+        let (timeout, json) = match admitted {
+            Ok(admitted) => admitted,
+            Err(refusal) => {
+                let answer = gate.refuse(&call, &refusal, started);
+                return Box::pin(std::future::ready(Ok(answer)));
+            }
+        };
         let deadline = if call.streams_requests() {
             timeout.map(|t| started + t)
         } else {
@@ -190,7 +391,15 @@ where
         let streams_responses = call.streams_responses();
         let reservation = Arc::new(Mutex::new(Vec::new()));
         request.extensions_mut().insert(Arrived(started));
-        let scan = (!call.streams_requests()).then(|| BatchScan::new(call.is_batch()));
+        let scan = (!call.streams_requests() && call.protocol != Protocol::Http)
+            .then(|| BatchScan::new(call.is_batch()));
+        let json = json.map(|(intake, reserved)| {
+            if let (Some(reserved), Ok(mut slot)) = (reserved, reservation.lock()) {
+                slot.push(reserved);
+            }
+            intake
+        });
+        let logged = call.clone();
         request.extensions_mut().insert(call);
         let request = request.map(|inner| {
             Body::new(GuardedBody {
@@ -198,8 +407,9 @@ where
                 budget: gate.budget.clone(),
                 deadline: deadline.map(|at| (at, Box::pin(tokio::time::sleep_until(at.into())))),
                 scan,
+                json,
                 reservation: Arc::clone(&reservation),
-                refusal: Some((gate.clone(), method.clone(), started)),
+                refusal: Some((gate.clone(), logged.clone(), started)),
             })
         });
         let open = connection.as_ref().map(ConnectionState::call_opened);
@@ -207,7 +417,7 @@ where
         Box::pin(async move {
             let (response, rewritten) = client_fault_codes(response.await?);
             if let Some((code, why)) = rewritten {
-                gate.refused(&method, &format!("{code:?}"), started, why);
+                gate.refused(&logged, &format!("{code:?}"), started, why);
             }
             let (parts, mut inner) = response.into_parts();
             // A unary answer is ready at once: take it now (as bytes), so that it is counted
@@ -234,7 +444,7 @@ where
                 let refusal = Refusal::ConnectionSaturated {
                     pending: connection.pending_answer_bytes(),
                 };
-                return Ok(gate.refuse(&method, &refusal, started));
+                return Ok(gate.refuse(&logged, &refusal, started));
             }
             let mut answer = CountedAnswer {
                 first: None,
@@ -264,19 +474,22 @@ struct GuardedBody<B> {
     /// (tonic makes room for that much at once) until the call's answer is done, and a batch's
     /// documents are counted. A request stream's messages are only held to the budget.
     scan: Option<BatchScan>,
+    /// An HTTP/JSON body's intake: what arrives past its declared length is reserved as it
+    /// arrives.
+    json: Option<JsonIntake>,
     /// Where the call keeps its reservations for as long as its answer lives.
     reservation: Arc<Mutex<Vec<Reservation>>>,
     /// What a refusal is logged with; taken by the first one.
-    refusal: Option<(GuardLayer, String, Instant)>,
+    refusal: Option<(GuardLayer, Call, Instant)>,
 }
 
 impl<B> GuardedBody<B> {
     /// The status of `refusal`, logged and counted (once a call).
     fn refuse(&mut self, refusal: Refusal) -> Status {
         let status = refusal.status();
-        if let Some((gate, method, started)) = self.refusal.take() {
+        if let Some((gate, call, started)) = self.refusal.take() {
             gate.refused(
-                &method,
+                &call,
                 &format!("{:?}", status.code()),
                 started,
                 status.message(),
@@ -311,6 +524,30 @@ impl<B> GuardedBody<B> {
                     }
                 }
                 Ok(None) => {}
+            }
+        }
+        if let Some(json) = &mut self.json {
+            let uncovered =
+                (json.received + data.len()).saturating_sub(json.covered.max(json.received));
+            json.received += data.len();
+            if json.received > json.limit {
+                return Err(Refusal::BodyTooLarge {
+                    length: json.received as u64,
+                    limit: json.limit,
+                });
+            }
+            if uncovered > 0 {
+                let room = uncovered.saturating_mul(JSON_BYTES_HELD_PER_BYTE);
+                let reserved = self
+                    .budget
+                    .try_reserve(room)
+                    .ok_or(Refusal::NoRoomInBudget {
+                        message: json.received,
+                        room,
+                    })?;
+                if let Ok(mut slot) = self.reservation.lock() {
+                    slot.push(reserved);
+                }
             }
         }
         if self.budget.exhausted() {

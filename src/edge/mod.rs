@@ -15,8 +15,11 @@ mod auth;
 mod batch_scan;
 mod budget;
 mod call;
+mod grpc_web;
 mod guard;
+mod json_status;
 mod limits;
+pub mod routes;
 mod status;
 mod track;
 pub mod transport;
@@ -24,8 +27,10 @@ pub mod transport;
 pub(crate) use auth::AuthLayer;
 pub use auth::{BearerTokens, TokenError};
 pub use budget::{MemoryBudget, Reservation};
-pub use call::{Arrived, Call, CallService, Credentials};
+pub use call::{Arrived, Call, CallService, Credentials, Protocol};
+pub(crate) use grpc_web::GrpcWebDoorLayer;
 pub(crate) use guard::GuardLayer;
+pub use json_status::{JsonStatus, json_answer, json_answer_as, json_status};
 pub use limits::{Limits, MAX_BATCH, client_deadline, parse_grpc_timeout};
 pub use status::{
     ApiError, FieldViolation, Refusal, client_fault, client_fault_codes, http_status,

@@ -11,13 +11,16 @@
 //! add FAILED_PRECONDITION (a dictionary file the server cannot load; a damaged word-edits
 //! file) and UNAVAILABLE (a word edit that could not be saved, so was not applied). A draining
 //! server refuses nothing: it sends GOAWAY (see `server`), so no status here means "shutting
-//! down". Requests that are not gRPC at all get HTTP 405 or 415.
+//! down". Requests that are not gRPC at all get HTTP 405 or 415. The HTTP/JSON door answers each
+//! status with the HTTP status of its code (a few refusals have their own: 404, 405, 413, 415)
+//! and a JSON `google.rpc.Status` body ([`json_answer`]).
 
 use tonic::codegen::http::{HeaderValue, Response, StatusCode};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::limits::MAX_BATCH;
+use super::routes::OPENAPI_PATH;
 use crate::core::word_edits::{StateError, WordViolation};
 use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, UnknownProfile};
 
@@ -229,6 +232,28 @@ pub enum Refusal {
     Unauthenticated,
     /// An Admin call carries no accepted admin token.
     PermissionDenied,
+    /// An HTTP request for a path the HTTP door has no route for (HTTP 404).
+    NoRoute {
+        /// The path asked for.
+        path: String,
+    },
+    /// An HTTP request with a verb its route does not answer (HTTP 405).
+    WrongVerb {
+        /// The verb the route answers.
+        allowed: &'static str,
+    },
+    /// An HTTP/JSON request whose content type is not JSON (HTTP 415).
+    NotJson {
+        /// The content type as sent.
+        content_type: String,
+    },
+    /// An HTTP/JSON request body over the size limit (HTTP 413).
+    BodyTooLarge {
+        /// Its length, declared or received so far.
+        length: u64,
+        /// The limit.
+        limit: usize,
+    },
 }
 
 impl Refusal {
@@ -238,6 +263,18 @@ impl Refusal {
             Refusal::NotPost => Some(StatusCode::METHOD_NOT_ALLOWED),
             Refusal::NotGrpc => Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
             _ => None,
+        }
+    }
+
+    /// The HTTP status the HTTP door answers the refusal with: its own for what only HTTP
+    /// requests can get wrong, else the one of its gRPC code.
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            Refusal::NoRoute { .. } => StatusCode::NOT_FOUND,
+            Refusal::WrongVerb { .. } | Refusal::NotPost => StatusCode::METHOD_NOT_ALLOWED,
+            Refusal::NotJson { .. } | Refusal::NotGrpc => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Refusal::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            other => http_status(other.status().code()),
         }
     }
 
@@ -283,9 +320,36 @@ impl Refusal {
             Refusal::PermissionDenied => Status::permission_denied(
                 "Admin calls need an admin token (`authorization: Bearer <admin token>`)",
             ),
+            Refusal::NoRoute { path } => Status::not_found(format!(
+                "no route {path}: the HTTP/JSON API is described at {OPENAPI_PATH} (gRPC calls \
+                 are POST requests with content-type application/grpc)"
+            )),
+            Refusal::WrongVerb { allowed } => {
+                Status::unimplemented(format!("this route answers {allowed} only"))
+            }
+            Refusal::NotJson { content_type } => Status::invalid_argument(format!(
+                "content-type `{content_type}` is not JSON: send application/json \
+                 (application/x-ndjson for a stream)"
+            )),
+            Refusal::BodyTooLarge { length, limit } => {
+                let mut status = Status::resource_exhausted(format!(
+                    "the request body of {length} bytes is over the limit of {limit} bytes \
+                     (--max-message-bytes)"
+                ));
+                // Met while the body arrives, it reaches the HTTP door as a status: this says
+                // which HTTP status it is.
+                status.metadata_mut().insert(
+                    HTTP_STATUS_KEY,
+                    tonic::metadata::MetadataValue::from(413u16),
+                );
+                status
+            }
         }
     }
 }
+
+/// The metadata key of a status that an HTTP door answers with an HTTP status of its own.
+pub(crate) const HTTP_STATUS_KEY: &str = "x-http-status";
 
 /// The HTTP status an HTTP door answers a gRPC code with: gRPC's published mapping
 /// (`google.rpc.Code`'s comments, as grpc-gateway uses it).
@@ -398,6 +462,27 @@ mod tests {
             Refusal::BodyTooSlow => Ok(Code::DeadlineExceeded),
             Refusal::Unauthenticated => Ok(Code::Unauthenticated),
             Refusal::PermissionDenied => Ok(Code::PermissionDenied),
+            Refusal::NoRoute { .. } => Ok(Code::NotFound),
+            Refusal::WrongVerb { .. } => Ok(Code::Unimplemented),
+            Refusal::NotJson { .. } => Ok(Code::InvalidArgument),
+            Refusal::BodyTooLarge { .. } => Ok(Code::ResourceExhausted),
+        }
+    }
+
+    /// The HTTP status the HTTP door answers each refusal with.
+    fn expected_http(refusal: &Refusal) -> u16 {
+        match refusal {
+            Refusal::NoRoute { .. } => 404,
+            Refusal::NotPost | Refusal::WrongVerb { .. } => 405,
+            Refusal::NotGrpc | Refusal::NotJson { .. } => 415,
+            Refusal::BodyTooLarge { .. } => 413,
+            Refusal::MalformedTimeout(_) | Refusal::BatchTooLarge { .. } => 400,
+            Refusal::ConnectionSaturated { .. }
+            | Refusal::BudgetSpent
+            | Refusal::NoRoomInBudget { .. } => 429,
+            Refusal::BodyTooSlow => 504,
+            Refusal::Unauthenticated => 401,
+            Refusal::PermissionDenied => 403,
         }
     }
 
@@ -430,8 +515,22 @@ mod tests {
             Refusal::BodyTooSlow,
             Refusal::Unauthenticated,
             Refusal::PermissionDenied,
+            Refusal::NoRoute { path: "/x".into() },
+            Refusal::WrongVerb { allowed: "POST" },
+            Refusal::NotJson {
+                content_type: "text/xml".into(),
+            },
+            Refusal::BodyTooLarge {
+                length: 1 << 30,
+                limit: 1 << 22,
+            },
         ];
         for refusal in &refusals {
+            assert_eq!(
+                refusal.http_status().as_u16(),
+                expected_http(refusal),
+                "{refusal:?}"
+            );
             match expected_refusal(refusal) {
                 Ok(code) => {
                     assert_eq!(refusal.http_only(), None, "{refusal:?}");

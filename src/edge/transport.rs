@@ -3,7 +3,8 @@
 //! accept loop that backs off when descriptors run out.
 //!
 //! Every connection is watched (see [`ConnectionLimits`]): one that has not sent the HTTP/2
-//! preface within the handshake timeout, one with answers pending and nothing written for the
+//! preface within the handshake timeout (or, in plain-text HTTP/1.1, a request's head within
+//! that long of its first byte), one with answers pending and nothing written for the
 //! stall timeout (a client that stopped reading), and one with no call open for the idle
 //! timeout are closed. The answer bytes a connection has made and not yet written are counted
 //! in [`ConnectionState`] and in the server's [`MemoryBudget`].
@@ -47,7 +48,8 @@ const ACCEPT_BACKOFF: (Duration, Duration) = (Duration::from_millis(5), Duration
 /// Time limits and bounds on each connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionLimits {
-    /// The client must have sent the HTTP/2 preface within this long of the accept.
+    /// The client must have sent the HTTP/2 preface within this long of the accept (an HTTP/1.1
+    /// client each request's head within this long of its first byte).
     pub handshake_timeout: Duration,
     /// A connection with no call open for this long is closed; `None`: never.
     pub idle_timeout: Option<Duration>,
@@ -85,7 +87,13 @@ pub struct ConnectionState {
     last_write_ms: AtomicU64,
     /// Milliseconds after `born` when the last call ended.
     last_call_ms: AtomicU64,
+    /// Milliseconds after `born` when bytes of an HTTP/1.1 request began to arrive with no
+    /// call open and no request taken since ([`NO_REQUEST_PENDING`]: none).
+    head_since_ms: AtomicU64,
 }
+
+/// `head_since_ms` when no HTTP/1.1 request head is arriving.
+const NO_REQUEST_PENDING: u64 = u64::MAX;
 
 impl ConnectionState {
     fn new(budget: MemoryBudget, limits: ConnectionLimits) -> Self {
@@ -97,6 +105,7 @@ impl ConnectionState {
             open_calls: AtomicUsize::new(0),
             last_write_ms: AtomicU64::new(0),
             last_call_ms: AtomicU64::new(0),
+            head_since_ms: AtomicU64::new(NO_REQUEST_PENDING),
         }
     }
 
@@ -143,6 +152,26 @@ impl ConnectionState {
         self.pending_answer_bytes() > self.limits.max_pending_answer_bytes
     }
 
+    /// A request's head has arrived in full (the guard has it): the connection is no longer
+    /// waiting for one.
+    pub fn request_arrived(&self) {
+        self.head_since_ms
+            .store(NO_REQUEST_PENDING, Ordering::Relaxed);
+    }
+
+    /// HTTP/1.1 bytes arrived: with no call open they begin a request, whose head must arrive
+    /// within the handshake timeout.
+    fn http1_bytes_read(&self) {
+        if self.open_calls.load(Ordering::Relaxed) == 0 {
+            let _ = self.head_since_ms.compare_exchange(
+                NO_REQUEST_PENDING,
+                self.now_ms(),
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            );
+        }
+    }
+
     /// Counts a call as open on the connection until the guard is dropped.
     pub fn call_opened(self: &Arc<Self>) -> OpenCall {
         self.open_calls.fetch_add(1, Ordering::Relaxed);
@@ -153,6 +182,13 @@ impl ConnectionState {
     fn expired(&self, preface_read: bool) -> Option<&'static str> {
         if !preface_read && self.born.elapsed() >= self.limits.handshake_timeout {
             return Some("no HTTP/2 preface within the handshake timeout");
+        }
+        let head = self.head_since_ms.load(Ordering::Relaxed);
+        if head != NO_REQUEST_PENDING
+            && Duration::from_millis(self.now_ms().saturating_sub(head))
+                >= self.limits.handshake_timeout
+        {
+            return Some("an HTTP/1.1 request's head did not arrive within the handshake timeout");
         }
         if self.pending_answer_bytes() > 0
             && self.since(&self.last_write_ms) >= self.limits.stall_timeout
@@ -240,6 +276,9 @@ pub struct ServerConnection {
     state: Arc<ConnectionState>,
     /// Bytes read so far, up to the preface's length.
     read: u64,
+    /// Whether the client speaks HTTP/1.1 in plain text (its first bytes are not the HTTP/2
+    /// preface's, nor a TLS record's); `None` before the first byte.
+    http1: Option<bool>,
     watch: Pin<Box<Sleep>>,
     closing: Closing,
 }
@@ -258,6 +297,7 @@ impl ServerConnection {
             stream,
             state: Arc::new(ConnectionState::new(budget, limits)),
             read: 0,
+            http1: None,
             watch: Box::pin(tokio::time::sleep(
                 WATCH_EVERY.min(limits.handshake_timeout),
             )),
@@ -304,7 +344,18 @@ impl AsyncRead for ServerConnection {
         self.watch(cx)?;
         let before = buf.filled().len();
         ready!(Pin::new(&mut self.stream).poll_read(cx, buf))?;
-        let n = (buf.filled().len() - before) as u64;
+        let filled = &buf.filled()[before..];
+        if self.http1.is_none()
+            && let Some(&first) = filled.first()
+        {
+            // "PRI * HTTP/2.0" starts HTTP/2; 0x16 a TLS handshake (its requests are not seen
+            // here, and hyper's own 30-second header timeout holds them).
+            self.http1 = Some(first != b'P' && first != 0x16);
+        }
+        let n = filled.len() as u64;
+        if n > 0 && self.http1 == Some(true) {
+            self.state.http1_bytes_read();
+        }
         self.read = (self.read + n).min(PREFACE_LEN);
         Poll::Ready(Ok(()))
     }

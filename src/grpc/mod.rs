@@ -21,6 +21,8 @@ pub use service::TextAnalysisService;
 #[allow(missing_docs, unreachable_pub, clippy::all, clippy::pedantic)]
 pub mod pb {
     tonic::include_proto!("textanalysis.v1");
+    // Protobuf's canonical JSON mapping of every message (pbjson), for the HTTP/JSON door.
+    include!(concat!(env!("OUT_DIR"), "/textanalysis.v1.serde.rs"));
     include!(concat!(env!("OUT_DIR"), "/server/textanalysis.v1.rs"));
 
     /// The encoded descriptor set of `textanalysis.v1`, with comments, served by reflection.

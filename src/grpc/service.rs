@@ -18,7 +18,8 @@ use super::validate::{Job, Shaped, TextRequest, Validated};
 use super::wire;
 use crate::core::{Analyzer, Deadline, Profiles};
 use crate::edge::{
-    ApiError, Arrived, FieldViolation, Limits, MAX_BATCH, client_deadline, client_fault,
+    ApiError, Arrived, Call, FieldViolation, Limits, MAX_BATCH, Protocol, client_deadline,
+    client_fault,
 };
 use crate::metrics::Metrics;
 
@@ -64,6 +65,7 @@ impl TextAnalysisService {
         Resp: Send + 'static,
     {
         let started = Arrived::of(request.extensions());
+        let protocol = Call::in_extensions(request.extensions()).protocol;
         let deadline = self.limits.deadline(request.metadata(), started);
         let text_chars = request.get_ref().text().chars().count();
         let result = async {
@@ -90,7 +92,7 @@ impl TextAnalysisService {
         let status = result.map(Response::new).map_err(Status::from);
         log_call(
             &self.metrics,
-            method,
+            (method, protocol),
             status.as_ref().err(),
             started,
             text_chars,
@@ -109,7 +111,7 @@ fn analyzer_of(profiles: &Profiles, profile: &str) -> Result<Arc<Analyzer>, ApiE
 /// and the same in the metrics.
 fn log_call(
     metrics: &Metrics,
-    method: &str,
+    (method, protocol): (&str, Protocol),
     error: Option<&Status>,
     started: Instant,
     text_chars: usize,
@@ -117,7 +119,13 @@ fn log_call(
 ) {
     let code = error.map_or(tonic::Code::Ok, Status::code);
     let latency = started.elapsed();
-    metrics.record_call(method, &format!("{code:?}"), latency, text_chars);
+    metrics.record_call(
+        method,
+        protocol.as_str(),
+        &format!("{code:?}"),
+        latency,
+        text_chars,
+    );
     // Microsecond precision: the float's last digits are noise in a log line.
     let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
     if matches!(code, tonic::Code::Internal) {
@@ -164,6 +172,7 @@ fn analyze_document(
 /// Logs a stream's one line when the stream ends (or is dropped), with what it carried.
 struct StreamLog {
     metrics: Arc<Metrics>,
+    protocol: Protocol,
     started: Instant,
     documents: usize,
     text_chars: usize,
@@ -174,7 +183,7 @@ impl Drop for StreamLog {
     fn drop(&mut self) {
         log_call(
             &self.metrics,
-            "AnalyzeStream",
+            ("AnalyzeStream", self.protocol),
             self.error.as_ref(),
             self.started,
             self.text_chars,
@@ -246,6 +255,7 @@ impl TextAnalysis for TextAnalysisService {
         request: Request<pb::AnalyzeBatchRequest>,
     ) -> Result<Response<pb::AnalyzeBatchResponse>, Status> {
         let started = Arrived::of(request.extensions());
+        let protocol = Call::in_extensions(request.extensions()).protocol;
         let deadline = self.limits.deadline(request.metadata(), started);
         let documents = request.into_inner().documents;
         let (count, text_chars) = (
@@ -300,7 +310,7 @@ impl TextAnalysis for TextAnalysisService {
         let status = result.map(Response::new).map_err(Status::from);
         log_call(
             &self.metrics,
-            "AnalyzeBatch",
+            ("AnalyzeBatch", protocol),
             status.as_ref().err(),
             started,
             text_chars,
@@ -319,10 +329,12 @@ impl TextAnalysis for TextAnalysisService {
         let (pool, limits) = (self.pool.clone(), self.limits);
         let profiles = Arc::clone(&self.profiles);
         let started = Arrived::of(request.extensions());
+        let protocol = Call::in_extensions(request.extensions()).protocol;
         // The client's deadline bounds the whole stream; the server's default bounds each
         // document, so that a long-lived stream is not cut off.
         let stream_deadline = client_deadline(request.metadata(), started);
         let log = Arc::new(Mutex::new(StreamLog {
+            protocol,
             metrics: Arc::clone(&self.metrics),
             started,
             documents: 0,
@@ -394,9 +406,10 @@ impl TextAnalysis for TextAnalysisService {
 
     async fn list_models(
         &self,
-        _request: Request<pb::ListModelsRequest>,
+        request: Request<pb::ListModelsRequest>,
     ) -> Result<Response<pb::ListModelsResponse>, Status> {
         let started = Instant::now();
+        let protocol = Call::in_extensions(request.extensions()).protocol;
         let profiles: Vec<pb::DictionaryInfo> = self
             .profiles
             .iter()
@@ -415,7 +428,7 @@ impl TextAnalysis for TextAnalysisService {
             profiles,
             segmenter: Some(pb::SegmenterInfo::new(analyzer.segmenter())),
         };
-        log_call(&self.metrics, "ListModels", None, started, 0, 0);
+        log_call(&self.metrics, ("ListModels", protocol), None, started, 0, 0);
         Ok(Response::new(response))
     }
 }

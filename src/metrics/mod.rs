@@ -30,11 +30,13 @@ use crate::core::Analyzer;
 struct CallLabels {
     method: String,
     code: String,
+    protocol: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct MethodLabels {
     method: String,
+    protocol: String,
 }
 
 type Histograms = Family<MethodLabels, Histogram, fn() -> Histogram>;
@@ -176,16 +178,26 @@ impl Metrics {
         self.dictionary.record_change(profile, change, ok);
     }
 
-    /// Counts one answered call; `code` is its gRPC status code's name (`Ok`, `InvalidArgument`).
-    pub fn record_call(&self, method: &str, code: &str, latency: Duration, text_chars: usize) {
+    /// Counts one answered call; `protocol` is the door it came by (`grpc`, `grpc-web`, `http`),
+    /// `code` its gRPC status code's name (`Ok`, `InvalidArgument`).
+    pub fn record_call(
+        &self,
+        method: &str,
+        protocol: &str,
+        code: &str,
+        latency: Duration,
+        text_chars: usize,
+    ) {
         let method = method.to_owned();
+        let protocol = protocol.to_owned();
         self.calls
             .get_or_create(&CallLabels {
                 method: method.clone(),
                 code: code.to_owned(),
+                protocol: protocol.clone(),
             })
             .inc();
-        let by_method = MethodLabels { method };
+        let by_method = MethodLabels { method, protocol };
         self.latency
             .get_or_create(&by_method)
             .observe(latency.as_secs_f64());

@@ -516,7 +516,7 @@ fn tokens_from_a_file_and_the_environment_guard_calls_and_metrics_are_served() {
         page
     });
     assert!(
-        page.contains(r#"textanalysis_calls_total{method="Segment",code="Ok"} 2"#),
+        page.contains(r#"textanalysis_calls_total{method="Segment",code="Ok",protocol="grpc"} 2"#),
         "{page}"
     );
     running.signal("TERM");

@@ -50,7 +50,7 @@ fn grpcurl_binary() -> PathBuf {
 }
 
 /// Runs grpcurl against `server` with `args`, feeding `stdin` when given.
-fn grpcurl(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn grpcurl(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
     let mut command = Command::new(grpcurl_binary());
     command.arg("-plaintext");
     command.args(args.iter().take_while(|a| **a != "--"));
@@ -69,7 +69,7 @@ fn grpcurl(server: &TestServer, args: &[&str], stdin: Option<&str>) -> Output {
     output
 }
 
-fn ok_json(output: Output) -> Value {
+pub(crate) fn ok_json(output: Output) -> Value {
     assert!(
         output.status.success(),
         "grpcurl failed: {}",
@@ -83,7 +83,7 @@ fn stdout(output: &Output) -> String {
 }
 
 /// Runs the blocking grpcurl checks on a thread while the server runs on the runtime.
-async fn with_server(check: fn(&TestServer)) {
+pub(crate) async fn with_server(check: fn(&TestServer)) {
     let server = std::sync::Arc::new(TestServer::start().await);
     let s = std::sync::Arc::clone(&server);
     tokio::task::spawn_blocking(move || check(&s))

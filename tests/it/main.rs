@@ -14,6 +14,8 @@ mod errors;
 mod fleet;
 mod grpcurl;
 mod hostile;
+mod hostile_http1;
+mod http;
 mod lifecycle;
 mod metrics;
 mod parity;

@@ -25,14 +25,14 @@ async fn metrics_count_calls_by_method_and_code() {
     let page = scrape(addr, "/metrics").await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     for expected in [
-        r#"textanalysis_calls_total{method="Segment",code="Ok"} 2"#,
-        r#"textanalysis_calls_total{method="Segment",code="InvalidArgument"} 1"#,
-        r#"textanalysis_calls_total{method="Classify",code="NotFound"} 1"#,
-        r#"textanalysis_calls_total{method="ListModels",code="Ok"} 1"#,
+        r#"textanalysis_calls_total{method="Segment",code="Ok",protocol="grpc"} 2"#,
+        r#"textanalysis_calls_total{method="Segment",code="InvalidArgument",protocol="grpc"} 1"#,
+        r#"textanalysis_calls_total{method="Classify",code="NotFound",protocol="grpc"} 1"#,
+        r#"textanalysis_calls_total{method="ListModels",code="Ok",protocol="grpc"} 1"#,
         // A refused call's text is counted too.
-        r#"textanalysis_text_chars_total{method="Classify"} 2"#,
-        r#"textanalysis_call_duration_seconds_count{method="Segment"} 3"#,
-        r#"textanalysis_text_chars_total{method="Segment"} 18"#,
+        r#"textanalysis_text_chars_total{method="Classify",protocol="grpc"} 2"#,
+        r#"textanalysis_call_duration_seconds_count{method="Segment",protocol="grpc"} 3"#,
+        r#"textanalysis_text_chars_total{method="Segment",protocol="grpc"} 18"#,
         "textanalysis_shed_total 0",
         "textanalysis_in_flight_calls 0",
         // The default budget, 96 MiB.
@@ -286,7 +286,7 @@ async fn a_real_prometheus_scrapes_the_server() {
         .await;
     prometheus
         .query_until(
-            "textanalysis_calls_total{method=\"Segment\",code=\"Ok\"}",
+            "textanalysis_calls_total{method=\"Segment\",code=\"Ok\",protocol=\"grpc\"}",
             "2",
         )
         .await;
