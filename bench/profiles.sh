@@ -15,24 +15,10 @@ OUT=${BENCH_OUT:-target/bench}
 RUNS=${RUNS:-3}
 PORT=50071
 mkdir -p "$OUT"
-log() { printf 'bench: %s\n' "$*" >&2; }
 
-if [ -z "${SERVER:-}" ]; then
-  log "building (release)"
-  cargo build --release --locked --quiet --bin textanalysis
-  SERVER=target/release/textanalysis
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 
-work=$(mktemp -d)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
 # One start with `named` named profiles: prints "rss_kb startup_ms".
 measure() {
@@ -47,11 +33,7 @@ measure() {
   "$SERVER" --addr "127.0.0.1:$PORT" --dictionary-dir "$dict" --state-dir "$work/state-$named" \
     --watch-interval-ms 0 2>>"$OUT/profiles-server.log" &
   pid=$!
-  local deadline=$((SECONDS + 60))
-  until "$SERVER" health --addr "127.0.0.1:$PORT" --timeout-secs 1 >/dev/null 2>&1; do
-    [ "$SECONDS" -lt "$deadline" ] || { log "no SERVING within 60 s"; exit 1; }
-    sleep 0.01
-  done
+  wait_serving "$PORT"
   local startup_ms=$((($(date +%s%N) - start_ns) / 1000000))
   sleep 1
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")

@@ -5,7 +5,7 @@
 # replicas sharing one dictionary volume, HAProxy in front, Prometheus) under its own project
 # name and ports, then, with a client loop running through the balancer with the retrying
 # service config (examples/service-config.json):
-#   - calls every RPC through the balancer with grpcurl;
+#   - calls every RPC through the balancer with grpcurl, and the HTTP/JSON API with curl;
 #   - checks that Prometheus scrapes every replica (up == 1) and sees one content version;
 #   - adds a word through the balancer and times until every replica (asked directly) serves it;
 #   - stops one replica (SIGTERM, drain), kills one (SIGKILL), and scales from 3 to 5 replicas,
@@ -125,7 +125,19 @@ streamed=$(printf '%s\n' '{"id": "s1", "text": "流式的第一篇"}' '{"id": "s
 expect "AnalyzeStream" '"id": "s2"' "$streamed"
 bad=$(call "$balancer" Segment '{"text": ""}' 2>&1 || true)
 expect "Segment with empty text" "InvalidArgument" "$bad"
-log "every RPC answered through the balancer"
+# The HTTP/JSON API through the same balancer port, as the README's curl twins send it: HTTP/1.1
+# and HTTP/2 (h2c), a stream, and an error with its HTTP status.
+expect "curl /v1/segment" '"word":"北京大学"' \
+  "$(curl -fsS --max-time 10 -d '{"text":"我来到北京清华大学和北京大学"}' "http://$balancer/v1/segment")"
+expect "curl --http2-prior-knowledge /v1/segment" '"word":"北京大学"' \
+  "$(curl -fsS --max-time 10 --http2-prior-knowledge -d '{"text":"我来到北京清华大学和北京大学"}' "http://$balancer/v1/segment")"
+expect "curl /v1/models" '"contentVersion"' "$(curl -fsS --max-time 10 "http://$balancer/v1/models")"
+expect "curl /v1/analyze:stream" '"id":"s2"' \
+  "$(printf '%s\n' '{"id":"s1","text":"流式的第一篇"}' '{"id":"s2","text":"流式的第二篇"}' |
+    curl -fsS --max-time 10 --data-binary @- "http://$balancer/v1/analyze:stream")"
+expect "curl with empty text" "400" \
+  "$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -d '{"text":""}' "http://$balancer/v1/segment")"
+log "every RPC answered through the balancer (gRPC and HTTP/JSON)"
 
 wait_prometheus "every replica up" 'count(up{job="textanalysis"} == 1)' 3
 wait_prometheus "one content version" 'count(count by (content_version) (textanalysis_serving_info))' 1

@@ -44,6 +44,10 @@ fn main() -> ExitCode {
         Command::EvalSegmenter(args) => {
             report(commands::eval_segmenter(&args, &mut std::io::stdout()))
         }
+        Command::Openapi => {
+            print!("{}", textanalysis::json::OPENAPI);
+            ExitCode::SUCCESS
+        }
     }
 }
 

@@ -89,6 +89,9 @@ pub enum Command {
     /// Score a segmentation model on a segmented corpus: word precision, recall and F1, recall
     /// of out-of-vocabulary words, tagging accuracy.
     EvalSegmenter(EvalSegmenterArgs),
+    /// Print the OpenAPI 3 document of the HTTP/JSON API (the one served at /v1/openapi.json),
+    /// generated from the proto.
+    Openapi,
 }
 
 /// The environment variable that supplied the value `error` rejects, if the value came from one

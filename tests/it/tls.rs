@@ -78,3 +78,42 @@ async fn mutual_tls_requires_a_client_certificate_from_the_ca() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_json_api_is_served_over_tls() {
+    let pki = pki();
+    let server = tls_server(&pki, false).await;
+    let dir = crate::common::temp_dir("tls-json");
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, &pki.ca).unwrap();
+    let port = server.addr.port();
+    let answer = tokio::task::spawn_blocking(move || {
+        // curl offers h2 and http/1.1 by ALPN; the server takes h2.
+        std::process::Command::new("curl")
+            .args(["-sS", "--max-time", "20", "--cacert"])
+            .arg(&ca)
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .args([
+                "-w",
+                "\n%{http_version}",
+                "-d",
+                r#"{"text":"我来到北京清华大学"}"#,
+            ])
+            .arg(format!("https://localhost:{port}/v1/segment"))
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&answer.stdout).into_owned();
+    let (body, version) = text.rsplit_once('\n').unwrap();
+    assert_eq!(
+        version,
+        "2",
+        "{text} {}",
+        String::from_utf8_lossy(&answer.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(json["tokens"].as_array().unwrap().len(), 4);
+    server.shutdown().await;
+}
