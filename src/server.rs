@@ -72,6 +72,8 @@ pub struct Settings {
     pub watch_interval: Option<Duration>,
     /// Browser origins allowed by CORS (`*`: any); empty: CORS off.
     pub cors_allow_origins: Vec<String>,
+    /// Whether the playground page is served at `/`.
+    pub playground: bool,
 }
 
 impl Default for Settings {
@@ -91,6 +93,7 @@ impl Default for Settings {
             connections: ConnectionLimits::default(),
             watch_interval: Some(Duration::from_millis(250)),
             cors_allow_origins: Vec::new(),
+            playground: true,
         }
     }
 }
@@ -238,6 +241,7 @@ impl Server {
                     })
                     .layer(JsonDoorLayer {
                         max_line_bytes: settings.max_message_bytes,
+                        playground: settings.playground,
                     })
                     .layer(AuthLayer {
                         clients: settings.auth.clone(),

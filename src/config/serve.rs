@@ -190,6 +190,10 @@ pub struct ServeArgs {
     )]
     pub cors_allow_origins: Vec<String>,
 
+    /// Do not serve the playground page at / (the JSON API and its OpenAPI document stay).
+    #[arg(long, env = "TEXTANALYSIS_NO_PLAYGROUND")]
+    pub no_playground: bool,
+
     /// Serve Prometheus metrics at http://ADDR/metrics (off unless set; e.g. 0.0.0.0:9090).
     #[arg(long, env = "TEXTANALYSIS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -257,6 +261,7 @@ impl ServeArgs {
             },
             tls,
             cors_allow_origins: self.cors_allow_origins.clone(),
+            playground: !self.no_playground,
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),
                 default_timeout: (self.default_timeout_secs > 0)

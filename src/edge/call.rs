@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tonic::codegen::http::Extensions;
 
-use super::routes::{HttpRoute, OPENAPI_PATH, ROUTES, route_at};
+use super::routes::{HttpRoute, ROUTES, document_at, route_at};
 
 /// The service a call is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub enum CallService {
     Health,
     /// gRPC server reflection, `v1` or `v1alpha`.
     Reflection,
-    /// The documents the HTTP door serves (the OpenAPI document).
+    /// The documents the HTTP door serves (the OpenAPI document, the playground).
     Documents,
     /// Anything else (answered UNIMPLEMENTED by the router).
     Other,
@@ -100,10 +100,10 @@ impl Call {
     /// The HTTP/JSON call of a request for `path`: an RPC's route or a document; `None` for a
     /// path the HTTP door does not serve.
     pub fn of_http(path: &str) -> Option<Self> {
-        if path == OPENAPI_PATH {
+        if let Some(document) = document_at(path) {
             return Some(Self {
                 service: CallService::Documents,
-                method: "OpenApi".into(),
+                method: document.into(),
                 protocol: Protocol::Http,
                 route: None,
             });
@@ -235,6 +235,7 @@ mod tests {
         assert_eq!(admin.credentials(), Credentials::Admin);
         let document = Call::of_http("/v1/openapi.json").unwrap();
         assert_eq!(document.credentials(), Credentials::None);
+        assert_eq!(&*Call::of_http("/").unwrap().method, "Playground");
         assert!(Call::of_http("/textanalysis.v1.TextAnalysis/Segment").is_none());
     }
 }

@@ -187,7 +187,8 @@ impl GuardLayer {
         headers: &HeaderMap,
     ) -> Result<Option<Duration>, Refusal> {
         let verb = call.http_route().map_or(Verb::Get, |r| r.verb);
-        if http.as_str() != verb.as_str() {
+        let head = verb == Verb::Get && http == Method::HEAD;
+        if http.as_str() != verb.as_str() && !head {
             return Err(Refusal::WrongVerb {
                 allowed: verb.as_str(),
             });

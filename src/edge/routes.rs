@@ -41,6 +41,25 @@ include!(concat!(env!("OUT_DIR"), "/http_routes.rs"));
 /// Where the OpenAPI document of the JSON API is served.
 pub const OPENAPI_PATH: &str = "/v1/openapi.json";
 
+/// The playground's files (the page at `/`, its script, style and example text).
+pub const PLAYGROUND_PATHS: [&str; 4] = [
+    "/",
+    "/playground.js",
+    "/playground.css",
+    "/playground/example.txt",
+];
+
+/// The name logs and metrics give a request for the document at `path`, if it is one.
+pub fn document_at(path: &str) -> Option<&'static str> {
+    if path == OPENAPI_PATH {
+        Some("OpenApi")
+    } else if PLAYGROUND_PATHS.contains(&path) {
+        Some("Playground")
+    } else {
+        None
+    }
+}
+
 /// The route at `path` and its index in [`ROUTES`], if there is one.
 pub fn route_at(path: &str) -> Option<(usize, &'static HttpRoute)> {
     ROUTES.iter().enumerate().find(|(_, r)| r.path == path)

@@ -12,6 +12,7 @@
 //! that are not HTTP/JSON pass through untouched.
 
 mod codec;
+mod documents;
 mod stream;
 
 use std::task::{Context, Poll};
@@ -22,19 +23,22 @@ use tonic::Status;
 use tonic::body::Body;
 use tonic::codegen::Service;
 use tonic::codegen::http::request::Parts;
-use tonic::codegen::http::{HeaderValue, Method, Request, Response, Uri, Version, header};
+use tonic::codegen::http::{
+    HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
+};
 
 use crate::edge::routes::ROUTES;
-use crate::edge::{Call, CallService, Protocol, json_answer};
+use crate::edge::{Call, CallService, Protocol, json_answer, json_answer_as};
 
-/// The OpenAPI 3 document of the JSON API, generated from the proto by build.rs.
-pub const OPENAPI: &str = include_str!(concat!(env!("OUT_DIR"), "/openapi.json"));
+pub use documents::{OPENAPI, playground_bytes};
 
 /// A layer adding [`JsonDoor`].
 #[derive(Debug, Clone, Copy)]
 pub struct JsonDoorLayer {
     /// The longest line of a newline-delimited JSON stream (the gRPC message size limit).
     pub max_line_bytes: usize,
+    /// Whether the playground page is served.
+    pub playground: bool,
 }
 
 impl<S> tower::Layer<S> for JsonDoorLayer {
@@ -44,6 +48,7 @@ impl<S> tower::Layer<S> for JsonDoorLayer {
         JsonDoor {
             inner,
             max_line_bytes: self.max_line_bytes,
+            playground: self.playground,
         }
     }
 }
@@ -53,6 +58,7 @@ impl<S> tower::Layer<S> for JsonDoorLayer {
 pub struct JsonDoor<S> {
     inner: S,
     max_line_bytes: usize,
+    playground: bool,
 }
 
 type BoxFuture<T, E> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, E>> + Send>>;
@@ -79,7 +85,14 @@ where
         let Some(route) = call.route else {
             // The guard lets through only routes and the documents.
             debug_assert_eq!(call.service, CallService::Documents);
-            return Box::pin(std::future::ready(Ok(document(OPENAPI))));
+            let path = request.uri().path();
+            let answer = documents::document(path, self.playground).unwrap_or_else(|| {
+                json_answer_as(
+                    &Status::not_found(format!("no document {path}: the playground is off")),
+                    StatusCode::NOT_FOUND,
+                )
+            });
+            return Box::pin(std::future::ready(Ok(answer)));
         };
         // The service that was made ready answers this call; a clone waits for the next.
         let clone = self.inner.clone();
@@ -93,16 +106,6 @@ where
             }
         })
     }
-}
-
-/// A JSON document served as it is.
-fn document(text: &'static str) -> Response<Body> {
-    let mut response = Response::new(Body::new(Full::new(Bytes::from_static(text.as_bytes()))));
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 /// One unary call: the whole body (held to the limits by the guard) as the method's request,

@@ -206,3 +206,13 @@ pub fn pki() -> Pki {
         client: leaf("client.textanalysis.test"),
     }
 }
+
+/// The words of a JSON Segment answer's tokens (grpcurl's or the HTTP API's).
+pub fn json_words(answer: &serde_json::Value) -> Vec<String> {
+    answer["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["word"].as_str().unwrap().to_owned())
+        .collect()
+}

@@ -473,14 +473,7 @@ async fn dictionary_profiles_from_grpcurl_as_the_readme_shows() {
                 None,
             )
         };
-        let words = |answer: Value| -> Vec<String> {
-            answer["tokens"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["word"].as_str().unwrap().to_owned())
-                .collect()
-        };
+        let words = |answer: Value| crate::common::json_words(&answer);
         let medical = words(ok_json(segment("medical")));
         assert_eq!(
             medical,

@@ -19,6 +19,7 @@ mod http;
 mod lifecycle;
 mod metrics;
 mod parity;
+mod playground;
 mod profiles;
 mod security;
 mod service;
