@@ -107,8 +107,8 @@ fn analyzer_of(profiles: &Profiles, profile: &str) -> Result<Arc<Analyzer>, ApiE
     Ok(profiles.get(profile)?.current())
 }
 
-/// One log line per call (method, status, latency, text length, documents; never the text),
-/// and the same in the metrics.
+/// One log line per call (method, door, status, latency, text length, documents; never the
+/// text), and the same in the metrics.
 fn log_call(
     metrics: &Metrics,
     (method, protocol): (&str, Protocol),
@@ -128,9 +128,11 @@ fn log_call(
     );
     // Microsecond precision: the float's last digits are noise in a log line.
     let latency_ms = (latency.as_secs_f64() * 1e6).round() / 1e3;
+    let protocol = protocol.as_str();
     if matches!(code, tonic::Code::Internal) {
         tracing::error!(
             method,
+            protocol,
             ?code,
             latency_ms,
             text_chars,
@@ -138,7 +140,15 @@ fn log_call(
             "call failed"
         );
     } else {
-        tracing::info!(method, ?code, latency_ms, text_chars, documents, "call");
+        tracing::info!(
+            method,
+            protocol,
+            ?code,
+            latency_ms,
+            text_chars,
+            documents,
+            "call"
+        );
     }
 }
 

@@ -535,3 +535,66 @@ async fn grpc_web_and_cors_answer_a_browser() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profile_and_fleet_examples_have_curl_twins_too() {
+    use textanalysis::core::{AnalyzerConfig, ProfileSpec, Profiles};
+    use textanalysis::edge::BearerTokens;
+    let state = crate::common::temp_dir("http-profiles");
+    let profiles = Profiles::start(
+        &AnalyzerConfig::default(),
+        Some(state.path()),
+        &[ProfileSpec {
+            name: "medical".into(),
+            dir: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/profiles/medical"),
+        }],
+        8,
+    )
+    .unwrap();
+    let server = std::sync::Arc::new(
+        TestServer::with_profiles(
+            std::sync::Arc::new(profiles),
+            Settings {
+                admin: BearerTokens::load(None, Some(crate::dictionary::ADMIN_TOKEN)).unwrap(),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    let s = std::sync::Arc::clone(&server);
+    tokio::task::spawn_blocking(move || {
+        let server = &*s;
+        // The README's profile example.
+        let body = r#"{"text":"患者行支架植入术后服用二甲双胍","profile":"medical"}"#;
+        assert!(README.contains(&format!("curl -d '{body}' localhost:50051/v1/segment")));
+        let answer = post(server.addr, "/v1/segment", Some(body));
+        assert_eq!(
+            answer.json(),
+            grpcurl_json(server, body, "TextAnalysis/Segment")
+        );
+        // The fleet's word edit: through curl with the admin token, then served.
+        let words = r#"{"words": [{"word": "云原生数据湖"}]}"#;
+        assert!(README.contains(&format!("-d '{words}' localhost:50051/v1/admin/words:add")));
+        let bearer = format!("authorization: Bearer {}", crate::dictionary::ADMIN_TOKEN);
+        let refused = post(server.addr, "/v1/admin/words:add", Some(words));
+        assert_eq!(refused.status, 403, "{}", refused.body);
+        let added = curl(
+            server.addr,
+            &["-H", &bearer, "-d", words],
+            "/v1/admin/words:add",
+            None,
+        );
+        assert_eq!(added.status, 200, "{}", added.body);
+        assert_eq!(added.json()["dictionary"]["addedWords"], 1);
+        let body = r#"{"text":"云原生数据湖正在改变数据分析"}"#;
+        let segmented = post(server.addr, "/v1/segment", Some(body)).json();
+        assert_eq!(crate::common::json_words(&segmented)[0], "云原生数据湖");
+        assert_eq!(
+            segmented,
+            grpcurl_json(server, body, "TextAnalysis/Segment")
+        );
+    })
+    .await
+    .unwrap();
+    std::sync::Arc::into_inner(server).unwrap().shutdown().await;
+}
