@@ -2,7 +2,8 @@
 # Fuzzes the service with libFuzzer for a bounded time per target, and prints each target's
 # figures (runs and seconds):
 #   requests  any bytes decoded as a TextAnalysis request, through the real service;
-#   admin     any bytes decoded as an Admin request (Reload, AddWords, RemoveWords).
+#   admin     any bytes decoded as an Admin request (Reload, AddWords, RemoveWords);
+#   json      any bytes as each HTTP/JSON route's body and answer, through the JSON door's codec.
 #
 #   bash fuzz/run.sh                       # 120 s a target
 #   FUZZ_SECS=60 FUZZ_TARGETS=requests bash fuzz/run.sh
@@ -13,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")"
 SECS=${FUZZ_SECS:-120}
-TARGETS=${FUZZ_TARGETS:-requests admin}
+TARGETS=${FUZZ_TARGETS:-requests admin json}
 fail() { echo "fuzz: FAILED: $*"; exit 1; }
 
 rustup toolchain list 2>/dev/null | grep -q '^nightly' || fail "no nightly toolchain (rustup toolchain list)"
@@ -23,7 +24,7 @@ fi
 
 # Seeds: a well-formed request of each kind (the first byte picks the call), so the fuzzer
 # starts from messages the service accepts.
-mkdir -p corpus/requests corpus/admin
+mkdir -p corpus/requests corpus/admin corpus/json
 printf '\x00\x0a\x1b\xe6\x88\x91\xe6\x9d\xa5\xe5\x88\xb0\xe5\x8c\x97\xe4\xba\xac\xe6\xb8\x85\xe5\x8d\x8e\xe5\xa4\xa7\xe5\xad\xa6\x20\x01' >corpus/requests/segment
 printf '\x00\x0a\x09\xe6\xb1\x9f\xe6\xb3\xbd\xe6\xb0\x91\x10\x03\x20\x01' >corpus/requests/accurate
 printf '\x01\x0a\x0c\xe4\xba\xba\xe5\xb7\xa5\xe6\x99\xba\xe8\x83\xbd\x10\x01\x18\x05' >corpus/requests/keywords
@@ -31,6 +32,9 @@ printf '\x02\x0a\x09\xe5\xbe\x88\xe5\xa5\xbd\xe5\x90\x83\x12\x00\x1a\x00\x22\x00
 printf '\x00\x12\x0b\x0a\x09\xe4\xba\x91\xe5\x8e\x9f\xe7\x94\x9f' >corpus/admin/add
 printf '\x01\x12\x09\xe4\xba\x91\xe5\x8e\x9f\xe7\x94\x9f' >corpus/admin/remove
 printf '\x02' >corpus/admin/reload
+printf '\x00{"text":"\xe6\x88\x91\xe6\x9d\xa5\xe5\x88\xb0","mode":"ACCURATE","withPos":true}' >corpus/json/segment
+printf '\x03{"documents":[{"id":"a","text":"\xe5\xa5\xbd","segment":{}}]}' >corpus/json/batch
+printf '\x08{"words":[{"word":"\xe4\xba\x91","freq":"3","tag":"n"}]}' >corpus/json/add
 
 status=0
 for target in $TARGETS; do

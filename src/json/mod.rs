@@ -27,7 +27,7 @@ use tonic::codegen::http::{
     HeaderValue, Method, Request, Response, StatusCode, Uri, Version, header,
 };
 
-use crate::edge::routes::ROUTES;
+use crate::edge::routes::{ROUTES, route_at};
 use crate::edge::{Call, CallService, Protocol, json_answer, json_answer_as};
 
 pub use documents::{OPENAPI, playground_bytes};
@@ -155,6 +155,27 @@ where
         HeaderValue::from_static("application/json"),
     );
     Ok(response)
+}
+
+/// What the door makes of the JSON request `json` for the route at `path`: the gRPC message it
+/// sends on (its 5-byte prefix and protobuf), or the status the client gets; `None` for a path
+/// that is no route. (Public for the fuzz target.)
+pub fn request_message(path: &str, json: &[u8]) -> Option<Result<Vec<u8>, Status>> {
+    let (route, _) = route_at(path)?;
+    let mut out = Vec::new();
+    Some(frame_json(route, json, &mut out).map(|()| out))
+}
+
+/// The JSON the door writes for the protobuf answer `message` of the route at `path`, or why it
+/// cannot; `None` for a path that is no route. (Public for the fuzz target.)
+pub fn answer_json(path: &str, message: &[u8]) -> Option<Result<Vec<u8>, String>> {
+    let (route, _) = route_at(path)?;
+    let mut out = Vec::new();
+    Some(
+        codec::answer_to_json(route, message, &mut out)
+            .map(|()| out)
+            .map_err(|e| e.to_string()),
+    )
 }
 
 /// Appends one JSON request (an empty body is `{}`) as a gRPC message (its 5-byte prefix and
