@@ -47,7 +47,8 @@ where
     type Future = BoxFuture<Self::Response, Self::Error>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        // Both paths end in the same (always ready) layers.
+        // Either path may take the call: both must be ready.
+        std::task::ready!(Service::<Request<Body>>::poll_ready(&mut self.web, cx))?;
         self.inner.poll_ready(cx)
     }
 
