@@ -18,7 +18,7 @@
 //!   read), its timeout (`X-Timeout-Ms` or `grpc-timeout`) well-formed (400). Its body is held
 //!   to the deadline as a gRPC one, and reserved in the memory budget twice over (the JSON and
 //!   the message made of it): all at once from a `Content-Length`, else chunk by chunk as it
-//!   arrives. Its refusals are answered as JSON (`json_status`).
+//!   arrives. Its refusals are answered as JSON (`http_status`).
 //!
 //! Every call refused here is logged and counted like the calls the handlers answer.
 
@@ -39,9 +39,9 @@ use super::BoxFuture;
 use super::batch_scan::BatchScan;
 use super::budget::{MemoryBudget, Reservation};
 use super::call::{Arrived, Call, CallService, Protocol};
-use super::json_status::json_answer_as;
+use super::http_rules::{self, JsonIntake};
+use super::http_status::json_answer_as;
 use super::limits::{Limits, parse_grpc_timeout};
-use super::routes::Verb;
 use super::status::{Refusal, client_fault_codes};
 use super::transport::{ConnectionInfo, ConnectionState, OpenCall};
 use crate::metrics::Metrics;
@@ -51,18 +51,6 @@ use crate::metrics::Metrics;
 const BATCH_BYTES_PER_MESSAGE_BYTE: usize = 8;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Room an HTTP/JSON request reserves in the memory budget for each byte of its body: the JSON
-/// and the protobuf message it is transcoded into.
-const JSON_BYTES_HELD_PER_BYTE: usize = 2;
-
-/// The content types an HTTP/JSON body may be sent with (besides none): JSON, newline-delimited
-/// JSON, and curl's default for `-d`.
-const JSON_CONTENT_TYPES: [&str; 3] = [
-    "application/json",
-    "application/x-ndjson",
-    "application/x-www-form-urlencoded",
-];
 
 /// A layer adding [`Guard`].
 #[derive(Debug, Clone)]
@@ -155,7 +143,7 @@ impl GuardLayer {
         connection: Option<&ConnectionState>,
     ) -> Result<Option<Duration>, Refusal> {
         let timeout = match call.protocol {
-            Protocol::Http => self.http_admission(call, http, headers)?,
+            Protocol::Http => http_rules::admission(call, http, headers, self.max_body_bytes)?,
             Protocol::Grpc | Protocol::GrpcWeb => {
                 if http != Method::POST {
                     return Err(Refusal::NotPost);
@@ -178,103 +166,6 @@ impl GuardLayer {
         }
         Ok(timeout)
     }
-
-    /// The HTTP/JSON door's own rules (see the module documentation); the client's timeout.
-    fn http_admission(
-        &self,
-        call: &Call,
-        http: &Method,
-        headers: &HeaderMap,
-    ) -> Result<Option<Duration>, Refusal> {
-        let verb = call.http_route().map_or(Verb::Get, |r| r.verb);
-        let head = verb == Verb::Get && http == Method::HEAD;
-        if http.as_str() != verb.as_str() && !head {
-            return Err(Refusal::WrongVerb {
-                allowed: verb.as_str(),
-            });
-        }
-        if let Some(value) = headers.get(header::CONTENT_TYPE) {
-            let text = String::from_utf8_lossy(value.as_bytes());
-            let mime = text.split(';').next().unwrap_or_default().trim();
-            if verb == Verb::Post
-                && !JSON_CONTENT_TYPES
-                    .iter()
-                    .any(|t| mime.eq_ignore_ascii_case(t))
-            {
-                return Err(Refusal::NotJson {
-                    content_type: text.into_owned(),
-                });
-            }
-        }
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if let Some(length) = declared
-            && length > self.max_body_bytes as u64
-        {
-            return Err(Refusal::BodyTooLarge {
-                length,
-                limit: self.max_body_bytes,
-            });
-        }
-        match headers.get("x-timeout-ms") {
-            Some(value) => value
-                .to_str()
-                .ok()
-                .filter(|v| (1..=9).contains(&v.len()))
-                .and_then(|v| v.parse::<u64>().ok())
-                .map(|ms| Some(Duration::from_millis(ms)))
-                .ok_or_else(|| {
-                    Refusal::MalformedTimeout(String::from_utf8_lossy(value.as_bytes()).into())
-                }),
-            None => grpc_timeout(headers),
-        }
-    }
-}
-
-impl GuardLayer {
-    /// For an HTTP/JSON request with a body (not a stream), how its body is taken in: its
-    /// declared length reserved now (refused without room), the rest as it arrives.
-    fn json_intake(
-        &self,
-        call: &Call,
-        headers: &HeaderMap,
-    ) -> Result<Option<(JsonIntake, Option<Reservation>)>, Refusal> {
-        if call.protocol != Protocol::Http || call.streams_requests() {
-            return Ok(None);
-        }
-        let declared = headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
-            .unwrap_or(0);
-        let room = declared.saturating_mul(JSON_BYTES_HELD_PER_BYTE);
-        let reserved = if declared > 0 {
-            Some(
-                self.budget
-                    .try_reserve(room)
-                    .ok_or(Refusal::NoRoomInBudget {
-                        message: declared,
-                        room,
-                    })?,
-            )
-        } else {
-            None
-        };
-        let intake = JsonIntake {
-            covered: declared,
-            received: 0,
-            limit: self.max_body_bytes,
-        };
-        Ok(Some((intake, reserved)))
-    }
-}
-
-/// How much of an HTTP/JSON body has arrived, and how much of it its reservation covers.
-#[derive(Debug)]
-struct JsonIntake {
-    covered: usize,
-    received: usize,
-    limit: usize,
 }
 
 /// Whether a request's content type is gRPC's.
@@ -286,7 +177,7 @@ fn is_grpc(headers: &HeaderMap) -> bool {
 }
 
 /// The client's `grpc-timeout`, if it sent one.
-fn grpc_timeout(headers: &HeaderMap) -> Result<Option<Duration>, Refusal> {
+pub(super) fn grpc_timeout(headers: &HeaderMap) -> Result<Option<Duration>, Refusal> {
     match headers.get("grpc-timeout") {
         None => Ok(None),
         Some(value) => value
@@ -376,7 +267,11 @@ where
                 request.headers(),
                 connection.as_deref(),
             )
-            .and_then(|timeout| Ok((timeout, gate.json_intake(&call, request.headers())?)));
+            .and_then(|timeout| {
+                let intake =
+                    JsonIntake::start(&call, request.headers(), &gate.budget, gate.max_body_bytes)?;
+                Ok((timeout, intake))
+            });
         let (timeout, json) = match admitted {
             Ok(admitted) => admitted,
             Err(refusal) => {
@@ -527,29 +422,11 @@ impl<B> GuardedBody<B> {
                 Ok(None) => {}
             }
         }
-        if let Some(json) = &mut self.json {
-            let uncovered =
-                (json.received + data.len()).saturating_sub(json.covered.max(json.received));
-            json.received += data.len();
-            if json.received > json.limit {
-                return Err(Refusal::BodyTooLarge {
-                    length: json.received as u64,
-                    limit: json.limit,
-                });
-            }
-            if uncovered > 0 {
-                let room = uncovered.saturating_mul(JSON_BYTES_HELD_PER_BYTE);
-                let reserved = self
-                    .budget
-                    .try_reserve(room)
-                    .ok_or(Refusal::NoRoomInBudget {
-                        message: json.received,
-                        room,
-                    })?;
-                if let Ok(mut slot) = self.reservation.lock() {
-                    slot.push(reserved);
-                }
-            }
+        if let Some(json) = &mut self.json
+            && let Some(reserved) = json.received(data.len(), &self.budget)?
+            && let Ok(mut slot) = self.reservation.lock()
+        {
+            slot.push(reserved);
         }
         if self.budget.exhausted() {
             return Err(Refusal::BudgetSpent);

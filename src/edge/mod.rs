@@ -17,7 +17,8 @@ mod budget;
 mod call;
 mod grpc_web;
 mod guard;
-mod json_status;
+mod http_rules;
+mod http_status;
 mod limits;
 pub mod routes;
 mod status;
@@ -30,11 +31,9 @@ pub use budget::{MemoryBudget, Reservation};
 pub use call::{Arrived, Call, CallService, Credentials, Protocol};
 pub(crate) use grpc_web::GrpcWebDoorLayer;
 pub(crate) use guard::GuardLayer;
-pub use json_status::{JsonStatus, json_answer, json_answer_as, json_status};
+pub use http_status::{JsonStatus, http_status, json_answer, json_answer_as, json_status};
 pub use limits::{Limits, MAX_BATCH, client_deadline, parse_grpc_timeout};
-pub use status::{
-    ApiError, FieldViolation, Refusal, client_fault, client_fault_codes, http_status,
-};
+pub use status::{ApiError, FieldViolation, Refusal, client_fault, client_fault_codes};
 pub use track::Activity;
 pub(crate) use track::TrackCallsLayer;
 

@@ -19,6 +19,7 @@ use tonic::codegen::http::{HeaderValue, Response, StatusCode};
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use super::http_status::HTTP_STATUS_KEY;
 use super::limits::MAX_BATCH;
 use super::routes::OPENAPI_PATH;
 use crate::core::word_edits::{StateError, WordViolation};
@@ -266,18 +267,6 @@ impl Refusal {
         }
     }
 
-    /// The HTTP status the HTTP door answers the refusal with: its own for what only HTTP
-    /// requests can get wrong, else the one of its gRPC code.
-    pub fn http_status(&self) -> StatusCode {
-        match self {
-            Refusal::NoRoute { .. } => StatusCode::NOT_FOUND,
-            Refusal::WrongVerb { .. } | Refusal::NotPost => StatusCode::METHOD_NOT_ALLOWED,
-            Refusal::NotJson { .. } | Refusal::NotGrpc => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Refusal::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            other => http_status(other.status().code()),
-        }
-    }
-
     /// The gRPC status of the refusal.
     pub fn status(&self) -> Status {
         match self {
@@ -345,30 +334,6 @@ impl Refusal {
                 status
             }
         }
-    }
-}
-
-/// The metadata key of a status that an HTTP door answers with an HTTP status of its own.
-pub(crate) const HTTP_STATUS_KEY: &str = "x-http-status";
-
-/// The HTTP status an HTTP door answers a gRPC code with: gRPC's published mapping
-/// (`google.rpc.Code`'s comments, as grpc-gateway uses it).
-pub fn http_status(code: Code) -> StatusCode {
-    match code {
-        Code::Ok => StatusCode::OK,
-        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
-        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
-        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
-            StatusCode::BAD_REQUEST
-        }
-        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
-        Code::NotFound => StatusCode::NOT_FOUND,
-        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
-        Code::PermissionDenied => StatusCode::FORBIDDEN,
-        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
-        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
-        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
     }
 }
 
@@ -559,21 +524,6 @@ mod tests {
         for error in errors {
             let code = expected_error(&error);
             assert_eq!(Status::from(error).code(), code);
-        }
-        // gRPC's published mapping to HTTP, for the codes the server answers with.
-        for (code, http) in [
-            (Code::InvalidArgument, 400),
-            (Code::FailedPrecondition, 400),
-            (Code::Unauthenticated, 401),
-            (Code::PermissionDenied, 403),
-            (Code::NotFound, 404),
-            (Code::ResourceExhausted, 429),
-            (Code::Internal, 500),
-            (Code::Unimplemented, 501),
-            (Code::Unavailable, 503),
-            (Code::DeadlineExceeded, 504),
-        ] {
-            assert_eq!(http_status(code).as_u16(), http, "{code:?}");
         }
     }
 

@@ -1,6 +1,7 @@
-//! A failure as the HTTP/JSON door answers it: the HTTP status of its gRPC code (or of the
-//! refusal) and a body shaped like `google.rpc.Status` in protobuf's JSON mapping: `code`,
-//! `message`, and the same `details` as over gRPC (`google.rpc.BadRequest`'s field violations,
+//! A failure as an HTTP door answers it: each gRPC code's HTTP status by gRPC's published
+//! mapping (and the refusals that have their own), and for the HTTP/JSON door a body shaped
+//! like `google.rpc.Status` in protobuf's JSON mapping: `code`, `message`, and the same
+//! `details` as over gRPC (`google.rpc.BadRequest`'s field violations,
 //! `google.rpc.ResourceInfo`), each with its `@type`.
 
 use serde::Serialize;
@@ -9,7 +10,47 @@ use tonic::body::Body;
 use tonic::codegen::http::{HeaderValue, Response, StatusCode, header};
 use tonic_types::StatusExt;
 
-use super::status::{HTTP_STATUS_KEY, http_status};
+use tonic::Code;
+
+use super::status::Refusal;
+
+/// The metadata key of a status that an HTTP door answers with an HTTP status of its own.
+pub(crate) const HTTP_STATUS_KEY: &str = "x-http-status";
+
+/// The HTTP status an HTTP door answers a gRPC code with: gRPC's published mapping
+/// (`google.rpc.Code`'s comments, as grpc-gateway uses it).
+pub fn http_status(code: Code) -> StatusCode {
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        Code::Unknown | Code::Internal | Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::InvalidArgument | Code::FailedPrecondition | Code::OutOfRange => {
+            StatusCode::BAD_REQUEST
+        }
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+    }
+}
+
+impl Refusal {
+    /// The HTTP status the HTTP door answers the refusal with: its own for what only HTTP
+    /// requests can get wrong, else the one of its gRPC code.
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            Refusal::NoRoute { .. } => StatusCode::NOT_FOUND,
+            Refusal::WrongVerb { .. } | Refusal::NotPost => StatusCode::METHOD_NOT_ALLOWED,
+            Refusal::NotJson { .. } | Refusal::NotGrpc => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Refusal::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            other => http_status(other.status().code()),
+        }
+    }
+}
 
 /// The JSON answer of `status` with the HTTP status of its code (or the one the edge gave it).
 pub fn json_answer(status: &Status) -> Response<Body> {
@@ -123,7 +164,6 @@ impl JsonStatus {
 
 #[cfg(test)]
 mod tests {
-    use tonic::Code;
     use tonic_types::ErrorDetails;
 
     use super::*;
@@ -148,5 +188,24 @@ mod tests {
         assert_eq!(answer.headers()[header::RETRY_AFTER], "1");
         let text = String::from_utf8(json_status(&Status::not_found("x"))).unwrap();
         assert_eq!(text, "{\"code\":5,\"message\":\"x\"}\n");
+    }
+
+    #[test]
+    fn codes_map_to_http_as_grpc_publishes() {
+        // gRPC's published mapping to HTTP, for the codes the server answers with.
+        for (code, http) in [
+            (Code::InvalidArgument, 400),
+            (Code::FailedPrecondition, 400),
+            (Code::Unauthenticated, 401),
+            (Code::PermissionDenied, 403),
+            (Code::NotFound, 404),
+            (Code::ResourceExhausted, 429),
+            (Code::Internal, 500),
+            (Code::Unimplemented, 501),
+            (Code::Unavailable, 503),
+            (Code::DeadlineExceeded, 504),
+        ] {
+            assert_eq!(http_status(code).as_u16(), http, "{code:?}");
+        }
     }
 }
