@@ -5,6 +5,7 @@
 # made it), builds the image as a user does, deploys the stack under a name of its own with the
 # balancer and Prometheus on free ports, and, with the retrying client loop running through the
 # balancer in every phase:
+#   - calls Segment through the balancer with grpcurl and, as HTTP/JSON, with curl;
 #   - adds a word through the balancer and times until every replica (asked directly, from a
 #     container on the stack's network) serves it;
 #   - rolls the replicas (`docker service update --force`: start-first, one at a time);
@@ -74,6 +75,8 @@ healthy_replicas() {
 wait_healthy 3
 log "3 replicas healthy after $(($(date +%s) - started)) s since the start of the test"
 expect "Segment" '"word": "北京大学"' "$(call "$balancer" Segment '{"text": "我来到北京清华大学和北京大学"}')"
+expect "curl /v1/segment" '"word":"北京大学"' \
+  "$(curl -fsS --max-time 10 -d '{"text":"我来到北京清华大学和北京大学"}' "http://$balancer/v1/segment")"
 wait_prometheus "every replica up" 'count(up{job="textanalysis"} == 1)' 3
 
 # A word edit through the balancer. A probe on the stack's network asks every replica directly
