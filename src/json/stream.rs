@@ -15,7 +15,7 @@ use tonic::body::Body;
 use tonic::codegen::Service;
 use tonic::codegen::http::{HeaderValue, Request, Response, header};
 
-use super::{codec, failed, frame_json, grpc_request, split_message};
+use super::{codec, failed, frame_json, grpc_request, json_capacity, split_message};
 use crate::edge::{JsonStatus, json_answer};
 
 /// One streaming call (see the module documentation).
@@ -149,7 +149,7 @@ impl Answers {
     async fn next_line(&mut self, route: usize) -> Option<Bytes> {
         loop {
             if let Some((message, rest)) = split_message(&self.buffer) {
-                let mut line = Vec::with_capacity(message.len() * 2 + 1);
+                let mut line = Vec::with_capacity(json_capacity(message.len()));
                 let consumed = self.buffer.len() - rest.len();
                 let written = codec::answer_to_json(route, message, &mut line);
                 self.buffer.advance(consumed);
