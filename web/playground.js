@@ -15,6 +15,9 @@ const TAG_NAMES = {
 };
 
 let models = [];
+/** Whether the models and profiles have been listed (a server with tokens refuses until one
+ * is given). */
+let listed = false;
 
 function setStatus(state, text) {
   const status = $('status');
@@ -216,6 +219,7 @@ async function analyze() {
   const modeB = $('mode-b').value;
   const profileB = $('profile-b').value;
   try {
+    if (!listed) await listModels();
     const request = segmentRequest(mode, profile);
     const segment = await api('/v1/segment', request);
     const tokens = segment.json.tokens || [];
@@ -269,6 +273,14 @@ function fillProfiles(names) {
   }
 }
 
+/** The models to classify with and the profiles to choose from, as `ListModels` gives them. */
+async function listModels() {
+  const answer = await api('/v1/models');
+  models = (answer.json.models || []).map((m) => m.name);
+  fillProfiles((answer.json.profiles || []).map((p) => p.profile));
+  listed = true;
+}
+
 async function start() {
   $('analyze').addEventListener('click', analyze);
   $('text').addEventListener('keydown', (e) => {
@@ -287,9 +299,7 @@ async function start() {
   try {
     const example = await fetch('/playground/example.txt');
     if (example.ok) $('text').value = (await example.text()).trim();
-    const listed = await api('/v1/models');
-    models = (listed.json.models || []).map((m) => m.name);
-    fillProfiles((listed.json.profiles || []).map((p) => p.profile));
+    await listModels();
   } catch (error) {
     showError(error);
     setStatus('ready', 'ready');

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use serde_json::{Value, json};
 use textanalysis::core::{AnalyzerConfig, ProfileSpec, Profiles};
+use textanalysis::edge::BearerTokens;
 use textanalysis::server::Settings;
 
 use crate::common::{TestServer, json_words as token_words};
@@ -284,11 +285,37 @@ async fn the_playground_shows_what_the_api_answers() {
     )
     .unwrap();
     let server = TestServer::with_profiles(Arc::new(profiles), Settings::default()).await;
-    let addr = server.addr;
-    tokio::task::spawn_blocking(move || check_the_page(addr))
-        .await
-        .unwrap();
+    let guarded = TestServer::with_options(Settings {
+        auth: BearerTokens::load(None, Some("page-token")).unwrap(),
+        ..Default::default()
+    })
+    .await;
+    let (addr, guarded_addr) = (server.addr, guarded.addr);
+    tokio::task::spawn_blocking(move || {
+        check_the_page(addr);
+        check_a_server_with_tokens(guarded_addr);
+    })
+    .await
+    .unwrap();
     server.shutdown().await;
+    guarded.shutdown().await;
+}
+
+/// On a server with tokens the page loads (it needs none), says that its calls need one, and
+/// analyses once one is given.
+fn check_a_server_with_tokens(addr: std::net::SocketAddr) {
+    let browser = Browser::start();
+    browser.go(&format!("http://{addr}/"));
+    browser.wait_for("ready");
+    let shown = browser.run(
+        "const e = document.getElementById('error'); return e.hidden ? '' : e.textContent;",
+        json!([]),
+    );
+    assert!(shown.as_str().unwrap().contains("401"), "{shown}");
+    browser.set("token", "page-token");
+    browser.analyze("done");
+    assert!(browser.count("#chips .chip") > 100);
+    assert!(browser.count("#labels .bar") >= 2);
 }
 
 fn check_the_page(addr: std::net::SocketAddr) {
