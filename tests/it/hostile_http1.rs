@@ -282,3 +282,60 @@ impl Drop for Held {
         }
     }
 }
+
+/// A newline-delimited stream whose client writes documents without end and reads nothing,
+/// against the real binary: the server stops reading once the answers it made are unread, so
+/// the client's writes stall after a bounded amount, and RSS stays within the budget's bound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_stream_that_is_never_read_stops_being_read() {
+    let (running, idle) = idle_binary_with(&[]).await;
+    let addr = running.addr;
+    let line = format!(
+        "{}\n",
+        serde_json::json!({"text": long_text(1), "segment": {}})
+    );
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    let mut open = Held(Vec::new());
+    let peak = peak_rss(running.child.id(), Duration::from_secs(1), async {
+        let counter = std::sync::Arc::clone(&sent);
+        open.0.push(tokio::spawn(async move {
+            let request = head(
+                "/v1/analyze:stream",
+                &[
+                    "content-type: application/x-ndjson",
+                    "transfer-encoding: chunked",
+                ],
+            );
+            writer.write_all(request.as_bytes()).await.unwrap();
+            let chunk = format!("{:x}\r\n{line}\r\n", line.len());
+            while writer.write_all(chunk.as_bytes()).await.is_ok() {
+                counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+        // Long enough for a client that is read from to send hundreds of megabytes.
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    })
+    .await;
+    let written = sent.load(std::sync::atomic::Ordering::Relaxed);
+    // Answers were made (and wait unread): the stream was served, then held back.
+    let mut start = vec![0u8; 64 * 1024];
+    let n = within_limit("the first answers", reader.read(&mut start))
+        .await
+        .unwrap();
+    let start = String::from_utf8_lossy(&start[..n]);
+    assert!(start.starts_with("HTTP/1.1 200"), "{start:.200}");
+    assert!(start.contains("\"tokens\""), "{start:.400}");
+    drop((open, reader));
+    eprintln!(
+        "a stream never read: the client could write {} MB",
+        written >> 20
+    );
+    assert!(
+        written < 64 << 20,
+        "the server kept reading: {} MB",
+        written >> 20
+    );
+    assert_bounded_and_released("a JSON stream never read", running, idle, peak).await;
+}
