@@ -142,12 +142,16 @@ where
     }
     let bytes = collected.to_bytes();
     let mut out = Vec::with_capacity(json_capacity(bytes.len()));
-    match messages(&bytes).next() {
-        Some(message) => match codec::answer_to_json(route, message, &mut out) {
-            Ok(()) => {}
-            Err(e) => return Ok(json_answer(&Status::internal(e.to_string()))),
-        },
-        None => return Ok(json_answer(&Status::internal("the answer has no message"))),
+    let written = match split_message(&bytes) {
+        Some((message, _)) => {
+            codec::answer_to_json(route, message, &mut out).map_err(|e| e.to_string())
+        }
+        None => Err("the answer has no message".to_owned()),
+    };
+    if let Err(defect) = written {
+        // Our own handler's answer: a defect of the server, never of the request.
+        tracing::error!(route = ROUTES[route].path, %defect, "answer not written as JSON");
+        return Ok(json_answer(&Status::internal(defect)));
     }
     let mut response = Response::new(Body::new(Full::new(Bytes::from(out))));
     response.headers_mut().insert(
@@ -243,16 +247,6 @@ fn grpc_request(parts: &mut Parts, route: usize) {
 /// The status in these headers or trailers, when it is not OK.
 fn failed(headers: &tonic::codegen::http::HeaderMap) -> Option<Status> {
     Status::from_header_map(headers).filter(|s| s.code() != tonic::Code::Ok)
-}
-
-/// The gRPC messages in `bytes`, in order (a message cut short ends them).
-fn messages(bytes: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = bytes;
-    std::iter::from_fn(move || {
-        let (message, after) = split_message(rest)?;
-        rest = after;
-        Some(message)
-    })
 }
 
 /// The first complete gRPC message of `bytes` and what follows it.
