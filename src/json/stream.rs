@@ -33,6 +33,7 @@ where
     let requests = Lines {
         body,
         buffer: BytesMut::new(),
+        scanned: 0,
         line: 0,
         done: false,
         max_line_bytes,
@@ -67,6 +68,9 @@ where
 struct Lines {
     body: Body,
     buffer: BytesMut,
+    /// How much of `buffer` is known to hold no newline (a long line arriving in many pieces
+    /// is searched once, not once a piece).
+    scanned: usize,
     /// Lines taken so far (for messages).
     line: usize,
     done: bool,
@@ -78,14 +82,16 @@ impl Lines {
     /// the stream); `None` at the end.
     async fn next_message(&mut self, route: usize) -> Option<Result<Bytes, Status>> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let line = self.buffer.split_to(end + 1);
+            if let Some(end) = memchr::memchr(b'\n', &self.buffer[self.scanned..]) {
+                let line = self.buffer.split_to(self.scanned + end + 1);
+                self.scanned = 0;
                 self.line += 1;
                 if line.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
                 return Some(self.message(route, &line));
             }
+            self.scanned = self.buffer.len();
             if self.buffer.len() > self.max_line_bytes {
                 return self.fail(Status::resource_exhausted(format!(
                     "line {} is longer than {} bytes (--max-message-bytes)",
@@ -99,6 +105,7 @@ impl Lines {
                 }
                 // The last line, without its newline.
                 let line = self.buffer.split();
+                self.scanned = 0;
                 self.line += 1;
                 return Some(self.message(route, &line));
             }
@@ -121,6 +128,7 @@ impl Lines {
             Err(status) => {
                 self.done = true;
                 self.buffer.clear();
+                self.scanned = 0;
                 Err(Status::new(
                     status.code(),
                     format!("line {}: {}", self.line, status.message()),
@@ -132,6 +140,7 @@ impl Lines {
     fn fail(&mut self, status: Status) -> Option<Result<Bytes, Status>> {
         self.done = true;
         self.buffer.clear();
+        self.scanned = 0;
         Some(Err(status))
     }
 }
@@ -193,5 +202,47 @@ impl Answers {
         let mut line = serde_json::to_vec(&failed).unwrap_or_default();
         line.push(b'\n');
         Bytes::from(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edge::routes::route_at;
+
+    fn lines(chunks: &[&'static str], max_line_bytes: usize) -> Lines {
+        let frames: Vec<Result<Frame<Bytes>, Status>> = chunks
+            .iter()
+            .map(|c| Ok(Frame::data(Bytes::from_static(c.as_bytes()))))
+            .collect();
+        Lines {
+            body: Body::new(StreamBody::new(stream::iter(frames))),
+            buffer: BytesMut::new(),
+            scanned: 0,
+            line: 0,
+            done: false,
+            max_line_bytes,
+        }
+    }
+
+    #[tokio::test]
+    async fn lines_split_across_pieces_blank_ones_skipped_and_long_ones_refused() {
+        let (route, _) = route_at("/v1/analyze:stream").unwrap();
+        let mut requests = lines(&["{\"text\":\"a\"}\n\n{\"te", "xt\":\"b\"", "}"], 100);
+        let mut got = 0;
+        while let Some(message) = requests.next_message(route).await {
+            assert!(message.unwrap().len() > 5);
+            got += 1;
+        }
+        assert_eq!(got, 2);
+        let mut long = lines(&["{\"text\":\"", "aaaaaaaaaa", "aaaaaaaaaa"], 16);
+        let refused = long.next_message(route).await.unwrap().unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+        assert!(long.next_message(route).await.is_none());
+        let mut bad = lines(&["{\"text\":\"a\"}\nnope\n{\"text\":\"b\"}\n"], 100);
+        assert!(bad.next_message(route).await.unwrap().is_ok());
+        let wrong = bad.next_message(route).await.unwrap().unwrap_err();
+        assert!(wrong.message().starts_with("line 2:"), "{wrong:?}");
+        assert!(bad.next_message(route).await.is_none());
     }
 }
