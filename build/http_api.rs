@@ -97,11 +97,12 @@ fn route_table(routes: &[Route]) -> String {
         let method = &route.method;
         let _ = writeln!(
             out,
-            "    HttpRoute {{ verb: Verb::{}, path: {:?}, service: {:?}, method: {:?}, streaming: {} }},",
+            "    HttpRoute {{ verb: Verb::{}, path: {:?}, service: {:?}, method: {:?}, grpc_path: {:?}, streaming: {} }},",
             if route.verb == "GET" { "Get" } else { "Post" },
             route.path,
             method.parent_service().full_name(),
             method.name(),
+            format!("/{}/{}", method.parent_service().full_name(), method.name()),
             method.is_client_streaming(),
         );
     }

@@ -112,7 +112,7 @@ impl Call {
         Some(Self {
             route: Some(index),
             protocol: Protocol::Http,
-            ..Self::of(&route.grpc_path())
+            ..Self::of(route.grpc_path)
         })
     }
 

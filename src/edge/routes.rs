@@ -32,6 +32,8 @@ pub struct HttpRoute {
     pub service: &'static str,
     /// The gRPC method.
     pub method: &'static str,
+    /// The gRPC path of its method (`/service/method`).
+    pub grpc_path: &'static str,
     /// Whether the client sends a stream (newline-delimited JSON).
     pub streaming: bool,
 }
@@ -65,13 +67,6 @@ pub fn route_at(path: &str) -> Option<(usize, &'static HttpRoute)> {
     ROUTES.iter().enumerate().find(|(_, r)| r.path == path)
 }
 
-impl HttpRoute {
-    /// The gRPC path of its method.
-    pub fn grpc_path(&self) -> String {
-        format!("/{}/{}", self.service, self.method)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +79,7 @@ mod tests {
         assert_eq!(paths.len(), ROUTES.len());
         assert_eq!(ROUTES.len(), 10);
         let (_, segment) = route_at("/v1/segment").unwrap();
-        assert_eq!(segment.grpc_path(), "/textanalysis.v1.TextAnalysis/Segment");
+        assert_eq!(segment.grpc_path, "/textanalysis.v1.TextAnalysis/Segment");
         assert_eq!(route_at("/v1/models").unwrap().1.verb, Verb::Get);
         assert!(route_at("/v1/analyze:stream").unwrap().1.streaming);
         assert!(route_at("/v1/nope").is_none());

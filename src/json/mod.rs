@@ -217,9 +217,7 @@ fn frame_json(route: usize, json: &[u8], out: &mut Vec<u8>) -> Result<(), Status
 fn grpc_request(parts: &mut Parts, route: usize) {
     parts.method = Method::POST;
     parts.version = Version::HTTP_2;
-    if let Ok(uri) = Uri::try_from(ROUTES[route].grpc_path()) {
-        parts.uri = uri;
-    }
+    parts.uri = Uri::from_static(ROUTES[route].grpc_path);
     let headers = &mut parts.headers;
     let timeout = headers
         .remove("x-timeout-ms")
