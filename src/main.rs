@@ -86,8 +86,14 @@ async fn serve(args: ServeArgs) -> ExitCode {
     .await
     {
         Ok(Ok(profiles)) => {
-            let names: Vec<&str> = profiles.iter().map(|(name, _)| name).collect();
-            tracing::info!(profiles = names.join(", "), "dictionary profiles");
+            // The names, up to 20 (a server of tenants may have thousands).
+            let names: Vec<&str> = profiles.iter().map(|(name, _)| name).take(21).collect();
+            let more = if names.len() > 20 { ", …" } else { "" };
+            tracing::info!(
+                count = profiles.iter().count(),
+                profiles = format!("{}{more}", names[..names.len().min(20)].join(", ")),
+                "dictionary profiles"
+            );
             Arc::new(profiles)
         }
         Ok(Err(e)) => return failed(ServeArgs::explain(&e), CONFIG_ERROR),

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use jieba_rs::Jieba;
-
 use super::accurate::{self, Accurate, LoadedSegmenter, SegmenterModel, UserWords};
-use super::builtin::{BUILTIN_DICT, BUILTIN_LONGEST_WORD, jieba_with_dict};
+use super::builtin::BUILTIN_LONGEST_WORD;
 use super::classify::{Classification, ClassifyError, ClassifyOptions, ModelSet, NamedModel};
+use super::dictionary::{Dictionary, builtin_words};
 use super::identity::content_version;
 use super::keywords::{self, Keyword, KeywordMethod, KeywordOptions, Segmenter};
 use super::pieces::{by_pieces, collect_into, each_piece, jieba_piece_len};
@@ -16,7 +15,7 @@ use super::token::Origin;
 use super::word_edits::WordEdits;
 use super::{
     AnalyzeOptions, AnalyzerConfig, Deadline, DeadlineExceeded, DictionaryIdentity, LoadError,
-    SegmentMode, SegmentOptions, Sources, Text, Token, builtin_jieba,
+    SegmentMode, SegmentOptions, Sources, Text, Token,
 };
 
 /// Why an analysis that names a model or has a deadline failed.
@@ -45,7 +44,8 @@ pub struct Analysis<'a> {
 /// (`Arc<Analyzer>`); every method takes `&self` and is safe to call from many threads.
 #[derive(Debug)]
 pub struct Analyzer {
-    jieba: Jieba,
+    /// The built-in dictionary (shared) and what the files and edits change of it.
+    jieba: Dictionary,
     /// The most characters in a dictionary word (full mode looks no further).
     longest_word: usize,
     /// Whether a user's word holds an ideograph outside Python's Han range (the built-in
@@ -72,21 +72,13 @@ impl Analyzer {
     /// Builds an analyzer from files already read and the run-time word edits: the segmenter's
     /// dictionary is jieba's less the removed words, then each user dictionary (less the
     /// removed words), then the added words. The same sources and edits always give the same
-    /// analyzer, however the edits came about.
+    /// analyzer, however the edits came about. The built-in dictionary is shared by every
+    /// analyzer of the process; this one holds only what its files and edits change.
     pub fn build(sources: Arc<Sources>, edits: &WordEdits, generation: u64) -> Self {
-        let mut jieba = if edits.removed_count() == 0 {
-            builtin_jieba()
-        } else {
-            let kept: String = BUILTIN_DICT
-                .split_inclusive('\n')
-                .filter(|line| {
-                    line.split_ascii_whitespace()
-                        .next()
-                        .is_none_or(|word| !edits.is_removed(word))
-                })
-                .collect();
-            jieba_with_dict(&kept)
-        };
+        let mut jieba = Dictionary::new(builtin_words());
+        for word in edits.removed() {
+            jieba.remove_builtin(word);
+        }
         let (mut longest_word, mut foreign_words) = (BUILTIN_LONGEST_WORD, false);
         let mut note = |word: &str| {
             longest_word = longest_word.max(word.chars().count());
@@ -146,7 +138,7 @@ impl Analyzer {
     }
 
     /// The dictionary the accurate segmenter reads, to train a model with.
-    pub(crate) fn dictionary(&self) -> &Jieba {
+    pub(crate) fn dictionary(&self) -> &Dictionary {
         &self.jieba
     }
 

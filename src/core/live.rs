@@ -431,7 +431,7 @@ mod tests {
             .max();
         assert_eq!(longest, Some(crate::core::builtin::BUILTIN_LONGEST_WORD));
         // Read line by line as the analyzers read it, the same words with the same frequencies.
-        let fast = crate::core::builtin::jieba_with_dict(text);
+        let fast = crate::core::dictionary::Dictionary::builtin();
         for line in text.lines().step_by(97) {
             let word = line.split_ascii_whitespace().next().unwrap();
             assert!(fast.has_word(word), "{word}");

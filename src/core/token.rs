@@ -17,11 +17,6 @@ pub struct Token<'a> {
     pub pos: Option<&'a str>,
 }
 
-/// jieba-rs's tokens as ours (untagged).
-pub(crate) fn convert(tokens: Vec<jieba_rs::Token<'_>>) -> impl Iterator<Item = Token<'_>> {
-    tokens.into_iter().map(|t| Token::from(&t))
-}
-
 impl<'a> From<&jieba_rs::Token<'a>> for Token<'a> {
     fn from(t: &jieba_rs::Token<'a>) -> Self {
         Token {

@@ -192,6 +192,11 @@ impl WordEdits {
         })
     }
 
+    /// The words removed, sorted.
+    pub fn removed(&self) -> impl Iterator<Item = &str> + '_ {
+        self.removed.iter().map(String::as_str)
+    }
+
     /// Whether `word` was removed.
     pub fn is_removed(&self, word: &str) -> bool {
         self.removed.contains(word)

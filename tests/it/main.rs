@@ -23,6 +23,7 @@ mod playground;
 mod profiles;
 mod security;
 mod service;
+mod tenants;
 mod tls;
 mod traditional;
 mod volume;

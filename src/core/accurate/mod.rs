@@ -29,8 +29,6 @@ mod weights;
 
 use std::cell::RefCell;
 
-use jieba_rs::Jieba;
-
 pub use corpus::{Corpus, CorpusError, Sentence, parse_corpus, read_corpus};
 pub use eval::SegmentationScores;
 pub use loaded::{LoadedSegmenter, SEGMENTER_NAME};
@@ -51,7 +49,7 @@ use sentences::{Span, spans};
 use tagger::{EDGE_TAG, HISTORY_TEMPLATES, WORD_TEMPLATES, Words, best_tag};
 
 /// The dictionary whose words are features: the serving profile's segmenter.
-pub(crate) type Dictionary = Jieba;
+pub(crate) use super::dictionary::Dictionary;
 
 /// The tag of a white-space token when tags are asked for (PKU's tag for symbols).
 const SPACE_TAG: &str = "w";
@@ -88,19 +86,18 @@ pub(crate) fn note_dictionary_words_if(
         }
         DictAt::note_route(at, t.start, t.end);
     }
-    for t in dictionary.cut_all(text) {
-        // Runs outside the Han blocks come back whole; they are not dictionary words.
-        if t.end - t.start < 2 || t.end > n || t.word.starts_with(|c: char| c.is_ascii()) {
-            continue;
+    dictionary.each_word(text, |start, end| {
+        if end - start < 2 || end > n {
+            return;
         }
-        if keep(t.start, t.end) {
-            DictAt::note(at, t.start, t.end);
-        } else if DictAt::route_took(at, t.start, t.end) {
-            for k in t.start..t.end {
+        if keep(start, end) {
+            DictAt::note(at, start, end);
+        } else if DictAt::route_took(at, start, end) {
+            for k in start..end {
                 DictAt::note_route(at, k, k + 1);
             }
         }
-    }
+    });
 }
 
 /// Buffers reused from sentence to sentence on a thread.

@@ -1,21 +1,10 @@
 //! Python's `jieba.finalseg.cut`: how `jieba.cut` cuts a buffer of single-character route steps
 //! that is not a dictionary word.
 
-use std::sync::OnceLock;
-
-use jieba_rs::Jieba;
-
 use super::super::Token;
+use super::super::classes::{is_han, runs};
+use super::super::dictionary::hmm_cut;
 use super::Tiler;
-use super::classes::{is_han, runs};
-
-/// A segmenter with no dictionary: its HMM cut of a run of Han characters is jieba's Viterbi
-/// over the built-in four-state model and nothing else (with no words, the route leaves every
-/// character single and the run goes to the HMM whole).
-fn viterbi() -> &'static Jieba {
-    static HMM_ONLY: OnceLock<Jieba> = OnceLock::new();
-    HMM_ONLY.get_or_init(Jieba::empty)
-}
 
 /// Cuts `run` (a buffer of `__cut_DAG`) as `finalseg.cut`: its stretches of Han characters
 /// through the Viterbi, the rest as `re_skip` (`[a-zA-Z0-9]+(?:\.\d+)?%?`) splits it, the
@@ -28,9 +17,7 @@ pub(super) fn cut<'a>(run: Token<'a>, mut emit: impl FnMut(Token<'a>)) {
         } else if part.chars().nth(1).is_none() {
             emit(tiler.next(part, None));
         } else {
-            for word in viterbi().cut(part, true) {
-                emit(tiler.next(word.word, None));
-            }
+            hmm_cut(part, |word| emit(tiler.next(word, None)));
         }
     }
 }

@@ -1,15 +1,15 @@
 //! Python's full mode, `jieba.cut(text, cut_all=True)`: every dictionary word of each block,
 //! by `__cut_all`, and the text between blocks in pieces split at white space.
 
-use jieba_rs::Jieba;
+use super::super::dictionary::Dictionary;
 
 use super::super::Token;
+use super::super::classes::{is_block_char, is_space, runs};
 use super::Tiler;
-use super::classes::{is_block_char, is_space, runs};
 
 /// Full-mode tokens of `text`, in Python's order; `longest_word` bounds the dictionary's words
 /// in characters. Python's empty strings (between two white-space characters) are left out.
-pub(crate) fn full<'a>(jieba: &Jieba, text: &'a str, longest_word: usize) -> Vec<Token<'a>> {
+pub(crate) fn full<'a>(jieba: &Dictionary, text: &'a str, longest_word: usize) -> Vec<Token<'a>> {
     let mut out = Vec::new();
     let mut tiler = Tiler { chars: 0, bytes: 0 };
     for (block, part) in runs(text, is_block_char) {
@@ -48,7 +48,12 @@ fn gap_pieces<'a>(gap: Token<'a>, out: &mut Vec<Token<'a>>) {
 /// character, or the character alone when none does), less a single character where a longer
 /// word starts and a lone word inside one already given, with single ASCII letters and digits
 /// gathered into one token (`eng_buf`).
-fn cut_all<'a>(jieba: &Jieba, block: Token<'a>, longest_word: usize, out: &mut Vec<Token<'a>>) {
+fn cut_all<'a>(
+    jieba: &Dictionary,
+    block: Token<'a>,
+    longest_word: usize,
+    out: &mut Vec<Token<'a>>,
+) {
     let text = block.word;
     let bytes: Vec<usize> = text
         .char_indices()
@@ -116,10 +121,10 @@ fn cut_all<'a>(jieba: &Jieba, block: Token<'a>, longest_word: usize, out: &mut V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::builtin_jieba;
+    use crate::core::dictionary::Dictionary;
 
     fn words(text: &str) -> Vec<String> {
-        let jieba = builtin_jieba();
+        let jieba = Dictionary::builtin();
         full(&jieba, text, 16)
             .iter()
             .map(|t| {

@@ -14,22 +14,20 @@
 //! The one intended difference: Python's full mode yields empty strings next to white space;
 //! we never answer an empty token.
 
-mod classes;
 mod finalseg;
 mod full;
 pub(crate) mod pos_hmm;
 pub(crate) mod posseg;
 mod route;
 
-use jieba_rs::Jieba;
+use super::dictionary::Dictionary;
 
-pub(crate) use classes::{is_block_char, is_posseg_block_char, is_space};
+pub(crate) use super::classes::{is_block_char, is_posseg_block_char, is_space};
 pub(crate) use full::full;
 
 use super::Token;
+use super::classes::{is_foreign_ideograph, runs};
 use super::token::Origin;
-use super::token::convert;
-use classes::{is_foreign_ideograph, runs};
 use route::{Blocks, Step};
 
 /// Precise-mode tokens of `text`, as Python's `jieba.cut(text, HMM=hmm)`, offsets from
@@ -49,14 +47,14 @@ use route::{Blocks, Step};
 ///   again ([`finalseg::split_alphanumeric`]). On the seeds this touches about one token in
 ///   two hundred; text without those characters costs one vectorised scan more than jieba-rs.
 pub(crate) fn precise<'a>(
-    jieba: &Jieba,
+    jieba: &Dictionary,
     text: &'a str,
     hmm: bool,
     foreign_words: bool,
     origin: Origin,
 ) -> Vec<Token<'a>> {
-    let tokens = jieba.cut(text, hmm);
-    let from_jieba = |t: &jieba_rs::Token<'a>| Token::from(t).shifted(origin.chars, origin.bytes);
+    let mut tokens = jieba.cut(text, hmm);
+    let from_jieba = |t: &Token<'a>| t.shifted(origin.chars, origin.bytes);
     let regions = foreign_regions(text, foreign_words);
     let joined = if hmm {
         memchr::memchr3(b'.', b'-', b'_', text.as_bytes())
@@ -64,7 +62,10 @@ pub(crate) fn precise<'a>(
         None
     };
     if regions.is_empty() && joined.is_none() {
-        return tokens.iter().map(from_jieba).collect();
+        if origin.chars > 0 || origin.bytes > 0 {
+            tokens.iter_mut().for_each(|t| *t = from_jieba(t));
+        }
+        return tokens;
     }
     let mut out: Vec<Token<'a>> = Vec::with_capacity(tokens.len() + 16);
     // Tokens before `copied` are in `out`, or were replaced.
@@ -176,7 +177,7 @@ fn jieba_block_around(text: &str, at: usize) -> (usize, usize) {
 
 /// Cuts `region`, a block of jieba-rs, by Python's rules: each ideograph outside Python's
 /// range a token, each of Python's blocks between them by [`walk_block`].
-fn python_region<'a>(jieba: &Jieba, region: Token<'a>, hmm: bool, out: &mut Vec<Token<'a>>) {
+fn python_region<'a>(jieba: &Dictionary, region: Token<'a>, hmm: bool, out: &mut Vec<Token<'a>>) {
     let mut tiler = Tiler::at(&region);
     for (foreign, part) in runs(region.word, is_foreign_ideograph) {
         let part = tiler.next(part, None);
@@ -191,8 +192,8 @@ fn python_region<'a>(jieba: &Jieba, region: Token<'a>, hmm: bool, out: &mut Vec<
 /// Python's `__cut_DAG` over one block (with the HMM): the route's words, and each buffer of
 /// single steps as one character, its characters one by one when it is a word, or through
 /// [`finalseg`] when not.
-fn walk_block<'a>(jieba: &Jieba, block: Token<'a>, hmm: bool, out: &mut Vec<Token<'a>>) {
-    let route: Vec<Token<'a>> = convert(jieba.cut(block.word, false)).collect();
+fn walk_block<'a>(jieba: &Dictionary, block: Token<'a>, hmm: bool, out: &mut Vec<Token<'a>>) {
+    let route = jieba.cut(block.word, false);
     let (chars, bytes) = (block.start, block.byte_start);
     if !hmm {
         out.extend(route.into_iter().map(|t| t.shifted(chars, bytes)));
@@ -227,7 +228,7 @@ pub(crate) fn has_foreign_ideograph(word: &str) -> bool {
 /// Search-mode tokens of `text`, as `jieba.cut_for_search(text, HMM=hmm)`: each precise-mode
 /// token, after the two- and then three-character dictionary words inside it.
 pub(crate) fn search<'a>(
-    jieba: &Jieba,
+    jieba: &Dictionary,
     text: &'a str,
     hmm: bool,
     foreign_words: bool,
@@ -276,7 +277,7 @@ enum Group<'a, 'r> {
 /// Walks `route` as Python's `__cut_DAG` does, handing `visit` each word and each buffer of
 /// single steps.
 fn each_group<'a, 'r>(
-    jieba: &Jieba,
+    jieba: &Dictionary,
     blocks: Blocks,
     route: &'r [Token<'a>],
     text: &'a str,
@@ -367,7 +368,7 @@ impl Tiler {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::builtin_jieba;
+    use crate::core::dictionary::Dictionary;
 
     fn words<'a>(tokens: &[Token<'a>]) -> Vec<&'a str> {
         tokens.iter().map(|t| t.word).collect()
@@ -375,7 +376,7 @@ mod tests {
 
     #[test]
     fn ascii_runs_split_at_their_connectors_as_in_python() {
-        let jieba = builtin_jieba();
+        let jieba = Dictionary::builtin();
         let tokens = precise(
             &jieba,
             "日期2025-06-26，见mp.weixin.qq.com和1.320G",
@@ -394,7 +395,7 @@ mod tests {
 
     #[test]
     fn ideographs_outside_the_main_block_stand_alone() {
-        let jieba = builtin_jieba();
+        let jieba = Dictionary::builtin();
         assert_eq!(
             words(&precise(&jieba, "鿖𠀀生得", true, false, Origin::default())),
             ["鿖", "𠀀", "生", "得"]
@@ -409,7 +410,7 @@ mod tests {
             Analyzer, AnalyzerConfig, Deadline, PIECE_BYTES, SegmentMode, SegmentOptions,
         };
         let analyzer = Analyzer::new(&AnalyzerConfig::default()).unwrap();
-        let jieba = builtin_jieba();
+        let jieba = Dictionary::builtin();
         let pos_hmm = pos_hmm::PosHmm::builtin();
         let tail = "中文分词，好。”我们\r\n去2025-06-26看𠀀鿖B超 。";
         for junction in [
@@ -461,7 +462,7 @@ mod tests {
 
     #[test]
     fn offsets_follow_the_words() {
-        let jieba = builtin_jieba();
+        let jieba = Dictionary::builtin();
         let text = "我𠀀来到 easy_install北京。";
         for hmm in [true, false] {
             for t in precise(&jieba, text, hmm, false, Origin::default())

@@ -8,10 +8,10 @@
 //! Python's. This module takes jieba-rs's dictionary route of Python's posseg blocks and does
 //! the rest as Python does, the joint HMM in [`super::pos_hmm`].
 
-use jieba_rs::Jieba;
+use super::super::dictionary::Dictionary;
 
 use super::super::Token;
-use super::classes::{is_han, runs};
+use super::super::classes::{is_han, runs};
 use super::pos_hmm::PosHmm;
 use super::route::{Blocks, Step, tagged_no_hmm_route};
 use super::{Group, Tiler, each_char, each_group};
@@ -72,7 +72,7 @@ fn split_non_han<'a>(part: &'a str, emit: &mut impl FnMut(&'a str, &'a str)) {
 /// without the HMM, runs of single ASCII letters and digits as `eng`; with it, a buffer of
 /// single steps that is not a word through [`cut_detail`].
 pub(crate) fn tag<'a>(
-    jieba: &'a Jieba,
+    jieba: &'a Dictionary,
     hmm_model: &'a PosHmm,
     text: &'a str,
     hmm: bool,
@@ -124,13 +124,10 @@ pub(crate) fn tag<'a>(
                 } else {
                     // A run of letters jieba-rs joined: each letter tagged on its own.
                     each_char(*step, |c| {
-                        let tagged = jieba.tag(c.word, false);
-                        let pos = tagged.first().and_then(|t| {
-                            dict_tag(&Token {
-                                pos: Some(t.tag),
-                                ..c
-                            })
-                        });
+                        let tagged = jieba.tag(c.word);
+                        let pos = tagged
+                            .first()
+                            .and_then(|t| dict_tag(&Token { pos: t.pos, ..c }));
                         out.push(Token { pos, ..c });
                     });
                 }
@@ -152,7 +149,7 @@ mod tests {
 
     #[test]
     fn unknown_run_is_cut_by_the_joint_model() {
-        let jieba = crate::core::builtin_jieba();
+        let jieba = crate::core::dictionary::Dictionary::builtin();
         let hmm = PosHmm::builtin();
         let text = "韩冰是一个好人";
         let tokens = tag(&jieba, &hmm, text, true);
@@ -164,7 +161,7 @@ mod tests {
 
     #[test]
     fn digits_next_to_an_unknown_character_are_cut_as_python_does() {
-        let jieba = crate::core::builtin_jieba();
+        let jieba = crate::core::dictionary::Dictionary::builtin();
         let hmm = PosHmm::builtin();
         let tokens = tag(&jieba, &hmm, "超1500个行业", true);
         let got: Vec<_> = tokens.iter().map(|t| (t.word, t.pos.unwrap())).collect();

@@ -8,10 +8,10 @@
 //! (each a token of its own, as in Python) makes the blocks equal. Posseg cuts at `%` and `-`
 //! too ([`is_posseg_block_char`]).
 
-use jieba_rs::Jieba;
+use super::super::dictionary::Dictionary;
 
 use super::super::Token;
-use super::classes::{is_block_char, is_foreign_ideograph, is_posseg_block_char, runs};
+use super::super::classes::{is_block_char, is_foreign_ideograph, is_posseg_block_char, runs};
 use super::{Tiler, each_char};
 
 /// Which of Python's block rules applies.
@@ -65,7 +65,7 @@ impl Step {
     /// What `token`, a route token under `blocks`, is. A run of ASCII letters and
     /// digits that is itself a dictionary word is taken for the route's word: the route prefers
     /// it to its letters unless a user dictionary gives single letters huge frequencies.
-    pub(crate) fn of(jieba: &Jieba, blocks: Blocks, token: &Token<'_>) -> Self {
+    pub(crate) fn of(jieba: &Dictionary, blocks: Blocks, token: &Token<'_>) -> Self {
         let word = token.word;
         let Some(first) = word.chars().next() else {
             return Self::Gap;
@@ -86,21 +86,11 @@ impl Step {
 /// the text), each with the tag jieba-rs gives it (see [`super::posseg`]); each character
 /// `blocks` separates is a token of its own, tagged `x`.
 pub(crate) fn tagged_no_hmm_route<'a>(
-    jieba: &'a Jieba,
+    jieba: &'a Dictionary,
     text: &'a str,
     blocks: Blocks,
 ) -> Vec<Token<'a>> {
-    let route = |stretch: &'a str| {
-        let tags = jieba.tag(stretch, false).into_iter();
-        tags.map(|t| Token {
-            word: t.word,
-            start: t.start,
-            end: t.end,
-            byte_start: t.byte_start,
-            byte_end: t.byte_end,
-            pos: Some(t.tag),
-        })
-    };
+    let route = |stretch: &'a str| jieba.tag(stretch).into_iter();
     if !blocks.may_separate(text) || !text.chars().any(|c| blocks.separates(c)) {
         return route(text).collect();
     }

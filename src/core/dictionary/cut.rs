@@ -1,0 +1,279 @@
+//! A [`Dictionary`]'s cuts of a text, as jieba-rs cuts with the same dictionary: its blocks
+//! (Python's block characters and the CJK ideographs outside `U+4E00..=U+9FD5`) by the best
+//! route, the rest character by character; see `core::segmenter` for how Python's rules are
+//! applied over them.
+
+use std::cell::RefCell;
+
+use super::super::Token;
+use super::super::classes::{is_block_char, is_foreign_ideograph, is_han, runs};
+use super::{Dictionary, hmm_cut};
+
+/// Whether `c` belongs in one of jieba-rs's blocks.
+fn in_block(c: char) -> bool {
+    is_block_char(c) || is_foreign_ideograph(c)
+}
+
+/// Whether `c` is a CJK ideograph (jieba-rs's blocks of `cut_all`).
+fn is_cjk(c: char) -> bool {
+    is_han(c) || is_foreign_ideograph(c)
+}
+
+/// A step of the best route: its score and the character it ends before.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    score: f64,
+    end: usize,
+}
+
+/// Buffers reused from block to block on a thread.
+#[derive(Default)]
+struct Scratch {
+    /// The byte offset of each character of the block, and the block's length.
+    offsets: Vec<usize>,
+    route: Vec<Step>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Where a part of the text starts: in characters and bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct At {
+    chars: usize,
+    bytes: usize,
+}
+
+impl At {
+    fn token<'a>(&self, word: &'a str, from: usize, to: usize, offsets: &[usize]) -> Token<'a> {
+        Token {
+            word: &word[offsets[from]..offsets[to]],
+            start: self.chars + from,
+            end: self.chars + to,
+            byte_start: self.bytes + offsets[from],
+            byte_end: self.bytes + offsets[to],
+            pos: None,
+        }
+    }
+}
+
+impl Dictionary {
+    /// The tokens of `text` as jieba-rs's `cut(text, hmm)` gives them with this dictionary: in
+    /// each block the route's words, its runs of single ASCII letters and digits joined, and
+    /// with `hmm` each other run of single characters as one character, character by character
+    /// when the run is a word, or cut by the HMM; between blocks, each character (`\r\n`
+    /// together).
+    pub(crate) fn cut<'a>(&self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
+        if self.overlay.is_empty() {
+            let tokens = self.base.jieba().cut(text, hmm);
+            return tokens.iter().map(Token::from).collect();
+        }
+        let mut out = Vec::with_capacity(text.len() / 4 + 1);
+        let mut at = At::default();
+        SCRATCH.with(|scratch| {
+            let scratch = &mut *scratch.borrow_mut();
+            for (block, part) in runs(text, in_block) {
+                offsets_of(part, &mut scratch.offsets);
+                let n = scratch.offsets.len() - 1;
+                if block {
+                    self.route(part, scratch);
+                    self.walk(part, at, hmm, scratch, &mut out);
+                } else {
+                    let offsets = &scratch.offsets;
+                    let mut i = 0;
+                    while i < n {
+                        let j = if part[offsets[i]..].starts_with("\r\n") {
+                            i + 2
+                        } else {
+                            i + 1
+                        };
+                        out.push(at.token(part, i, j, offsets));
+                        i = j;
+                    }
+                }
+                at.chars += n;
+                at.bytes += part.len();
+            }
+            if scratch.route.capacity() > 1 << 16 {
+                *scratch = Scratch::default();
+            }
+        });
+        out
+    }
+
+    /// [`cut`](Self::cut) without the HMM, each token tagged as jieba-rs's `tag(text, false)`
+    /// tags it: a word of the dictionary with its tag, any other token by a guess (`m` for
+    /// digits, `eng` for other ASCII letters and digits, `x` for the rest).
+    pub(crate) fn tag<'a>(&'a self, text: &'a str) -> Vec<Token<'a>> {
+        if self.overlay.is_empty() {
+            let tags = self.base.jieba().tag(text, false);
+            return tags
+                .into_iter()
+                .map(|t| Token {
+                    word: t.word,
+                    start: t.start,
+                    end: t.end,
+                    byte_start: t.byte_start,
+                    byte_end: t.byte_end,
+                    pos: Some(t.tag),
+                })
+                .collect();
+        }
+        let mut tokens = self.cut(text, false);
+        for t in &mut tokens {
+            t.pos = Some(self.tag_of(t.word).unwrap_or_else(|| guess_tag(t.word)));
+        }
+        tokens
+    }
+
+    /// Each word of the dictionary in `text`'s runs of CJK ideographs (where jieba-rs's
+    /// `cut_all` looks for words), as characters `start..end`, in order of start then end.
+    pub(crate) fn each_word(&self, text: &str, mut each: impl FnMut(usize, usize)) {
+        let mut offsets = Vec::new();
+        let mut chars = 0;
+        for (cjk, part) in runs(text, is_cjk) {
+            offsets_of(part, &mut offsets);
+            let n = offsets.len() - 1;
+            if cjk {
+                for idx in 0..n {
+                    let mut ends = Vec::new();
+                    self.each_prefix(&part[offsets[idx]..], |_, len| {
+                        ends.push(char_end(&offsets, idx, offsets[idx] + len));
+                    });
+                    ends.sort_unstable();
+                    for end in ends {
+                        each(chars + idx, chars + end);
+                    }
+                }
+            }
+            chars += n;
+        }
+    }
+
+    /// The best route through `block` (whose character offsets are in `scratch`), Python
+    /// jieba's `calc`: from the end, each character's best next step, a word of the DAG (or
+    /// the character alone, frequency 1, where no word starts), by the sum of the words'
+    /// `ln(freq) - ln(total)`, ties to the longer word.
+    fn route(&self, block: &str, scratch: &mut Scratch) {
+        let Scratch { offsets, route } = scratch;
+        let n = offsets.len() - 1;
+        route.clear();
+        route.resize(n + 1, Step { score: 0.0, end: n });
+        let log_total = self.log_total;
+        for idx in (0..n).rev() {
+            let mut best: Option<Step> = None;
+            let mut end = idx;
+            let from = offsets[idx];
+            self.each_prefix(&block[from..], |id, len| {
+                // The words come shortest first, except the overlay's own after the built-in.
+                end = char_end(
+                    offsets,
+                    if offsets[end] > from + len { idx } else { end },
+                    from + len,
+                );
+                let score = self.log_freq(id) - log_total + route[end].score;
+                if best.is_none_or(|b| score > b.score || (score == b.score && end > b.end)) {
+                    best = Some(Step { score, end });
+                }
+            });
+            route[idx] = best.unwrap_or(Step {
+                score: -log_total + route[idx + 1].score,
+                end: idx + 1,
+            });
+        }
+    }
+
+    /// Hands out the tokens of `block` along its route (see [`cut`](Self::cut)).
+    fn walk<'a>(
+        &self,
+        block: &'a str,
+        at: At,
+        hmm: bool,
+        scratch: &Scratch,
+        out: &mut Vec<Token<'a>>,
+    ) {
+        let Scratch { offsets, route } = scratch;
+        let n = offsets.len() - 1;
+        let bytes = block.as_bytes();
+        let mut x = 0;
+        let mut run: Option<usize> = None;
+        while x < n {
+            let y = route[x].end;
+            if y - x == 1 && (hmm || bytes[offsets[x]].is_ascii_alphanumeric()) {
+                run.get_or_insert(x);
+            } else {
+                if let Some(start) = run.take() {
+                    self.singles(block, at, offsets, start, x, hmm, out);
+                }
+                out.push(at.token(block, x, y, offsets));
+            }
+            x = y;
+        }
+        if let Some(start) = run {
+            self.singles(block, at, offsets, start, n, hmm, out);
+        }
+    }
+
+    /// A run of single route steps, characters `from..to` of `block`: without the HMM, ASCII
+    /// letters and digits joined into one token; with it, one character alone, each character
+    /// when the run is a word, or the HMM's cut.
+    #[allow(clippy::too_many_arguments)]
+    fn singles<'a>(
+        &self,
+        block: &'a str,
+        at: At,
+        offsets: &[usize],
+        from: usize,
+        to: usize,
+        hmm: bool,
+        out: &mut Vec<Token<'a>>,
+    ) {
+        if !hmm || to - from == 1 {
+            out.push(at.token(block, from, to, offsets));
+        } else if self.has_word(&block[offsets[from]..offsets[to]]) {
+            out.extend((from..to).map(|k| at.token(block, k, k + 1, offsets)));
+        } else {
+            let mut k = from;
+            hmm_cut(&block[offsets[from]..offsets[to]], |word| {
+                let end = char_end(offsets, k, offsets[k] + word.len());
+                out.push(at.token(block, k, end, offsets));
+                k = end;
+            });
+        }
+    }
+}
+
+/// The byte offset of each character of `text`, then its length.
+fn offsets_of(text: &str, offsets: &mut Vec<usize>) {
+    offsets.clear();
+    offsets.extend(text.char_indices().map(|(i, _)| i));
+    offsets.push(text.len());
+}
+
+/// The character ending at byte `byte`, looking on from character `from`.
+#[inline]
+fn char_end(offsets: &[usize], from: usize, byte: usize) -> usize {
+    let mut end = from;
+    while offsets[end] < byte {
+        end += 1;
+    }
+    end
+}
+
+/// jieba-rs's tag for a token the dictionary lacks (without its `default-dict` feature's
+/// tagging HMM): `m` for a run of digits, `eng` for other ASCII letters and digits, else `x`.
+fn guess_tag(word: &str) -> &'static str {
+    let (mut eng, mut digits) = (0, 0);
+    for b in word.bytes() {
+        if b.is_ascii_alphanumeric() {
+            eng += 1;
+            digits += usize::from(b.is_ascii_digit());
+        }
+    }
+    match (eng, eng == digits) {
+        (0, _) => "x",
+        (_, true) => "m",
+        _ => "eng",
+    }
+}
