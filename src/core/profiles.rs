@@ -6,8 +6,8 @@
 //! on its own ([`LiveAnalyzer`]). The unnamed profile, `default`, is the server's configuration
 //! as it was before profiles (flags and dictionary directory). Profiles share what does not
 //! differ: the built-in IDF table, the tagging HMM and the models are loaded once (see
-//! [`crate::core::Sources`]); each holds its own segmenter (jieba-rs's prefix dictionary and
-//! frequencies, about 30 MB, which jieba-rs cannot share; BENCHMARKS.md).
+//! [`crate::core::Sources`]), and so is jieba's dictionary: each profile's holds only what
+//! its files change of it (the overlay of `core/dictionary`; BENCHMARKS.md).
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
