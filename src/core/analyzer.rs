@@ -95,7 +95,6 @@ impl Analyzer {
             jieba.add_word(&entry.word, freq, entry.tag.as_deref());
             note(&entry.word);
         }
-        jieba.freeze();
         let added: Vec<_> = edits.added().collect();
         let user_words = UserWords::new(
             sources

@@ -104,12 +104,6 @@ impl Dictionary {
         freq
     }
 
-    /// Readies the dictionary for segmenting, once its words are all added (adding more
-    /// afterwards is slower).
-    pub(crate) fn freeze(&mut self) {
-        self.overlay.freeze();
-    }
-
     /// Whether `word` is in the dictionary.
     #[inline]
     pub(crate) fn has_word(&self, word: &str) -> bool {
