@@ -2,13 +2,10 @@
 //! encoded descriptor set that the reflection service serves (with comments, for `grpcurl describe`);
 //! the HTTP/JSON routes, transcoders and OpenAPI document from the proto's `google.api.http`
 //! annotations (`build/http_api.rs`) and the messages' JSON mapping (pbjson); and writes the
-//! Traditional-to-Simplified tables (`build/script_tables.rs`) and the built-in dictionary's
-//! trie (`build/dictionary_trie.rs`).
+//! Traditional-to-Simplified tables (`build/script_tables.rs`).
 
 use std::path::PathBuf;
 
-#[path = "build/dictionary_trie.rs"]
-mod dictionary_trie;
 #[path = "build/http_api.rs"]
 mod http_api;
 #[path = "build/script_tables.rs"]
@@ -28,7 +25,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed=build");
     script_tables::write(&out_dir)?;
-    dictionary_trie::write(&out_dir)?;
 
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler

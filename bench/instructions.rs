@@ -3,21 +3,51 @@
 //! one ~100-character review (the one `benches/core.rs` calls "short") `N` times in the way
 //! named.
 //!
-//! Usage: `instructions precise|pos|classify N`.
+//! Usage: `instructions precise|pos|classify|tenant N` (`tenant`: precise segmentation on a
+//! profile of 1,000 words of its own, compounds of two built-in words, as `benches/core.rs`'s
+//! `profile_` group and `bench/profiles.sh` make them).
 
 use std::process::ExitCode;
 
+use textanalysis::core::word_edits::{WordEdits, WordEntry};
 use textanalysis::core::{
     Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, SegmentMode, SegmentOptions,
 };
 
+/// The analyzer of a tenant's profile of 1,000 words beside `default`.
+fn tenant(default: &Analyzer) -> Analyzer {
+    let two: Vec<&str> = include_str!("../data/jieba/dict.txt")
+        .lines()
+        .filter_map(|l| l.split_ascii_whitespace().next())
+        .filter(|w| w.chars().count() == 2)
+        .collect();
+    let mut edits = WordEdits::default();
+    let n: usize = std::env::var("TENANT_WORDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    edits.add((0..n).map(|k| WordEntry {
+        word: format!(
+            "{}{}",
+            two[k * 7919 % two.len()],
+            two[k * 104_729 % two.len()]
+        ),
+        freq: (k % 10 != 0).then_some(10 + k as u64 % 90),
+        tag: Some("nz".to_owned()),
+    }));
+    Analyzer::build(std::sync::Arc::clone(default.sources()), &edits, 1)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(what), Some(Ok(n))) = (args.first(), args.get(1).map(|n| n.parse::<usize>())) else {
-        eprintln!("usage: instructions precise|pos|classify N");
+        eprintln!("usage: instructions precise|pos|classify|tenant N");
         return ExitCode::from(2);
     };
-    let analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    let mut analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
+    if what == "tenant" {
+        analyzer = tenant(&analyzer);
+    }
     let reviews = include_str!("../data/sentiment/dev.tsv");
     let Some(review) = reviews
         .lines()
@@ -35,7 +65,7 @@ fn main() -> ExitCode {
     let mut results = 0;
     for _ in 0..n {
         results += match what.as_str() {
-            "precise" => analyzer
+            "precise" | "tenant" => analyzer
                 .segment(review, &segment(false), Deadline::NONE)
                 .map(|t| t.len())
                 .ok(),
@@ -48,7 +78,7 @@ fn main() -> ExitCode {
                 .map(|c| c.labels.len())
                 .ok(),
             _ => {
-                eprintln!("unknown analysis `{what}`: precise, pos or classify");
+                eprintln!("unknown analysis `{what}`: precise, pos, classify or tenant");
                 return ExitCode::from(2);
             }
         }

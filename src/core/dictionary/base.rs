@@ -1,23 +1,20 @@
 //! The built-in dictionary, held once per process and shared by every analyzer of every
-//! profile: its words in a double-array trie built at compile time (`build/dictionary_trie.rs`),
-//! read in place from the binary, and each word's frequency and tag by its line.
+//! profile: its words in a [`CharTrie`] and each word's frequency and tag by its line.
 
 use std::sync::{Arc, LazyLock};
 
 use jieba_rs::Jieba;
-use yada::DoubleArray;
 
 use super::super::builtin::{BUILTIN_DICT, jieba_with_dict};
-
-/// The trie of the built-in dictionary's words; each word's value is its line.
-static TRIE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/dict.trie"));
+use super::trie::CharTrie;
 
 /// A word of the built-in dictionary: its line in `data/jieba/dict.txt`.
 pub(super) type BaseId = u32;
 
 /// The built-in dictionary (see the module's comment).
 pub(crate) struct BaseWords {
-    trie: DoubleArray<&'static [u8]>,
+    /// Each word to its line.
+    trie: CharTrie,
     /// Each word's frequency, by line.
     freqs: Vec<u32>,
     /// `ln` of each frequency, apart so that the route reads a dense array.
@@ -54,8 +51,10 @@ impl BaseWords {
         );
         let mut tag_names: Vec<Box<str>> = Vec::new();
         let mut total = 0usize;
-        for line in BUILTIN_DICT.lines() {
-            let mut fields = line.split_ascii_whitespace().skip(1);
+        let mut trie = CharTrie::new(true);
+        for (id, line) in (0u32..).zip(BUILTIN_DICT.lines()) {
+            let mut fields = line.split_ascii_whitespace();
+            trie.insert(fields.next().unwrap_or(""), id);
             let freq: u32 = fields.next().and_then(|f| f.parse().ok()).unwrap_or(0);
             let tag = fields.next().unwrap_or("");
             let id = match tag_names.iter().position(|t| &**t == tag) {
@@ -71,7 +70,7 @@ impl BaseWords {
             total += freq as usize;
         }
         Self {
-            trie: DoubleArray::new(TRIE),
+            trie,
             freqs,
             log_freqs,
             tags,
@@ -84,20 +83,13 @@ impl BaseWords {
     /// The word `word`, when the dictionary has it.
     #[inline]
     pub(super) fn id(&self, word: &str) -> Option<BaseId> {
-        // The trie cannot hold a NUL (and its search asserts there is none).
-        if word.is_empty() || memchr::memchr(0, word.as_bytes()).is_some() {
-            return None;
-        }
-        self.trie.exact_match_search(word)
+        self.trie.get(word)
     }
 
-    /// The words that `text` starts with, shortest first, with their lengths in bytes.
+    /// The words that `chars` starts with, shortest first, with their lengths in characters.
     #[inline]
-    pub(super) fn prefixes<'t>(
-        &'t self,
-        text: &'t [u8],
-    ) -> impl Iterator<Item = (BaseId, usize)> + 't {
-        self.trie.common_prefix_search(text)
+    pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(BaseId, usize)) {
+        self.trie.prefixes(chars, each);
     }
 
     pub(super) fn freq(&self, id: BaseId) -> usize {

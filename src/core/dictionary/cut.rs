@@ -31,6 +31,8 @@ struct Step {
 struct Scratch {
     /// The byte offset of each character of the block, and the block's length.
     offsets: Vec<usize>,
+    /// The block's characters.
+    chars: Vec<char>,
     route: Vec<Step>,
 }
 
@@ -74,10 +76,10 @@ impl Dictionary {
         SCRATCH.with(|scratch| {
             let scratch = &mut *scratch.borrow_mut();
             for (block, part) in runs(text, in_block) {
-                offsets_of(part, &mut scratch.offsets);
+                offsets_of(part, &mut scratch.offsets, &mut scratch.chars);
                 let n = scratch.offsets.len() - 1;
                 if block {
-                    self.route(part, scratch);
+                    self.route(scratch);
                     self.walk(part, at, hmm, scratch, &mut out);
                 } else {
                     let offsets = &scratch.offsets;
@@ -130,24 +132,22 @@ impl Dictionary {
     /// Each word of the dictionary in `text`'s runs of CJK ideographs (where jieba-rs's
     /// `cut_all` looks for words), as characters `start..end`, in order of start then end.
     pub(crate) fn each_word(&self, text: &str, mut each: impl FnMut(usize, usize)) {
-        let mut offsets = Vec::new();
-        let mut chars = 0;
+        let (mut offsets, mut chars) = (Vec::new(), Vec::new());
+        let mut at = 0;
+        let mut ends = Vec::new();
         for (cjk, part) in runs(text, is_cjk) {
-            offsets_of(part, &mut offsets);
-            let n = offsets.len() - 1;
+            offsets_of(part, &mut offsets, &mut chars);
             if cjk {
-                for idx in 0..n {
-                    let mut ends = Vec::new();
-                    self.each_prefix(&part[offsets[idx]..], |_, len| {
-                        ends.push(char_end(&offsets, idx, offsets[idx] + len));
-                    });
+                for idx in 0..chars.len() {
+                    ends.clear();
+                    self.each_prefix(&chars[idx..], |_, len| ends.push(idx + len));
                     ends.sort_unstable();
-                    for end in ends {
-                        each(chars + idx, chars + end);
+                    for &end in &ends {
+                        each(at + idx, at + end);
                     }
                 }
             }
-            chars += n;
+            at += chars.len();
         }
     }
 
@@ -155,24 +155,17 @@ impl Dictionary {
     /// jieba's `calc`: from the end, each character's best next step, a word of the DAG (or
     /// the character alone, frequency 1, where no word starts), by the sum of the words'
     /// `ln(freq) - ln(total)`, ties to the longer word.
-    fn route(&self, block: &str, scratch: &mut Scratch) {
-        let Scratch { offsets, route } = scratch;
-        let n = offsets.len() - 1;
+    fn route(&self, scratch: &mut Scratch) {
+        let Scratch { chars, route, .. } = scratch;
+        let n = chars.len();
         route.clear();
         route.resize(n + 1, Step { score: 0.0, end: n });
         let log_total = self.log_total;
         for idx in (0..n).rev() {
             let mut best: Option<Step> = None;
-            let mut end = idx;
-            let from = offsets[idx];
-            self.each_prefix(&block[from..], |id, len| {
-                // The words come shortest first, except the overlay's own after the built-in.
-                end = char_end(
-                    offsets,
-                    if offsets[end] > from + len { idx } else { end },
-                    from + len,
-                );
-                let score = self.log_freq(id) - log_total + route[end].score;
+            self.each_weighted_prefix(&chars[idx..], |log_freq, len| {
+                let end = idx + len;
+                let score = log_freq - log_total + route[end].score;
                 if best.is_none_or(|b| score > b.score || (score == b.score && end > b.end)) {
                     best = Some(Step { score, end });
                 }
@@ -193,7 +186,7 @@ impl Dictionary {
         scratch: &Scratch,
         out: &mut Vec<Token<'a>>,
     ) {
-        let Scratch { offsets, route } = scratch;
+        let Scratch { offsets, route, .. } = scratch;
         let n = offsets.len() - 1;
         let bytes = block.as_bytes();
         let mut x = 0;
@@ -244,10 +237,14 @@ impl Dictionary {
     }
 }
 
-/// The byte offset of each character of `text`, then its length.
-fn offsets_of(text: &str, offsets: &mut Vec<usize>) {
+/// The byte offset of each character of `text`, then its length; and its characters.
+fn offsets_of(text: &str, offsets: &mut Vec<usize>, chars: &mut Vec<char>) {
     offsets.clear();
-    offsets.extend(text.char_indices().map(|(i, _)| i));
+    chars.clear();
+    for (i, c) in text.char_indices() {
+        offsets.push(i);
+        chars.push(c);
+    }
     offsets.push(text.len());
 }
 

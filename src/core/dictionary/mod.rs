@@ -12,6 +12,7 @@ mod base;
 mod cut;
 mod hmm;
 mod overlay;
+mod trie;
 
 use std::sync::Arc;
 
@@ -190,18 +191,37 @@ impl Dictionary {
         }
     }
 
-    /// Each word that `text` starts with, with its length in bytes.
+    /// `ln` of the frequency of each word that `chars` starts with, and its length in
+    /// characters: [`each_prefix`](Self::each_prefix) for the route, with a loop of its own
+    /// for the usual overlay, words of its own and nothing else changed.
     #[inline]
-    fn each_prefix(&self, text: &str, mut each: impl FnMut(WordId, usize)) {
+    fn each_weighted_prefix(&self, chars: &[char], mut each: impl FnMut(f64, usize)) {
+        let overlay = &self.overlay;
+        if overlay.freqs.is_empty() && overlay.removed.is_empty() {
+            self.base
+                .prefixes(chars, |id, len| each(self.base.log_freq(id), len));
+            if !overlay.own.is_empty() {
+                overlay.prefixes(chars, |id, len| {
+                    each(overlay.own[id as usize].log_freq, len)
+                });
+            }
+        } else {
+            self.each_prefix(chars, |id, len| each(self.log_freq(id), len));
+        }
+    }
+
+    /// Each word that `chars` starts with, with its length in characters.
+    #[inline]
+    fn each_prefix(&self, chars: &[char], mut each: impl FnMut(WordId, usize)) {
         let removed = &self.overlay.removed;
-        for (id, len) in self.base.prefixes(text.as_bytes()) {
+        self.base.prefixes(chars, |id, len| {
             if removed.is_empty() || !removed.contains(&id) {
                 each(WordId::Base(id), len);
             }
-        }
+        });
         if !self.overlay.own.is_empty() {
             self.overlay
-                .prefixes(text, |id, len| each(WordId::Own(id), len));
+                .prefixes(chars, |id, len| each(WordId::Own(id), len));
         }
     }
 }

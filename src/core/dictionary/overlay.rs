@@ -1,15 +1,11 @@
 //! What a dictionary changes of the built-in one: its own words, the built-in words it gives
 //! another frequency, and the built-in words it removed. A profile with a thousand words of its
 //! own holds a few hundred kilobytes here, and the built-in dictionary once per process.
-//!
-//! Its own words are found through a hash table of their prefixes (Python jieba's `FREQ`).
-//! A double-array trie of them (yada, as the built-in words) cut a profile's segmentation
-//! time by 15 to 24 %, but building it for 1,000 compounds of common words took 13 ms a
-//! profile and about twice the memory, so 1,000 profiles started in 13 s instead of 3.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::base::BaseId;
+use super::trie::CharTrie;
 
 /// A word the built-in dictionary lacks (or removed), as the overlay holds it.
 #[derive(Debug, Clone, Copy)]
@@ -21,7 +17,7 @@ pub(super) struct OwnWord {
 }
 
 /// See the module's comment.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Overlay {
     /// Built-in words with a frequency of their own, and its `ln`.
     pub(super) freqs: FxHashMap<BaseId, (usize, f64)>,
@@ -29,13 +25,22 @@ pub(super) struct Overlay {
     pub(super) removed: FxHashSet<BaseId>,
     /// The words of its own.
     pub(super) own: Vec<OwnWord>,
-    /// Every prefix of a word of its own, with that word's index in `own` when the prefix is
-    /// the word itself (Python jieba's prefix dictionary, `FREQ`, for these words).
-    pub(super) stems: FxHashMap<Box<str>, Option<u32>>,
-    /// The first character of each word of its own (most positions of a text start none).
-    pub(super) first_chars: FxHashSet<char>,
+    /// The words of its own, each to its index in `own`.
+    trie: CharTrie,
     /// The tags of its own words.
     pub(super) tags: Vec<Box<str>>,
+}
+
+impl Default for Overlay {
+    fn default() -> Self {
+        Self {
+            freqs: FxHashMap::default(),
+            removed: FxHashSet::default(),
+            own: Vec::new(),
+            trie: CharTrie::new(false),
+            tags: Vec::new(),
+        }
+    }
 }
 
 impl Overlay {
@@ -45,7 +50,7 @@ impl Overlay {
         if self.own.is_empty() {
             return None;
         }
-        self.stems.get(word).copied().flatten()
+        self.trie.get(word)
     }
 
     /// Adds `word` as a word of its own.
@@ -63,31 +68,13 @@ impl Overlay {
             log_freq: (freq as f64).ln(),
             tag: u32::try_from(tag).unwrap_or(u32::MAX),
         });
-        for (at, c) in word.char_indices() {
-            if at == 0 {
-                self.first_chars.insert(c);
-            } else {
-                self.stems.entry(word[..at].into()).or_insert(None);
-            }
-        }
-        self.stems.insert(word.into(), Some(id));
+        self.trie.insert(word, id);
     }
 
-    /// The words of its own that `text` starts with, with their lengths in bytes.
+    /// The words of its own that `chars` starts with, with their lengths in characters.
     #[inline]
-    pub(super) fn prefixes(&self, text: &str, mut each: impl FnMut(u32, usize)) {
-        let mut chars = text.char_indices();
-        match chars.next() {
-            Some((_, first)) if self.first_chars.contains(&first) => {}
-            _ => return,
-        }
-        for end in chars.map(|(at, _)| at).chain([text.len()]) {
-            match self.stems.get(&text[..end]) {
-                Some(Some(id)) => each(*id, end),
-                Some(None) => {}
-                None => return,
-            }
-        }
+    pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(u32, usize)) {
+        self.trie.prefixes(chars, each);
     }
 
     /// Whether it changes nothing of the built-in dictionary.
