@@ -138,6 +138,6 @@ mod tests {
         let words = UserWords::new([("北京大", None), ("大学生", None), ("北京", None)]);
         let (_, kept) = keep(&words, "北京大学生");
         assert_eq!(kept, [(0, 3, None)]);
-        assert!(UserWords::new([("一", None)]).matcher.is_none());
+        assert!(UserWords::new([("一", None)]).matcher().is_none());
     }
 }
