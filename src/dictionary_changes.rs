@@ -1,12 +1,12 @@
 //! Changes to what the server serves (a reload of every file, words added or removed, files
-//! changed on disk), applied to one profile's live analyzer off the reactor, logged and
+//! changed on disk, profiles created and removed), applied off the reactor, logged and
 //! counted: the one path that SIGHUP, the `Admin` service and the watch on the files all take.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::core::word_edits::WordEntry;
-use crate::core::{Analyzer, ChangeError, LiveAnalyzer, Profiles};
+use crate::core::{Analyzer, ChangeError, LiveAnalyzer, ProfileChangeError, Profiles, SetChange};
 use crate::metrics::Metrics;
 
 /// A change to make.
@@ -42,6 +42,10 @@ pub enum ChangeKind {
     AddWords,
     /// Words removed.
     RemoveWords,
+    /// A profile created (through `Admin`, or found in the dictionary directory).
+    CreateProfile,
+    /// A profile removed.
+    RemoveProfile,
 }
 
 impl ChangeKind {
@@ -52,6 +56,8 @@ impl ChangeKind {
             ChangeKind::Refresh => "refresh",
             ChangeKind::AddWords => "add_words",
             ChangeKind::RemoveWords => "remove_words",
+            ChangeKind::CreateProfile => "create_profile",
+            ChangeKind::RemoveProfile => "remove_profile",
         }
     }
 
@@ -104,9 +110,9 @@ pub async fn apply(
 
 /// Reloads every profile (SIGHUP), one after the other, each as [`apply`] does.
 pub async fn reload_all(profiles: &Profiles, metrics: &Metrics) {
-    for (profile, live) in profiles.iter() {
+    for (profile, live) in profiles.all() {
         // The outcome is logged and counted by `apply`; the old analyzer serves on failure.
-        let _ = apply(profile, live, metrics, Change::Reload).await;
+        let _ = apply(&profile, &live, metrics, Change::Reload).await;
     }
 }
 
@@ -129,19 +135,143 @@ pub async fn refresh(
     finish(metrics, profile, ChangeKind::Refresh, started, result).map(Some)
 }
 
-/// Calls [`refresh`] on every profile every `interval`, for as long as the task runs: how a
-/// server follows a dictionary directory that other servers or an operator change.
+/// Every `interval`, for as long as the task runs, serves the profiles that appeared in the
+/// dictionary directory's `profiles/` and drops those that went ([`Profiles::sync`]), then
+/// reloads every profile whose files changed (as [`refresh`] does): how a server follows a
+/// dictionary directory that other servers or an operator change. One blocking task a tick
+/// looks at every profile (a thousand profiles: a thousand looks at their files' metadata).
 pub async fn follow(profiles: Arc<Profiles>, metrics: Arc<Metrics>, interval: Duration) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        for (profile, live) in profiles.iter() {
-            // The outcome is logged and counted by `refresh`; the old analyzer serves on
-            // failure.
-            let _ = refresh(profile, live, &metrics).await;
+        let all = Arc::clone(&profiles);
+        let looked = tokio::task::spawn_blocking(move || {
+            let set = all.sync();
+            let refreshed: Vec<_> = all
+                .all()
+                .into_iter()
+                .filter_map(|(profile, live)| {
+                    let started = Instant::now();
+                    match live.refresh() {
+                        Ok(None) => None,
+                        Ok(Some(analyzer)) => Some((profile, started, Ok(analyzer))),
+                        Err(error) => Some((profile, started, Err(ChangeFailed::from(error)))),
+                    }
+                })
+                .collect();
+            (set, refreshed)
+        })
+        .await;
+        let Ok((set, refreshed)) = looked else {
+            tracing::error!("looking at the dictionary directory panicked");
+            continue;
+        };
+        set_changed(&metrics, set);
+        for (profile, started, result) in refreshed {
+            // Logged and counted; the old analyzer serves on failure.
+            let _ = finish(&metrics, &profile, ChangeKind::Refresh, started, result);
         }
     }
+}
+
+/// Logs and counts what [`Profiles::sync`] changed.
+fn set_changed(metrics: &Metrics, set: SetChange) {
+    for (profile, live) in set.added {
+        let analyzer = live.current();
+        tracing::info!(
+            profile = &*profile,
+            content_version = analyzer.identity().content_version,
+            "dictionary profile appeared in the dictionary directory; serving it"
+        );
+        metrics.record_change(&profile, ChangeKind::CreateProfile.name(), true);
+        metrics.describe(&profile, &analyzer);
+    }
+    for profile in set.removed {
+        tracing::info!(
+            profile = &*profile,
+            "dictionary profile left the dictionary directory; no longer serving it"
+        );
+        metrics.forget(&profile);
+    }
+    for (profile, error) in set.failed {
+        tracing::warn!(profile, %error, "dictionary profile in the dictionary directory not served");
+    }
+}
+
+/// Creates the profile `profile` from `words` ([`Profiles::create`]) off the reactor, logged
+/// and counted.
+pub async fn create_profile(
+    profiles: &Arc<Profiles>,
+    metrics: &Metrics,
+    profile: String,
+    words: Vec<WordEntry>,
+) -> Result<Changed, ProfileFailed> {
+    let started = Instant::now();
+    let all = Arc::clone(profiles);
+    let name = profile.clone();
+    let result = tokio::task::spawn_blocking(move || all.create(&name, &words))
+        .await
+        .map_err(|e| ProfileFailed::Panicked(e.to_string()))
+        .and_then(|r| r.map_err(ProfileFailed::Refused));
+    let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
+    let kind = ChangeKind::CreateProfile.name();
+    match result {
+        Ok(live) => {
+            let analyzer = live.current();
+            tracing::info!(
+                profile,
+                change = kind,
+                content_version = analyzer.identity().content_version,
+                build_ms,
+                "dictionary profile created"
+            );
+            metrics.record_change(&profile, kind, true);
+            metrics.describe(&profile, &analyzer);
+            Ok(Changed { analyzer, build_ms })
+        }
+        Err(error) => {
+            tracing::warn!(profile, change = kind, %error, "dictionary profile not created");
+            Err(error)
+        }
+    }
+}
+
+/// Removes the profile `profile` ([`Profiles::remove`]) off the reactor, logged and counted.
+pub async fn remove_profile(
+    profiles: &Arc<Profiles>,
+    metrics: &Metrics,
+    profile: String,
+) -> Result<(), ProfileFailed> {
+    let all = Arc::clone(profiles);
+    let name = profile.clone();
+    let result = tokio::task::spawn_blocking(move || all.remove(&name))
+        .await
+        .map_err(|e| ProfileFailed::Panicked(e.to_string()))
+        .and_then(|r| r.map_err(ProfileFailed::Refused));
+    let kind = ChangeKind::RemoveProfile.name();
+    match &result {
+        Ok(()) => {
+            tracing::info!(profile, change = kind, "dictionary profile removed");
+            metrics.forget(&profile);
+        }
+        Err(error) => {
+            tracing::warn!(profile, change = kind, %error, "dictionary profile not removed");
+        }
+    }
+    result
+}
+
+/// Why a profile was not created or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileFailed {
+    /// Refused (a bad name or word, one of that name already, too many, files that do not
+    /// load, no dictionary directory).
+    #[error(transparent)]
+    Refused(ProfileChangeError),
+    /// The thread doing it panicked: a server bug.
+    #[error("changing the profiles failed: {0}")]
+    Panicked(String),
 }
 
 /// Runs `work` on a blocking thread; a panic there is a [`ChangeFailed::Panicked`].

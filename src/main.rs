@@ -87,11 +87,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
     {
         Ok(Ok(profiles)) => {
             // The names, up to 20 (a server of tenants may have thousands).
-            let names: Vec<&str> = profiles.iter().map(|(name, _)| name).take(21).collect();
-            let more = if names.len() > 20 { ", …" } else { "" };
+            let all = profiles.all();
+            let names: Vec<&str> = all.iter().map(|(name, _)| &**name).take(20).collect();
+            let more = if all.len() > 20 { ", …" } else { "" };
             tracing::info!(
-                count = profiles.iter().count(),
-                profiles = format!("{}{more}", names[..names.len().min(20)].join(", ")),
+                count = all.len(),
+                profiles = format!("{}{more}", names.join(", ")),
                 "dictionary profiles"
             );
             Arc::new(profiles)

@@ -74,6 +74,9 @@ pub struct Settings {
     pub cors_allow_origins: Vec<String>,
     /// Whether the playground page is served at `/`.
     pub playground: bool,
+    /// Whether every named profile has its own dictionary series in the metrics (with a
+    /// thousand profiles, about 7,000 series); otherwise only `default` has them.
+    pub profile_metrics: bool,
 }
 
 impl Default for Settings {
@@ -94,6 +97,7 @@ impl Default for Settings {
             watch_interval: Some(Duration::from_millis(250)),
             cors_allow_origins: Vec::new(),
             playground: true,
+            profile_metrics: true,
         }
     }
 }
@@ -153,8 +157,11 @@ impl Server {
                 .map_err(ServeError::Tls)?;
         }
         let metrics = Arc::new(Metrics::new());
-        for (profile, live) in profiles.iter() {
-            metrics.describe(profile, &live.current());
+        if !settings.profile_metrics {
+            metrics.only_default_profile();
+        }
+        for (profile, live) in profiles.all() {
+            metrics.describe(&profile, &live.current());
         }
         let activity = Activity::new(Arc::clone(&metrics));
         let budget = MemoryBudget::new(settings.memory_budget_bytes);

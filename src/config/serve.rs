@@ -195,6 +195,12 @@ pub struct ServeArgs {
     #[arg(long, env = "TEXTANALYSIS_NO_PLAYGROUND")]
     pub no_playground: bool,
 
+    /// Leave the named profiles' dictionary series out of the metrics (only `default` keeps
+    /// them; `textanalysis_dictionary_profiles` counts every profile): about 7 series a profile,
+    /// too many for a server of a thousand tenants' profiles.
+    #[arg(long, env = "TEXTANALYSIS_NO_PROFILE_METRICS")]
+    pub no_profile_metrics: bool,
+
     /// Serve Prometheus metrics at http://ADDR/metrics (off unless set; e.g. 0.0.0.0:9090).
     #[arg(long, env = "TEXTANALYSIS_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
@@ -263,6 +269,7 @@ impl ServeArgs {
             tls,
             cors_allow_origins: self.cors_allow_origins.clone(),
             playground: !self.no_playground,
+            profile_metrics: !self.no_profile_metrics,
             limits: Limits {
                 max_text_chars: saturate(self.max_text_chars),
                 default_timeout: (self.default_timeout_secs > 0)

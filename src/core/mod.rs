@@ -50,8 +50,8 @@ pub use live::{ChangeError, LiveAnalyzer, StartError};
 pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
 pub use profiles::{
-    CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,
-    Profiles, UnknownProfile,
+    CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE,
+    ProfileChangeError, ProfileSpec, Profiles, SetChange, UnknownProfile,
 };
 pub use script::{Normalized, Script, Text};
 pub use segmenter::posseg::{POS_TAG_RULE, is_pos_tag};

@@ -77,7 +77,8 @@ mod tests {
         paths.sort_unstable();
         paths.dedup();
         assert_eq!(paths.len(), ROUTES.len());
-        assert_eq!(ROUTES.len(), 10);
+        assert_eq!(ROUTES.len(), 13);
+        assert_eq!(route_at("/v1/admin/profiles").unwrap().1.verb, Verb::Get);
         let (_, segment) = route_at("/v1/segment").unwrap();
         assert_eq!(segment.grpc_path, "/textanalysis.v1.TextAnalysis/Segment");
         assert_eq!(route_at("/v1/models").unwrap().1.verb, Verb::Get);

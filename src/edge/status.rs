@@ -23,7 +23,9 @@ use super::http_status::HTTP_STATUS_KEY;
 use super::limits::MAX_BATCH;
 use super::routes::OPENAPI_PATH;
 use crate::core::word_edits::{StateError, WordViolation};
-use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, UnknownProfile};
+use crate::core::{
+    AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, ProfileChangeError, UnknownProfile,
+};
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,6 +74,10 @@ pub enum ApiError {
     /// The server is not in a state to do what was asked (a file it cannot load, no state
     /// directory); the operator must act first.
     FailedPrecondition(String),
+    /// What the call would create exists already (a profile of that name).
+    AlreadyExists(String),
+    /// The call would take the server past a bound the operator set (`--max-profiles`).
+    LimitReached(String),
     /// The server could not do it now (saving failed); nothing changed, and a retry may work.
     Unavailable(String),
     /// The analysis itself failed: a server bug, logged with its cause.
@@ -140,6 +146,34 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The status of a profile that could not be created or removed; `field` names the
+    /// request field of a bad word.
+    pub fn from_profile_change(
+        error: ProfileChangeError,
+        field: impl Fn(&WordViolation) -> String,
+    ) -> Self {
+        match error {
+            ProfileChangeError::BadName(reason) => {
+                Self::InvalidArgument(vec![FieldViolation::new("profile", reason)])
+            }
+            ProfileChangeError::BadWords(violations) => Self::InvalidArgument(
+                violations
+                    .iter()
+                    .map(|v| FieldViolation::new(field(v), v.reason.clone()))
+                    .collect(),
+            ),
+            e @ ProfileChangeError::Exists(_) => Self::AlreadyExists(e.to_string()),
+            ProfileChangeError::Unknown(unknown) => Self::UnknownProfile(unknown),
+            e @ ProfileChangeError::TooMany { .. } => Self::LimitReached(e.to_string()),
+            e @ (ProfileChangeError::NoDirectory
+            | ProfileChangeError::Declared(_)
+            | ProfileChangeError::Start(_)) => Self::FailedPrecondition(e.to_string()),
+            e @ ProfileChangeError::Io { .. } => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
 impl From<ApiError> for Status {
     fn from(error: ApiError) -> Self {
         match error {
@@ -193,6 +227,8 @@ impl From<ApiError> for Status {
                  grpc-timeout, or the server's default timeout)",
             ),
             ApiError::FailedPrecondition(message) => Status::failed_precondition(message),
+            ApiError::AlreadyExists(message) => Status::already_exists(message),
+            ApiError::LimitReached(message) => Status::resource_exhausted(message),
             ApiError::Unavailable(message) => Status::unavailable(message),
             ApiError::Internal(cause) => Status::internal(format!("analysis failed: {cause}")),
         }
@@ -459,6 +495,8 @@ mod tests {
             ApiError::Overloaded | ApiError::NoRoomForWork { .. } => Code::ResourceExhausted,
             ApiError::DeadlineExceeded => Code::DeadlineExceeded,
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ApiError::AlreadyExists(_) => Code::AlreadyExists,
+            ApiError::LimitReached(_) => Code::ResourceExhausted,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -518,6 +556,8 @@ mod tests {
             ApiError::NoRoomForWork { chars: 1, room: 2 },
             ApiError::DeadlineExceeded,
             ApiError::FailedPrecondition("no state directory".into()),
+            ApiError::AlreadyExists("a profile of that name".into()),
+            ApiError::LimitReached("--max-profiles".into()),
             ApiError::Unavailable("cannot save".into()),
             ApiError::Internal("bug".into()),
         ];

@@ -1,5 +1,6 @@
 //! The `Admin` handlers: reload the dictionaries, add and remove words, each through
-//! [`dictionary_changes::apply`] (the path SIGHUP takes too).
+//! [`dictionary_changes::apply`] (the path SIGHUP takes too); create, remove and list
+//! profiles (`dictionary_changes::create_profile`, `remove_profile`).
 
 use std::sync::Arc;
 
@@ -8,7 +9,7 @@ use tonic::{Request, Response, Status};
 use super::pb::{self, admin_server::Admin};
 use crate::core::Profiles;
 use crate::core::word_edits::WordViolation;
-use crate::dictionary_changes::{self, Change, ChangeFailed, Changed};
+use crate::dictionary_changes::{self, Change, ChangeFailed, Changed, ProfileFailed};
 use crate::edge::ApiError;
 use crate::metrics::Metrics;
 
@@ -34,9 +35,9 @@ impl AdminService {
         field: fn(&WordViolation) -> String,
     ) -> Result<pb::WordEditResponse, Status> {
         let (name, live) = self.profiles.named(profile).map_err(ApiError::from)?;
-        match dictionary_changes::apply(name, live, &self.metrics, change).await {
+        match dictionary_changes::apply(&name, &live, &self.metrics, change).await {
             Ok(Changed { analyzer, build_ms }) => Ok(pb::WordEditResponse {
-                dictionary: Some(pb::DictionaryInfo::new(name, analyzer.identity())),
+                dictionary: Some(pb::DictionaryInfo::new(&name, analyzer.identity())),
                 build_ms,
             }),
             Err(ChangeFailed::Refused(e)) => Err(ApiError::from_change(e, field).into()),
@@ -100,5 +101,62 @@ impl Admin for AdminService {
             )
             .await?;
         Ok(Response::new(changed))
+    }
+
+    async fn create_profile(
+        &self,
+        request: Request<pb::CreateProfileRequest>,
+    ) -> Result<Response<pb::CreateProfileResponse>, Status> {
+        let request = request.into_inner();
+        let words = request.words.into_iter().map(Into::into).collect();
+        match dictionary_changes::create_profile(
+            &self.profiles,
+            &self.metrics,
+            request.profile.clone(),
+            words,
+        )
+        .await
+        {
+            Ok(Changed { analyzer, build_ms }) => Ok(Response::new(pb::CreateProfileResponse {
+                dictionary: Some(pb::DictionaryInfo::new(
+                    &request.profile,
+                    analyzer.identity(),
+                )),
+                build_ms,
+            })),
+            Err(e) => Err(profile_status(e)),
+        }
+    }
+
+    async fn remove_profile(
+        &self,
+        request: Request<pb::RemoveProfileRequest>,
+    ) -> Result<Response<pb::RemoveProfileResponse>, Status> {
+        let profile = request.into_inner().profile;
+        dictionary_changes::remove_profile(&self.profiles, &self.metrics, profile)
+            .await
+            .map_err(profile_status)?;
+        Ok(Response::new(pb::RemoveProfileResponse {}))
+    }
+
+    async fn list_profiles(
+        &self,
+        _request: Request<pb::ListProfilesRequest>,
+    ) -> Result<Response<pb::ListProfilesResponse>, Status> {
+        let profiles = self
+            .profiles
+            .all()
+            .into_iter()
+            .map(|(name, live)| pb::DictionaryInfo::new(&name, live.current().identity()))
+            .collect();
+        Ok(Response::new(pb::ListProfilesResponse { profiles }))
+    }
+}
+
+/// The status of a profile not created or removed.
+fn profile_status(error: ProfileFailed) -> Status {
+    match error {
+        ProfileFailed::Refused(e) => ApiError::from_profile_change(e, add_field).into(),
+        e @ ProfileFailed::Panicked(_) => ApiError::Internal(e.to_string()).into(),
     }
 }

@@ -282,7 +282,7 @@ impl TextAnalysis for TextAnalysisService {
             // One share of the documents per worker, so a batch spreads over every core; all
             // on one analyzer per profile, so a reload meanwhile cannot split a batch between
             // dictionaries.
-            let analyzers = self.profiles.current();
+            let analyzers = Arc::new(self.profiles.current());
             let share = count.div_ceil(self.pool.workers()).max(1);
             let mut shares = Vec::new();
             let mut documents = documents.into_iter().peekable();
@@ -291,16 +291,16 @@ impl TextAnalysis for TextAnalysisService {
                 let limits = self.limits;
                 let size = WorkSize::documents(part.iter().map(|d| d.text.chars().count()));
                 shares.push(self.pool.run_on(
-                    analyzers.clone(),
+                    Arc::clone(&analyzers),
                     size,
                     deadline,
                     move |analyzers| {
                         Ok(part
                             .into_iter()
                             .map(|d| {
-                                let analyzer = analyzers.get(&d.profile).map(|a| &**a);
+                                let analyzer = analyzers.get(&d.profile);
                                 analyze_document(
-                                    analyzer.map_err(ApiError::from),
+                                    analyzer.as_deref().map_err(|e| ApiError::from(e.clone())),
                                     &limits,
                                     d,
                                     deadline,
@@ -422,8 +422,9 @@ impl TextAnalysis for TextAnalysisService {
         let protocol = Call::in_extensions(request.extensions()).protocol;
         let profiles: Vec<pb::DictionaryInfo> = self
             .profiles
-            .iter()
-            .map(|(name, live)| pb::DictionaryInfo::new(name, live.current().identity()))
+            .all()
+            .into_iter()
+            .map(|(name, live)| pb::DictionaryInfo::new(&name, live.current().identity()))
             .collect();
         let analyzer = self.profiles.default_profile().current();
         let models = analyzer.models();

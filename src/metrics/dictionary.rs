@@ -71,6 +71,38 @@ pub(super) struct DictionaryMetrics {
     changes: Family<ChangeLabels, Counter>,
     serving: Family<ServingLabels, Gauge>,
     files_failing: Family<ProfileLabels, Gauge>,
+    /// How many profiles are described.
+    profiles: Gauge,
+    /// Whether only the default profile has series of its own.
+    default_only: std::sync::atomic::AtomicBool,
+}
+
+/// The changes `record_change` is told of (`dictionary_changes::ChangeKind`'s names), whose
+/// series go with a removed profile.
+const CHANGES: [&str; 6] = [
+    "reload",
+    "refresh",
+    "add_words",
+    "remove_words",
+    "create_profile",
+    "remove_profile",
+];
+
+fn serving_labels(profile: &str, identity: &DictionaryIdentity) -> ServingLabels {
+    ServingLabels {
+        profile: profile.to_owned(),
+        version: env!("CARGO_PKG_VERSION"),
+        content_version: identity.content_version.clone(),
+    }
+}
+
+fn file_labels(profile: &str, file: &crate::core::SourceFile) -> FileLabels {
+    FileLabels {
+        profile: profile.to_owned(),
+        kind: format!("{:?}", file.kind),
+        path: file.path.display().to_string(),
+        content_hash: file.content_hash.clone(),
+    }
 }
 
 impl DictionaryMetrics {
@@ -85,7 +117,14 @@ impl DictionaryMetrics {
             changes: Family::default(),
             serving: Family::default(),
             files_failing: Family::default(),
+            profiles: Gauge::default(),
+            default_only: std::sync::atomic::AtomicBool::new(false),
         };
+        registry.register(
+            "dictionary_profiles",
+            "The dictionary profiles served, the default one included",
+            metrics.profiles.clone(),
+        );
         registry.register(
             "model",
             "The classification models the server has loaded (value 1 each)",
@@ -132,7 +171,7 @@ impl DictionaryMetrics {
     }
 
     /// Describes what `analyzer` serves, as the profile called `profile` (and, for the
-    /// default profile, the models).
+    /// default profile, the models): its series are written again, the others left as they are.
     pub(super) fn describe(&self, profile: &str, analyzer: &Analyzer) {
         if profile == DEFAULT_PROFILE {
             self.describe_models(analyzer);
@@ -141,49 +180,93 @@ impl DictionaryMetrics {
             .described
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        described.insert(profile.to_owned(), analyzer.identity().clone());
-        self.serving.clear();
-        self.files.clear();
-        for (profile, identity) in described.iter() {
-            let profile = profile.clone();
-            self.serving
-                .get_or_create(&ServingLabels {
-                    profile: profile.clone(),
-                    version: env!("CARGO_PKG_VERSION"),
-                    content_version: identity.content_version.clone(),
-                })
-                .set(1);
-            let by_profile = ProfileLabels {
-                profile: profile.clone(),
+        let identity = analyzer.identity().clone();
+        let old = described.insert(profile.to_owned(), identity.clone());
+        self.profiles.set(gauge_value(described.len()));
+        if !self.shows(profile) {
+            return;
+        }
+        if let Some(old) = old {
+            self.remove_described(profile, &old);
+        }
+        let by_profile = ProfileLabels {
+            profile: profile.to_owned(),
+        };
+        self.serving
+            .get_or_create(&serving_labels(profile, &identity))
+            .set(1);
+        self.generation
+            .get_or_create(&by_profile)
+            .set(gauge_value(identity.generation));
+        // 0 from the first description on (a reload or refresh sets it).
+        drop(self.files_failing.get_or_create(&by_profile));
+        for file in &identity.files {
+            self.files
+                .get_or_create(&file_labels(profile, file))
+                .set(gauge_value(file.entries));
+        }
+        for (edit, count) in [
+            ("added", identity.added_words),
+            ("removed", identity.removed_words),
+        ] {
+            let labels = EditLabels {
+                profile: profile.to_owned(),
+                edit,
             };
-            self.generation
-                .get_or_create(&by_profile)
-                .set(gauge_value(identity.generation));
-            // 0 from the first description on (a reload or refresh sets it).
-            drop(self.files_failing.get_or_create(&by_profile));
-            for file in &identity.files {
-                let labels = FileLabels {
-                    profile: profile.clone(),
-                    kind: format!("{:?}", file.kind),
-                    path: file.path.display().to_string(),
-                    content_hash: file.content_hash.clone(),
-                };
-                self.files
-                    .get_or_create(&labels)
-                    .set(gauge_value(file.entries));
+            self.word_edits
+                .get_or_create(&labels)
+                .set(gauge_value(count));
+        }
+    }
+
+    /// Takes every series of `profile` away (it was removed).
+    pub(super) fn forget(&self, profile: &str) {
+        let mut described = self
+            .described
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(old) = described.remove(profile) {
+            self.remove_described(profile, &old);
+        }
+        self.profiles.set(gauge_value(described.len()));
+        let by_profile = ProfileLabels {
+            profile: profile.to_owned(),
+        };
+        self.generation.remove(&by_profile);
+        self.files_failing.remove(&by_profile);
+        for edit in ["added", "removed"] {
+            self.word_edits.remove(&EditLabels {
+                profile: profile.to_owned(),
+                edit,
+            });
+        }
+        for change in CHANGES {
+            for result in ["ok", "error"] {
+                self.changes.remove(&ChangeLabels {
+                    profile: profile.to_owned(),
+                    change,
+                    result,
+                });
             }
-            for (edit, count) in [
-                ("added", identity.added_words),
-                ("removed", identity.removed_words),
-            ] {
-                let labels = EditLabels {
-                    profile: profile.clone(),
-                    edit,
-                };
-                self.word_edits
-                    .get_or_create(&labels)
-                    .set(gauge_value(count));
-            }
+        }
+    }
+
+    /// Leaves out the series of named profiles (their count stays in `dictionary_profiles`).
+    pub(super) fn only_default_profile(&self) {
+        self.default_only
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether `profile` has series of its own.
+    fn shows(&self, profile: &str) -> bool {
+        profile == DEFAULT_PROFILE || !self.default_only.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Takes away the series that name what `old` described: its content version and files.
+    fn remove_described(&self, profile: &str, old: &DictionaryIdentity) {
+        self.serving.remove(&serving_labels(profile, old));
+        for file in &old.files {
+            self.files.remove(&file_labels(profile, file));
         }
     }
 
@@ -204,6 +287,9 @@ impl DictionaryMetrics {
 
     /// Whether `profile`'s files on disk fail to load (set by every reload and refresh).
     pub(super) fn set_files_failing(&self, profile: &str, failing: bool) {
+        if !self.shows(profile) {
+            return;
+        }
         self.files_failing
             .get_or_create(&ProfileLabels {
                 profile: profile.to_owned(),
@@ -213,6 +299,9 @@ impl DictionaryMetrics {
 
     /// Counts one change of `profile`'s dictionary and whether it took effect.
     pub(super) fn record_change(&self, profile: &str, change: &'static str, ok: bool) {
+        if !self.shows(profile) {
+            return;
+        }
         self.changes
             .get_or_create(&ChangeLabels {
                 profile: profile.to_owned(),

@@ -167,6 +167,18 @@ impl Metrics {
         self.dictionary.describe(profile, analyzer);
     }
 
+    /// Takes every series of `profile` away: it was removed.
+    pub fn forget(&self, profile: &str) {
+        self.dictionary.forget(profile);
+    }
+
+    /// Leaves out the dictionary series of named profiles, for a server of many tenants
+    /// (`--no-profile-metrics`): only `default` has them, and `dictionary_profiles` counts
+    /// every profile.
+    pub fn only_default_profile(&self) {
+        self.dictionary.only_default_profile();
+    }
+
     /// Whether `profile`'s files on disk fail to load (set by every reload and refresh).
     pub fn set_files_failing(&self, profile: &str, failing: bool) {
         self.dictionary.set_files_failing(profile, failing);

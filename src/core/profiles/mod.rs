@@ -1,5 +1,5 @@
-//! Named dictionary profiles: one server, several vocabularies (a medical search, a legal
-//! archive, a shop), each request choosing one by name.
+//! Named dictionary profiles: one server, many vocabularies (a medical search, a legal
+//! archive, a shop, a thousand tenants of a SaaS product), each request choosing one by name.
 //!
 //! A profile is the built-in dictionary plus its own user dictionaries, and optionally its own
 //! IDF table and stop words, all in one directory; it keeps its own word edits and is reloaded
@@ -8,70 +8,31 @@
 //! differ: the built-in IDF table, the tagging HMM and the models are loaded once (see
 //! [`crate::core::Sources`]), and so is jieba's dictionary: each profile's holds only what
 //! its files change of it (the overlay of `core/dictionary`; BENCHMARKS.md).
+//!
+//! The set of named profiles changes while the server runs ([`membership`]): profiles are
+//! created and removed through `Admin` and follow the dictionary directory's `profiles/`,
+//! which replicas share. A call holds the analyzer it started with, so removing a profile
+//! finishes the calls already running on it.
 
+mod membership;
+mod names;
+
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use super::layout::{DictionaryDir, edits_dir};
+use arc_swap::ArcSwap;
+
+pub use membership::{ProfileChangeError, SetChange};
+pub use names::{
+    DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,
+};
+use names::check_name;
+
+use super::layout::edits_dir;
 use super::live::{LiveAnalyzer, StartError};
-use super::{Analyzer, AnalyzerConfig, LoadError};
-
-/// The name of the profile a request gets when it names none (an empty name means it too).
-pub const DEFAULT_PROFILE: &str = "default";
-
-/// The longest profile name.
-pub const MAX_PROFILE_NAME_CHARS: usize = 64;
-
-/// What a profile name may be, for error messages.
-pub const PROFILE_NAME_RULE: &str = "a profile name is 1 to 64 ASCII letters, digits, `-` and \
-                                     `_`, starting with a letter or digit";
-
-/// A profile declared on the command line: `NAME=DIR`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProfileSpec {
-    /// The name requests use.
-    pub name: String,
-    /// The directory holding its files.
-    pub dir: PathBuf,
-}
-
-impl FromStr for ProfileSpec {
-    type Err = String;
-
-    fn from_str(spec: &str) -> Result<Self, String> {
-        let (name, dir) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("`{spec}` is not NAME=DIR"))?;
-        check_name(name)?;
-        if dir.is_empty() {
-            return Err(format!("profile `{name}` names no directory"));
-        }
-        Ok(Self {
-            name: name.to_owned(),
-            dir: PathBuf::from(dir),
-        })
-    }
-}
-
-/// Whether `name` can name a profile (it also becomes a directory name under the state
-/// directory, so it holds no path separator or dot).
-fn check_name(name: &str) -> Result<(), String> {
-    let ok = (1..=MAX_PROFILE_NAME_CHARS).contains(&name.len())
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !ok {
-        return Err(format!("`{name}`: {PROFILE_NAME_RULE}"));
-    }
-    if name == DEFAULT_PROFILE {
-        return Err(format!(
-            "`{DEFAULT_PROFILE}` names the unnamed profile and cannot be declared"
-        ));
-    }
-    Ok(())
-}
+use super::{Analyzer, AnalyzerConfig};
+use membership::discover;
 
 /// A request named a profile the server does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -79,55 +40,87 @@ fn check_name(name: &str) -> Result<(), String> {
 pub struct UnknownProfile {
     /// The name asked for.
     pub requested: String,
-    /// The profiles that exist, `default` first.
+    /// The profiles that exist, `default` first (the first 20, and `…` past them).
     pub available: Vec<String>,
 }
 
-/// One profile: its name and its analyzer in service.
-#[derive(Debug)]
-struct Profile {
-    name: Arc<str>,
-    live: Arc<LiveAnalyzer>,
+/// Where a named profile comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// `--profile NAME=DIR`: served until the server stops.
+    Declared,
+    /// A directory of the dictionary directory's `profiles/`: created and removed with it.
+    Directory,
 }
 
-/// Every profile the server serves, `default` first, then the named ones by name. Share it as
-/// `Arc<Profiles>`; the set is fixed at start-up, each profile's dictionary changes on its own.
+/// A named profile.
+#[derive(Debug, Clone)]
+struct Named {
+    live: Arc<LiveAnalyzer>,
+    dir: PathBuf,
+    origin: Origin,
+}
+
+/// The named profiles at one moment, by name.
+type NamedSet = BTreeMap<Arc<str>, Named>;
+
+/// Every profile the server serves: `default`, and the named ones by name. Share it as
+/// `Arc<Profiles>`; named profiles come and go while it serves ([`membership`]), and each
+/// profile's dictionary changes on its own.
 #[derive(Debug)]
 pub struct Profiles {
-    all: Vec<Profile>,
+    default: Arc<LiveAnalyzer>,
+    named: ArcSwap<NamedSet>,
+    /// What a new profile is made from.
+    config: AnalyzerConfig,
+    state_dir: Option<PathBuf>,
+    /// The most named profiles.
+    max: usize,
+    /// Serialises changes of the set.
+    changing: Mutex<()>,
 }
 
 /// Every profile's analyzer at one moment, to analyse several documents each naming its own
-/// profile without a reload in between splitting them across generations.
-#[derive(Debug, Clone)]
-pub struct CurrentAnalyzers(Vec<(Arc<str>, Arc<Analyzer>)>);
+/// profile without a reload in between splitting a profile's documents across generations:
+/// the set of profiles when it was taken, each profile's analyzer taken on its first use.
+#[derive(Debug)]
+pub struct CurrentAnalyzers {
+    default: Arc<Analyzer>,
+    named: Arc<NamedSet>,
+    taken: Mutex<BTreeMap<Arc<str>, Arc<Analyzer>>>,
+}
 
 impl CurrentAnalyzers {
     /// The analyzer of the profile called `name` (`default` for an empty name).
-    pub fn get(&self, name: &str) -> Result<&Arc<Analyzer>, UnknownProfile> {
-        find(&self.0, |(n, _)| n, name).map(|(_, analyzer)| analyzer)
+    pub fn get(&self, name: &str) -> Result<Arc<Analyzer>, UnknownProfile> {
+        if name.is_empty() || name == DEFAULT_PROFILE {
+            return Ok(Arc::clone(&self.default));
+        }
+        let (name, named) = self
+            .named
+            .get_key_value(name)
+            .ok_or_else(|| unknown(&self.named, name))?;
+        let mut taken = self.taken.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(Arc::clone(
+            taken
+                .entry(Arc::clone(name))
+                .or_insert_with(|| named.live.current()),
+        ))
     }
 }
 
-/// The entry of `items` (the default first) called `name`, or why there is none.
-fn find<'a, T>(
-    items: &'a [T],
-    name_of: impl Fn(&T) -> &str,
-    name: &str,
-) -> Result<&'a T, UnknownProfile> {
-    if (name.is_empty() || name == DEFAULT_PROFILE)
-        && let Some(default) = items.first()
-    {
-        return Ok(default);
+/// Why there is no profile called `requested` among `named`.
+fn unknown(named: &NamedSet, requested: &str) -> UnknownProfile {
+    let mut available: Vec<String> = std::iter::once(DEFAULT_PROFILE.to_owned())
+        .chain(named.keys().take(19).map(|n| n.to_string()))
+        .collect();
+    if named.len() > 19 {
+        available.push("…".to_owned());
     }
-    items
-        .iter()
-        .skip(1)
-        .find(|item| name_of(item) == name)
-        .ok_or_else(|| UnknownProfile {
-            requested: name.to_owned(),
-            available: items.iter().map(|i| name_of(i).to_owned()).collect(),
-        })
+    UnknownProfile {
+        requested: requested.to_owned(),
+        available,
+    }
 }
 
 impl Profiles {
@@ -142,18 +135,22 @@ impl Profiles {
         declared: &[ProfileSpec],
         max: usize,
     ) -> Result<Self, StartError> {
-        let mut specs = match &config.dictionary_dir {
-            Some(dir) => discover(&DictionaryDir(dir).profiles())?,
+        let mut specs: Vec<(ProfileSpec, Origin)> = match profiles_dir(config) {
+            Some(dir) => discover(&dir)
+                .map_err(StartError::Profiles)?
+                .into_iter()
+                .map(|spec| (spec, Origin::Directory))
+                .collect(),
             None => Vec::new(),
         };
-        specs.extend(declared.iter().cloned());
-        specs.sort_by(|a, b| a.name.cmp(&b.name));
-        if let Some(pair) = specs.windows(2).find(|w| w[0].name == w[1].name) {
+        specs.extend(declared.iter().cloned().map(|s| (s, Origin::Declared)));
+        specs.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+        if let Some(pair) = specs.windows(2).find(|w| w[0].0.name == w[1].0.name) {
             return Err(StartError::Profiles(format!(
                 "profile `{}` is declared twice ({} and {})",
-                pair[0].name,
-                pair[0].dir.display(),
-                pair[1].dir.display()
+                pair[0].0.name,
+                pair[0].0.dir.display(),
+                pair[1].0.dir.display()
             )));
         }
         if specs.len() > max {
@@ -162,11 +159,19 @@ impl Profiles {
                 max,
             });
         }
+        let profiles = Self {
+            default: Arc::new(LiveAnalyzer::start(config.clone(), state_dir)?),
+            named: ArcSwap::from_pointee(NamedSet::new()),
+            config: config.clone(),
+            state_dir: state_dir.map(Path::to_path_buf),
+            max,
+            changing: Mutex::new(()),
+        };
         // One after the other: built at once, the profiles' transient allocations all peak
         // together and leave the allocator holding pages (5 profiles: 330 MB built on five
         // threads, 248 to 254 MB one by one, starting 0.1 to 0.3 s later; bench/profiles.sh).
-        let mut started = vec![LiveAnalyzer::start(config.clone(), state_dir)?];
-        for spec in &specs {
+        let mut named = NamedSet::new();
+        for (spec, origin) in specs {
             if !spec.dir.is_dir() {
                 return Err(StartError::Profiles(format!(
                     "profile `{}`: {} is not a directory",
@@ -174,94 +179,97 @@ impl Profiles {
                     spec.dir.display()
                 )));
             }
-            let state = edits_dir(state_dir, Some(&spec.name), Some(&spec.dir));
-            let profile = config.for_profile(spec.dir.clone());
-            let live = LiveAnalyzer::start(profile, state.as_deref())
+            let live = profiles
+                .start_one(&spec)
                 .map_err(|e| StartError::Profiles(format!("profile `{}`: {e}", spec.name)))?;
-            started.push(live);
+            named.insert(spec.name.into(), Named {
+                live: Arc::new(live),
+                dir: spec.dir,
+                origin,
+            });
         }
-        let names = std::iter::once(DEFAULT_PROFILE).chain(specs.iter().map(|s| s.name.as_str()));
-        Ok(Self {
-            all: names
-                .zip(started)
-                .map(|(name, live)| Profile {
-                    name: name.into(),
-                    live: Arc::new(live),
-                })
-                .collect(),
-        })
+        profiles.named.store(Arc::new(named));
+        Ok(profiles)
     }
 
     /// The default profile alone, serving `live`.
     pub fn only(live: Arc<LiveAnalyzer>) -> Self {
         Self {
-            all: vec![Profile {
-                name: DEFAULT_PROFILE.into(),
-                live,
-            }],
+            default: live,
+            named: ArcSwap::from_pointee(NamedSet::new()),
+            config: AnalyzerConfig::default(),
+            state_dir: None,
+            max: 0,
+            changing: Mutex::new(()),
         }
     }
 
+    /// Starts the profile `spec` describes.
+    fn start_one(&self, spec: &ProfileSpec) -> Result<LiveAnalyzer, StartError> {
+        let state = edits_dir(
+            self.state_dir.as_deref(),
+            Some(&spec.name),
+            Some(&spec.dir),
+        );
+        LiveAnalyzer::start(self.config.for_profile(spec.dir.clone()), state.as_deref())
+    }
+
     /// The profile called `name` (`default` for an empty name).
-    pub fn get(&self, name: &str) -> Result<&Arc<LiveAnalyzer>, UnknownProfile> {
+    pub fn get(&self, name: &str) -> Result<Arc<LiveAnalyzer>, UnknownProfile> {
         self.named(name).map(|(_, live)| live)
     }
 
     /// The profile called `name`, with its name as logs and answers give it (`default` for an
     /// empty name).
-    pub fn named(&self, name: &str) -> Result<(&str, &Arc<LiveAnalyzer>), UnknownProfile> {
-        find(&self.all, |p| &p.name, name).map(|p| (&*p.name, &p.live))
+    pub fn named(&self, name: &str) -> Result<(Arc<str>, Arc<LiveAnalyzer>), UnknownProfile> {
+        if name.is_empty() || name == DEFAULT_PROFILE {
+            return Ok((DEFAULT_PROFILE.into(), Arc::clone(&self.default)));
+        }
+        let named = self.named.load();
+        named
+            .get_key_value(name)
+            .map(|(name, p)| (Arc::clone(name), Arc::clone(&p.live)))
+            .ok_or_else(|| unknown(&named, name))
     }
 
     /// The default profile.
     pub fn default_profile(&self) -> &Arc<LiveAnalyzer> {
-        &self.all[0].live
+        &self.default
     }
 
-    /// Every profile with its name, `default` first.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<LiveAnalyzer>)> {
-        self.all.iter().map(|p| (&*p.name, &p.live))
+    /// Every profile with its name, `default` first, then by name: the set at this moment.
+    pub fn all(&self) -> Vec<(Arc<str>, Arc<LiveAnalyzer>)> {
+        let named = self.named.load();
+        std::iter::once((DEFAULT_PROFILE.into(), Arc::clone(&self.default)))
+            .chain(
+                named
+                    .iter()
+                    .map(|(name, p)| (Arc::clone(name), Arc::clone(&p.live))),
+            )
+            .collect()
     }
 
-    /// Every profile's analyzer serving now.
+    /// How many named profiles there are.
+    pub fn named_count(&self) -> usize {
+        self.named.load().len()
+    }
+
+    /// Every profile's analyzer serving now (see [`CurrentAnalyzers`]).
     pub fn current(&self) -> CurrentAnalyzers {
-        CurrentAnalyzers(
-            self.all
-                .iter()
-                .map(|p| (Arc::clone(&p.name), p.live.current()))
-                .collect(),
-        )
+        CurrentAnalyzers {
+            default: self.default.current(),
+            named: self.named.load_full(),
+            taken: Mutex::default(),
+        }
     }
 }
 
-/// The profiles of a `profiles/` directory: each subdirectory (following symbolic links) whose
-/// name does not start with a dot (a Kubernetes volume's `..data`), by name. No such directory:
-/// none.
-fn discover(dir: &Path) -> Result<Vec<ProfileSpec>, StartError> {
-    let io = |source| LoadError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io(e).into()),
-    };
-    let mut specs = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(io)?.path();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') || !path.is_dir() {
-            continue;
-        }
-        check_name(&name)
-            .map_err(|e| StartError::Profiles(format!("{}: {e}", dir.join(&name).display())))?;
-        specs.push(ProfileSpec { name, dir: path });
-    }
-    Ok(specs)
+/// The dictionary directory's `profiles/`, when there is a dictionary directory.
+fn profiles_dir(config: &AnalyzerConfig) -> Option<PathBuf> {
+    config
+        .dictionary_dir
+        .as_deref()
+        .map(|dir| super::layout::DictionaryDir(dir).profiles())
 }
 
 #[cfg(test)]
@@ -303,7 +311,7 @@ mod tests {
         }];
         let state = tempfile::tempdir().unwrap();
         let all = Profiles::start(&config, Some(state.path()), &declared, 2).unwrap();
-        let names: Vec<&str> = all.iter().map(|(n, _)| n).collect();
+        let names: Vec<String> = all.all().iter().map(|(n, _)| n.to_string()).collect();
         assert_eq!(names, ["default", "legal", "medical"]);
         let has = |profile: &str, word: &str| all.get(profile).unwrap().current().has_word(word);
         assert!(has("medical", "冠状动脉粥样硬化") && !has("", "冠状动脉粥样硬化"));
@@ -338,7 +346,7 @@ mod tests {
             &legal_now.sources().pos_hmm
         ));
         let model = |a: &Analyzer| Arc::clone(&a.models().iter().next().unwrap().model);
-        assert!(Arc::ptr_eq(&model(default), &model(legal_now)));
+        assert!(Arc::ptr_eq(&model(&default), &model(&legal_now)));
 
         assert!(matches!(
             Profiles::start(&config, None, &declared, 1),
