@@ -1,12 +1,24 @@
-//! A thousand dictionary profiles in one server process: profiles are overlays over one shared
-//! built-in dictionary, so each costs what it adds (issue: a dictionary per tenant). The server
-//! is the real binary, its memory read from `/proc`.
+//! A dictionary per tenant: a thousand profiles in one server process (profiles are overlays
+//! over one shared built-in dictionary, so each costs what it adds; the real binary, its memory
+//! read from `/proc`), and profiles created and removed through `Admin` while a fleet of two
+//! replicas sharing a dictionary directory serves.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::Instant;
 
+use textanalysis::core::{AnalyzerConfig, Profiles};
+use textanalysis::edge::BearerTokens;
+use textanalysis::grpc::pb::{
+    AddWordsRequest, CreateProfileRequest, ListProfilesRequest, RemoveProfileRequest,
+    SegmentRequest, WordEntry,
+};
+use textanalysis::server::Settings;
+use tonic::Code;
+
 use crate::binary::Running;
-use crate::common::{segment_words_in, temp_dir};
+use crate::common::{TestServer, segment_words_in, temp_dir};
+use crate::dictionary::{ADMIN_TOKEN, admin};
 use crate::hostile::rss;
 
 /// How many named profiles, and words of its own each has.
@@ -114,4 +126,246 @@ async fn a_thousand_profiles_of_a_thousand_words_each_serve_in_one_process() {
         resident >> 20,
         MAX_RSS >> 20
     );
+}
+
+/// Waits (up to 10 s) until `check` holds, polling; the time it took.
+async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) -> std::time::Duration {
+    let started = Instant::now();
+    let deadline = started + std::time::Duration::from_secs(10);
+    while !check().await {
+        assert!(Instant::now() < deadline, "{what}: not within 10 s");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    started.elapsed()
+}
+
+/// Two replicas sharing a dictionary directory (and state directory), as a fleet does; the
+/// Admin service on.
+async fn fleet(dir: &std::path::Path) -> (TestServer, TestServer) {
+    let config = AnalyzerConfig {
+        dictionary_dir: Some(dir.join("dict")),
+        ..AnalyzerConfig::default()
+    };
+    std::fs::create_dir_all(dir.join("dict")).unwrap();
+    let state = dir.join("state");
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let profiles = Profiles::start(&config, Some(&state), &[], 3).unwrap();
+        replicas.push(
+            TestServer::with_profiles(
+                Arc::new(profiles),
+                Settings {
+                    admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
+                    ..Default::default()
+                },
+            )
+            .await,
+        );
+    }
+    let b = replicas.pop().unwrap();
+    (replicas.pop().unwrap(), b)
+}
+
+fn entry(word: &str) -> WordEntry {
+    WordEntry {
+        word: word.into(),
+        freq: None,
+        tag: "nz".into(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_created_through_one_replica_is_served_by_the_other_and_removed_from_both() {
+    let dir = temp_dir("tenants-fleet");
+    let (a, b) = fleet(dir.path()).await;
+    let text = "云原生数据湖正在改变数据分析";
+    let words = |server: &TestServer, profile: &str| {
+        let channel = server.channel.clone();
+        let profile = profile.to_owned();
+        async move { segment_words_in(channel, &profile, text).await }
+    };
+    let created = admin(&a, ADMIN_TOKEN)
+        .create_profile(CreateProfileRequest {
+            profile: "acme".into(),
+            words: vec![entry("云原生数据湖"), entry("数据分析")],
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let info = created.dictionary.unwrap();
+    assert_eq!(info.profile, "acme");
+    assert!(dir.path().join("dict/profiles/acme/words.dict").is_file());
+    // Served at once by the replica that made it, within a watch interval or two by the other.
+    assert_eq!(
+        words(&a, "acme").await,
+        ["云原生数据湖", "正在", "改变", "数据分析"]
+    );
+    let waited = until("the other replica serves acme", async || {
+        let client = b.client();
+        let request = SegmentRequest {
+            text: text.into(),
+            profile: "acme".into(),
+            ..Default::default()
+        };
+        client_words(client, request).await == ["云原生数据湖", "正在", "改变", "数据分析"]
+    })
+    .await;
+    eprintln!("the other replica served the new profile after {waited:?}");
+    assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
+    assert_ne!(words(&b, "").await, words(&b, "acme").await);
+
+    // Listed by both, the default profile first.
+    for replica in [&a, &b] {
+        let listed = admin(replica, ADMIN_TOKEN)
+            .list_profiles(ListProfilesRequest {})
+            .await
+            .unwrap()
+            .into_inner();
+        let names: Vec<&str> = listed.profiles.iter().map(|p| p.profile.as_str()).collect();
+        assert_eq!(names, ["default", "acme"]);
+    }
+
+    // Word edits go to the profile on every replica.
+    admin(&b, ADMIN_TOKEN)
+        .add_words(AddWordsRequest {
+            words: vec![entry("正在改变")],
+            profile: "acme".into(),
+        })
+        .await
+        .unwrap();
+    until("the first replica serves the edit", async || {
+        words(&a, "acme").await.contains(&"正在改变".to_owned())
+    })
+    .await;
+
+    // Refusals.
+    let again = admin(&b, ADMIN_TOKEN)
+        .create_profile(CreateProfileRequest {
+            profile: "acme".into(),
+            words: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::AlreadyExists, "{again:?}");
+    for (name, code) in [
+        ("bad name!", Code::InvalidArgument),
+        ("default", Code::InvalidArgument),
+    ] {
+        let status = admin(&a, ADMIN_TOKEN)
+            .create_profile(CreateProfileRequest {
+                profile: name.into(),
+                words: vec![],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), code, "{name}: {status:?}");
+    }
+    let bad_word = admin(&a, ADMIN_TOKEN)
+        .create_profile(CreateProfileRequest {
+            profile: "words".into(),
+            words: vec![entry("两个 词")],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_word.code(), Code::InvalidArgument);
+    assert!(bad_word.message().contains("words[0].word"), "{bad_word:?}");
+    for name in ["b1", "b2"] {
+        admin(&a, ADMIN_TOKEN)
+            .create_profile(CreateProfileRequest {
+                profile: name.into(),
+                words: vec![],
+            })
+            .await
+            .unwrap();
+    }
+    let full = admin(&a, ADMIN_TOKEN)
+        .create_profile(CreateProfileRequest {
+            profile: "b3".into(),
+            words: vec![],
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(full.code(), Code::ResourceExhausted, "{full:?}");
+    assert!(full.message().contains("--max-profiles"), "{full:?}");
+    let default = admin(&a, ADMIN_TOKEN)
+        .remove_profile(RemoveProfileRequest {
+            profile: "default".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(default.code(), Code::FailedPrecondition);
+
+    // A restart serves what the directory holds.
+    let config = AnalyzerConfig {
+        dictionary_dir: Some(dir.path().join("dict")),
+        ..AnalyzerConfig::default()
+    };
+    let restarted = Profiles::start(&config, Some(&dir.path().join("state")), &[], 3).unwrap();
+    let acme = restarted.get("acme").unwrap().current();
+    assert!(acme.has_word("云原生数据湖") && acme.has_word("正在改变"));
+
+    // Removed through the other replica: a call running on it finishes, new calls are
+    // NOT_FOUND on both replicas, and its directory and word edits are gone.
+    let long = "云原生数据湖正在改变数据分析。".repeat(20_000);
+    let running = {
+        let client = a.client();
+        tokio::spawn(async move {
+            client_words(
+                client,
+                SegmentRequest {
+                    text: long,
+                    profile: "acme".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+        })
+    };
+    a.wait_for_in_flight(1).await;
+    admin(&b, ADMIN_TOKEN)
+        .remove_profile(RemoveProfileRequest {
+            profile: "acme".into(),
+        })
+        .await
+        .unwrap();
+    // 云原生数据湖 正在改变 数据分析 。
+    assert_eq!(running.await.unwrap().len(), 20_000 * 4);
+    assert!(!dir.path().join("dict/profiles/acme").exists());
+    assert!(!dir.path().join("state/profiles/acme").exists());
+    let gone = b
+        .client()
+        .segment(SegmentRequest {
+            text: text.into(),
+            profile: "acme".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code(), Code::NotFound);
+    until("the first replica drops acme", async || {
+        a.client()
+            .segment(SegmentRequest {
+                text: text.into(),
+                profile: "acme".into(),
+                ..Default::default()
+            })
+            .await
+            .is_err_and(|s| s.code() == Code::NotFound)
+    })
+    .await;
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+async fn client_words(
+    mut client: textanalysis::grpc::pb::text_analysis_client::TextAnalysisClient<
+        tonic::transport::Channel,
+    >,
+    request: SegmentRequest,
+) -> Vec<String> {
+    client
+        .segment(request)
+        .await
+        .map(|r| r.into_inner().tokens.into_iter().map(|t| t.word).collect())
+        .unwrap_or_default()
 }

@@ -45,7 +45,9 @@ pub enum ProfileChangeError {
     #[error("no dictionary directory to keep profiles in: start the server with --dictionary-dir")]
     NoDirectory,
     /// The profile was declared on the command line (or is the default one).
-    #[error("profile `{0}` is the server's own (the default profile, or one declared with --profile); it cannot be removed while the server runs")]
+    #[error(
+        "profile `{0}` is the server's own (the default profile, or one declared with --profile); it cannot be removed while the server runs"
+    )]
     Declared(String),
     /// Its directory could not be written or taken away.
     #[error("{}: {source}", path.display())]
@@ -81,7 +83,9 @@ impl Profiles {
         words: &[WordEntry],
     ) -> Result<Arc<LiveAnalyzer>, ProfileChangeError> {
         check_name(name).map_err(ProfileChangeError::BadName)?;
-        validate_entries(words).map_err(ProfileChangeError::BadWords)?;
+        if !words.is_empty() {
+            validate_entries(words).map_err(ProfileChangeError::BadWords)?;
+        }
         let dir = self.profiles_dir()?;
         let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let named = self.named.load_full();
@@ -113,7 +117,9 @@ impl Profiles {
     /// `NOT_FOUND`, and the calls already running on it finish. Blocks: call it off the reactor.
     pub fn remove(&self, name: &str) -> Result<(), ProfileChangeError> {
         if name.is_empty() || name == super::DEFAULT_PROFILE {
-            return Err(ProfileChangeError::Declared(super::DEFAULT_PROFILE.to_owned()));
+            return Err(ProfileChangeError::Declared(
+                super::DEFAULT_PROFILE.to_owned(),
+            ));
         }
         let dir = self.profiles_dir()?;
         let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
@@ -127,7 +133,9 @@ impl Profiles {
         take_away(&dir, &profile.dir, name)?;
         if let Some(state) = &self.state_dir {
             // Its word edits, which a profile made again under this name must not inherit.
-            let edits = state.join(super::super::layout::PROFILES_DIR_NAME).join(name);
+            let edits = state
+                .join(super::super::layout::PROFILES_DIR_NAME)
+                .join(name);
             let _ = std::fs::remove_dir_all(edits);
         }
         let mut next = NamedSet::clone(&named);
@@ -181,11 +189,14 @@ impl Profiles {
             match self.start_one(spec) {
                 Ok(live) => {
                     let live = Arc::new(live);
-                    next.insert(spec.name.as_str().into(), Named {
-                        live: Arc::clone(&live),
-                        dir: spec.dir.clone(),
-                        origin: Origin::Directory,
-                    });
+                    next.insert(
+                        spec.name.as_str().into(),
+                        Named {
+                            live: Arc::clone(&live),
+                            dir: spec.dir.clone(),
+                            origin: Origin::Directory,
+                        },
+                    );
                     change.added.push((spec.name.as_str().into(), live));
                 }
                 Err(e) => change.failed.push((spec.name.clone(), e.to_string())),
@@ -201,11 +212,14 @@ impl Profiles {
 
     fn insert(&self, named: &NamedSet, name: &str, live: &Arc<LiveAnalyzer>, dir: PathBuf) {
         let mut next = named.clone();
-        next.insert(name.into(), Named {
-            live: Arc::clone(live),
-            dir,
-            origin: Origin::Directory,
-        });
+        next.insert(
+            name.into(),
+            Named {
+                live: Arc::clone(live),
+                dir,
+                origin: Origin::Directory,
+            },
+        );
         self.named.store(Arc::new(next));
     }
 }

@@ -24,10 +24,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::ArcSwap;
 
 pub use membership::{ProfileChangeError, SetChange};
-pub use names::{
-    DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec,
-};
 use names::check_name;
+pub use names::{DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, ProfileSpec};
 
 use super::layout::edits_dir;
 use super::live::{LiveAnalyzer, StartError};
@@ -182,11 +180,14 @@ impl Profiles {
             let live = profiles
                 .start_one(&spec)
                 .map_err(|e| StartError::Profiles(format!("profile `{}`: {e}", spec.name)))?;
-            named.insert(spec.name.into(), Named {
-                live: Arc::new(live),
-                dir: spec.dir,
-                origin,
-            });
+            named.insert(
+                spec.name.into(),
+                Named {
+                    live: Arc::new(live),
+                    dir: spec.dir,
+                    origin,
+                },
+            );
         }
         profiles.named.store(Arc::new(named));
         Ok(profiles)
@@ -206,11 +207,7 @@ impl Profiles {
 
     /// Starts the profile `spec` describes.
     fn start_one(&self, spec: &ProfileSpec) -> Result<LiveAnalyzer, StartError> {
-        let state = edits_dir(
-            self.state_dir.as_deref(),
-            Some(&spec.name),
-            Some(&spec.dir),
-        );
+        let state = edits_dir(self.state_dir.as_deref(), Some(&spec.name), Some(&spec.dir));
         LiveAnalyzer::start(self.config.for_profile(spec.dir.clone()), state.as_deref())
     }
 

@@ -58,4 +58,3 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
     }
     Ok(())
 }
-
