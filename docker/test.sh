@@ -8,6 +8,8 @@
 #   - calls every RPC through the balancer with grpcurl, and the HTTP/JSON API with curl;
 #   - checks that Prometheus scrapes every replica (up == 1) and sees one content version;
 #   - adds a word through the balancer and times until every replica (asked directly) serves it;
+#   - creates a tenant's profile through the balancer until every replica serves it, then
+#     removes it until every replica drops it;
 #   - stops one replica (SIGTERM, drain), kills one (SIGKILL), and scales from 3 to 5 replicas,
 #     checking that the new ones receive calls with no command to the balancer.
 # Every phase must end with 0 failed calls. Everything is brought down at the end, also on
@@ -169,6 +171,35 @@ wait $loader || fail "load client failed during the edit"
 finish_phase edit "$work/edit.json" "every replica served the new word ${converged}s after AddWords returned"
 wait_prometheus "one content version after the edit" \
   'count(count by (content_version) (textanalysis_serving_info))' 1
+
+# A tenant's profile created through the balancer, served by every replica (asked directly),
+# then removed through the balancer (as curl) and dropped by every replica.
+tenant_word=数据湖仓一体
+serves_tenant() { # replica id
+  call "$(replica_ip "$1"):50051" Segment "{\"text\": \"${tenant_word}正在普及\", \"profile\": \"acme\"}" 2>&1
+}
+created_at=$(date +%s.%N)
+"$GRPCURL" -plaintext -max-time 10 -H "authorization: Bearer $token" \
+  -d "{\"profile\": \"acme\", \"words\": [{\"word\": \"$tenant_word\", \"tag\": \"nz\"}]}" \
+  "$balancer" textanalysis.v1.Admin/CreateProfile >/dev/null || fail "CreateProfile through the balancer"
+deadline=$(($(date +%s) + 30))
+for id in $(replicas); do
+  until serves_tenant "$id" | grep -q "\"word\": \"$tenant_word\""; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "replica $id does not serve profile acme 30 s after it was created"
+    sleep 0.1
+  done
+done
+log "every replica served the new profile $(seconds_since "$created_at")s after CreateProfile returned"
+curl -fsS --max-time 10 -H "authorization: Bearer $token" -d '{"profile":"acme"}' \
+  "http://$balancer/v1/admin/profiles:remove" >/dev/null || fail "RemoveProfile through the balancer"
+deadline=$(($(date +%s) + 30))
+for id in $(replicas); do
+  until serves_tenant "$id" | grep -q NotFound; do
+    [ "$(date +%s)" -lt "$deadline" ] || fail "replica $id still serves profile acme 30 s after it was removed"
+    sleep 0.1
+  done
+done
+log "every replica dropped the removed profile"
 
 victim=$(replicas | sed -n 2p)
 load "$work/stop.json" 8 &

@@ -369,3 +369,99 @@ async fn client_words(
         .map(|r| r.into_inner().tokens.into_iter().map(|t| t.word).collect())
         .unwrap_or_default()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_from_grpcurl_and_curl_as_the_readme_shows() {
+    use crate::grpcurl::{grpcurl, ok_json};
+    use crate::http::curl;
+    const README: &str = include_str!("../../README.md");
+    let dir = temp_dir("tenants-readme");
+    let config = AnalyzerConfig {
+        dictionary_dir: Some(dir.path().to_path_buf()),
+        ..AnalyzerConfig::default()
+    };
+    let profiles = Profiles::start(&config, None, &[], 1000).unwrap();
+    let server = Arc::new(
+        TestServer::with_profiles(
+            Arc::new(profiles),
+            Settings {
+                admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    let s = Arc::clone(&server);
+    tokio::task::spawn_blocking(move || {
+        let server = &*s;
+        let bearer = format!("authorization: Bearer {ADMIN_TOKEN}");
+        let create = r#"{"profile":"acme","words":[{"word":"云原生数据湖","tag":"nz"}]}"#;
+        let segment = r#"{"text":"云原生数据湖正在改变数据分析","profile":"acme"}"#;
+        let remove = r#"{"profile":"acme"}"#;
+        for line in [
+            format!(r#"grpcurl -plaintext -H "authorization: Bearer $T" -d '{create}' \"#),
+            format!(r#"curl -H "authorization: Bearer $T" -d '{create}' \"#),
+            format!("grpcurl -plaintext -d '{segment}' \\"),
+            format!("curl -d '{segment}' localhost:50051/v1/segment"),
+            r#"grpcurl -plaintext -H "authorization: Bearer $T" localhost:50051 textanalysis.v1.Admin/ListProfiles"#.to_owned(),
+            r#"curl -H "authorization: Bearer $T" localhost:50051/v1/admin/profiles"#.to_owned(),
+            format!(r#"grpcurl -plaintext -H "authorization: Bearer $T" -d '{remove}' localhost:50051 textanalysis.v1.Admin/RemoveProfile"#),
+            format!(r#"curl -H "authorization: Bearer $T" -d '{remove}' localhost:50051/v1/admin/profiles:remove"#),
+        ] {
+            assert!(README.contains(&line), "the README lacks `{line}`");
+        }
+        let admin_call = |body: Option<&str>, method: &str| {
+            let mut args = vec!["-H", &bearer];
+            if let Some(body) = body {
+                args.extend(["-d", body]);
+            }
+            let method = format!("textanalysis.v1.Admin/{method}");
+            args.extend(["--", &method]);
+            ok_json(grpcurl(server, &args, None))
+        };
+        let admin_curl = |body: Option<&str>, route: &str| {
+            let mut args = vec!["-H", bearer.as_str()];
+            if let Some(body) = body {
+                args.extend(["-d", body]);
+            }
+            let answer = curl(server.addr, &args, route, None);
+            assert_eq!(answer.status, 200, "{route}: {}", answer.body);
+            answer.json()
+        };
+        let without_time = |mut answer: serde_json::Value| {
+            answer.as_object_mut().unwrap().remove("buildMs");
+            answer
+        };
+
+        // Created by grpcurl, removed, created again by curl: the same answer.
+        let by_grpcurl = without_time(admin_call(Some(create), "CreateProfile"));
+        assert_eq!(by_grpcurl["dictionary"]["profile"], "acme");
+        let words = |answer: &serde_json::Value| crate::common::json_words(answer);
+        let grpc_words = ok_json(grpcurl(
+            server,
+            &["-d", segment, "--", "textanalysis.v1.TextAnalysis/Segment"],
+            None,
+        ));
+        assert_eq!(words(&grpc_words), ["云原生数据湖", "正在", "改变", "数据分析"]);
+        let curl_words = curl(server.addr, &["-d", segment], "/v1/segment", None).json();
+        assert_eq!(curl_words, grpc_words);
+        let listed = admin_call(None, "ListProfiles");
+        assert_eq!(listed, admin_curl(None, "/v1/admin/profiles"));
+        let names: Vec<&str> = listed["profiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["profile"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["default", "acme"]);
+        assert_eq!(admin_call(Some(remove), "RemoveProfile"), serde_json::json!({}));
+        let by_curl = without_time(admin_curl(Some(create), "/v1/admin/profiles:create"));
+        assert_eq!(by_curl["dictionary"]["contentVersion"], by_grpcurl["dictionary"]["contentVersion"]);
+        assert_eq!(admin_curl(Some(remove), "/v1/admin/profiles:remove"), serde_json::json!({}));
+        let gone = curl(server.addr, &["-d", segment], "/v1/segment", None);
+        assert_eq!(gone.status, 404, "{}", gone.body);
+    })
+    .await
+    .unwrap();
+    Arc::into_inner(server).unwrap().shutdown().await;
+}

@@ -152,6 +152,9 @@ impl Profiles {
         let Ok(dir) = self.profiles_dir() else {
             return change;
         };
+        // Listed under the lock: a profile this server creates or removes meanwhile must be
+        // in the listing and the set alike, or it would be dropped (or started) a moment.
+        let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let found = match discover_lenient(&dir) {
             Ok(found) => found,
             Err(e) => {
@@ -159,7 +162,6 @@ impl Profiles {
                 return change;
             }
         };
-        let _changing = self.changing.lock().unwrap_or_else(PoisonError::into_inner);
         let named = self.named.load_full();
         let gone: Vec<Arc<str>> = named
             .iter()
