@@ -72,36 +72,74 @@ impl Dictionary {
             return tokens.iter().map(Token::from).collect();
         }
         let mut out = Vec::with_capacity(text.len() / 4 + 1);
-        let mut at = At::default();
         SCRATCH.with(|scratch| {
             let scratch = &mut *scratch.borrow_mut();
-            for (block, part) in runs(text, in_block) {
-                offsets_of(part, &mut scratch.offsets, &mut scratch.chars);
-                let n = scratch.offsets.len() - 1;
-                if block {
-                    self.route(scratch);
-                    self.walk(part, at, hmm, scratch, &mut out);
-                } else {
-                    let offsets = &scratch.offsets;
-                    let mut i = 0;
-                    while i < n {
-                        let j = if part[offsets[i]..].starts_with("\r\n") {
-                            i + 2
-                        } else {
-                            i + 1
+            scratch.offsets.clear();
+            scratch.chars.clear();
+            // One pass: a block's characters gathered, each character between blocks a token.
+            let mut block = At::default();
+            let mut chars_seen = 0;
+            let mut rest = text.char_indices().peekable();
+            while let Some((i, c)) = rest.next() {
+                if in_block(c) {
+                    if scratch.chars.is_empty() {
+                        block = At {
+                            chars: chars_seen,
+                            bytes: i,
                         };
-                        out.push(at.token(part, i, j, offsets));
-                        i = j;
                     }
+                    scratch.offsets.push(i - block.bytes);
+                    scratch.chars.push(c);
+                    chars_seen += 1;
+                    continue;
                 }
-                at.chars += n;
-                at.bytes += part.len();
+                if !scratch.chars.is_empty() {
+                    self.cut_block(text, block, hmm, scratch, &mut out);
+                }
+                // `\r\n` is one token.
+                let (len, end) = if c == '\r' && rest.next_if(|&(_, n)| n == '\n').is_some() {
+                    (2, i + 2)
+                } else {
+                    (1, i + c.len_utf8())
+                };
+                out.push(Token {
+                    word: &text[i..end],
+                    start: chars_seen,
+                    end: chars_seen + len,
+                    byte_start: i,
+                    byte_end: end,
+                    pos: None,
+                });
+                chars_seen += len;
+            }
+            if !scratch.chars.is_empty() {
+                self.cut_block(text, block, hmm, scratch, &mut out);
             }
             if scratch.route.capacity() > 1 << 16 {
                 *scratch = Scratch::default();
             }
         });
         out
+    }
+
+    /// Cuts the block of `text` starting `at` whose characters and offsets are in `scratch`,
+    /// and empties them.
+    fn cut_block<'a>(
+        &self,
+        text: &'a str,
+        at: At,
+        hmm: bool,
+        scratch: &mut Scratch,
+        out: &mut Vec<Token<'a>>,
+    ) {
+        let last = *scratch.chars.last().expect("a block has a character");
+        let len = scratch.offsets.last().expect("and its offset") + last.len_utf8();
+        scratch.offsets.push(len);
+        let block = &text[at.bytes..at.bytes + len];
+        self.route(scratch);
+        self.walk(block, at, hmm, scratch, out);
+        scratch.offsets.clear();
+        scratch.chars.clear();
     }
 
     /// [`cut`](Self::cut) without the HMM, each token tagged as jieba-rs's `tag(text, false)`
