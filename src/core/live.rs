@@ -430,6 +430,13 @@ mod tests {
             .map(|word| word.chars().count())
             .max();
         assert_eq!(longest, Some(crate::core::builtin::BUILTIN_LONGEST_WORD));
+        let total: usize = text
+            .lines()
+            .filter_map(|line| line.split_ascii_whitespace().nth(1)?.parse::<usize>().ok())
+            .sum();
+        assert_eq!(total, crate::core::builtin::BUILTIN_TOTAL);
+        assert_eq!(text.lines().count(), 349_045);
+        assert!(text.lines().all(|l| l.split_ascii_whitespace().count() == 3));
         // Read line by line as the analyzers read it, the same words with the same frequencies.
         let fast = crate::core::dictionary::Dictionary::builtin();
         for line in text.lines().step_by(97) {

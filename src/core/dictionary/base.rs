@@ -1,11 +1,14 @@
 //! The built-in dictionary, held once per process and shared by every analyzer of every
-//! profile: its words in a [`CharTrie`] and each word's frequency and tag by its line.
+//! profile: jieba-rs's segmenter of it, which cuts for every dictionary that changes nothing of
+//! it, and, made on the first dictionary that does (a profile with words of its own), its words
+//! in a [`CharTrie`] with each word's frequency and tag by its line. A server without such
+//! profiles never makes the second (about 14 MB and 0.15 s).
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use jieba_rs::Jieba;
 
-use super::super::builtin::{BUILTIN_DICT, jieba_with_dict};
+use super::super::builtin::{BUILTIN_DICT, BUILTIN_TOTAL, jieba_with_dict};
 use super::trie::CharTrie;
 
 /// A word of the built-in dictionary: its line in `data/jieba/dict.txt`.
@@ -13,6 +16,16 @@ pub(super) type BaseId = u32;
 
 /// The built-in dictionary (see the module's comment).
 pub(crate) struct BaseWords {
+    /// jieba-rs with the built-in words, which cuts for a dictionary that changes nothing of
+    /// them: its route is faster than [`Dictionary`](super::Dictionary)'s over base and overlay
+    /// (BENCHMARKS.md, "Dictionary profiles"), so the default profile keeps its speed.
+    jieba: Jieba,
+    /// The words for the route over base and overlay, made on first use.
+    index: OnceLock<Index>,
+}
+
+/// The built-in words, for the route over base and overlay.
+struct Index {
     /// Each word to its line.
     trie: CharTrie,
     /// Each word's frequency, by line.
@@ -22,26 +35,19 @@ pub(crate) struct BaseWords {
     /// Each word's tag, an index into `tag_names`.
     tags: Vec<u8>,
     tag_names: Vec<Box<str>>,
-    /// The sum of the frequencies.
-    total: usize,
-    /// jieba-rs with the same words, which cuts for a dictionary that changes nothing of them:
-    /// its route is faster than [`Dictionary`](super::Dictionary)'s over base and overlay
-    /// (BENCHMARKS.md, "Profiles"), so the default profile keeps its speed.
-    jieba: Jieba,
 }
 
 impl std::fmt::Debug for BaseWords {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BaseWords")
-            .field("words", &self.freqs.len())
-            .field("total", &self.total)
+            .field("indexed", &self.index.get().is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl BaseWords {
-    /// Reads the frequencies and tags of the built-in dictionary (every line is `word freq
-    /// tag`, which a unit test and the build's trie keep true).
+impl Index {
+    /// Reads the words, frequencies and tags of the built-in dictionary (every line is `word
+    /// freq tag`, which a unit test keeps true).
     fn load() -> Self {
         let lines = BUILTIN_DICT.lines().count();
         let (mut freqs, mut log_freqs, mut tags) = (
@@ -50,7 +56,6 @@ impl BaseWords {
             Vec::with_capacity(lines),
         );
         let mut tag_names: Vec<Box<str>> = Vec::new();
-        let mut total = 0usize;
         let mut trie = CharTrie::new(true);
         for (id, line) in (0u32..).zip(BUILTIN_DICT.lines()) {
             let mut fields = line.split_ascii_whitespace();
@@ -67,7 +72,6 @@ impl BaseWords {
             freqs.push(freq);
             log_freqs.push(f64::from(freq).ln());
             tags.push(u8::try_from(id).unwrap_or(u8::MAX));
-            total += freq as usize;
         }
         Self {
             trie,
@@ -75,38 +79,43 @@ impl BaseWords {
             log_freqs,
             tags,
             tag_names,
-            total,
-            jieba: jieba_with_dict(BUILTIN_DICT),
         }
+    }
+}
+
+impl BaseWords {
+    fn index(&self) -> &Index {
+        self.index.get_or_init(Index::load)
     }
 
     /// The word `word`, when the dictionary has it.
     #[inline]
     pub(super) fn id(&self, word: &str) -> Option<BaseId> {
-        self.trie.get(word)
+        self.index().trie.get(word)
     }
 
     /// The words that `chars` starts with, shortest first, with their lengths in characters.
     #[inline]
     pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(BaseId, usize)) {
-        self.trie.prefixes(chars, each);
+        self.index().trie.prefixes(chars, each);
     }
 
     pub(super) fn freq(&self, id: BaseId) -> usize {
-        self.freqs[id as usize] as usize
+        self.index().freqs[id as usize] as usize
     }
 
     #[inline]
     pub(super) fn log_freq(&self, id: BaseId) -> f64 {
-        self.log_freqs[id as usize]
+        self.index().log_freqs[id as usize]
     }
 
     pub(super) fn tag(&self, id: BaseId) -> &str {
-        &self.tag_names[usize::from(self.tags[id as usize])]
+        let index = self.index();
+        &index.tag_names[usize::from(index.tags[id as usize])]
     }
 
     pub(super) fn total(&self) -> usize {
-        self.total
+        BUILTIN_TOTAL
     }
 
     /// jieba-rs with the same words.
@@ -117,6 +126,11 @@ impl BaseWords {
 
 /// The built-in dictionary of this process, read on first use.
 pub(crate) fn builtin_words() -> Arc<BaseWords> {
-    static WORDS: LazyLock<Arc<BaseWords>> = LazyLock::new(|| Arc::new(BaseWords::load()));
+    static WORDS: LazyLock<Arc<BaseWords>> = LazyLock::new(|| {
+        Arc::new(BaseWords {
+            jieba: jieba_with_dict(BUILTIN_DICT),
+            index: OnceLock::new(),
+        })
+    });
     Arc::clone(&WORDS)
 }

@@ -108,6 +108,9 @@ impl Dictionary {
     /// Whether `word` is in the dictionary.
     #[inline]
     pub(crate) fn has_word(&self, word: &str) -> bool {
+        if self.overlay.is_empty() {
+            return self.base.jieba().has_word(word);
+        }
         self.lookup(word).is_some()
     }
 
