@@ -436,7 +436,10 @@ mod tests {
             .sum();
         assert_eq!(total, crate::core::builtin::BUILTIN_TOTAL);
         assert_eq!(text.lines().count(), 349_045);
-        assert!(text.lines().all(|l| l.split_ascii_whitespace().count() == 3));
+        assert!(
+            text.lines()
+                .all(|l| l.split_ascii_whitespace().count() == 3)
+        );
         // Read line by line as the analyzers read it, the same words with the same frequencies.
         let fast = crate::core::dictionary::Dictionary::builtin();
         for line in text.lines().step_by(97) {

@@ -13,6 +13,7 @@ use textanalysis::grpc::pb::{
     AddWordsRequest, CreateProfileRequest, ListProfilesRequest, RemoveProfileRequest,
     SegmentRequest, WordEntry,
 };
+use textanalysis::metrics::Format;
 use textanalysis::server::Settings;
 use tonic::Code;
 
@@ -211,6 +212,17 @@ async fn a_profile_created_through_one_replica_is_served_by_the_other_and_remove
     })
     .await;
     eprintln!("the other replica served the new profile after {waited:?}");
+    for replica in [&a, &b] {
+        let page = replica.metrics.encode(Format::Classic);
+        assert!(
+            page.contains("textanalysis_dictionary_profiles 2"),
+            "{page}"
+        );
+        assert!(
+            page.contains(r#"textanalysis_dictionary_generation{profile="acme"} 1"#),
+            "{page}"
+        );
+    }
     assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
     assert_ne!(words(&b, "").await, words(&b, "acme").await);
 
@@ -331,6 +343,8 @@ async fn a_profile_created_through_one_replica_is_served_by_the_other_and_remove
     // 云原生数据湖 正在改变 数据分析 。
     assert_eq!(running.await.unwrap().len(), 20_000 * 4);
     assert!(!dir.path().join("dict/profiles/acme").exists());
+    let page = b.metrics.encode(Format::Classic);
+    assert!(!page.contains(r#"profile="acme""#), "{page}");
     assert!(!dir.path().join("state/profiles/acme").exists());
     let gone = b
         .client()
@@ -386,6 +400,7 @@ async fn tenants_from_grpcurl_and_curl_as_the_readme_shows() {
             Arc::new(profiles),
             Settings {
                 admin: BearerTokens::load(None, Some(ADMIN_TOKEN)).unwrap(),
+                profile_metrics: false,
                 ..Default::default()
             },
         )
@@ -454,6 +469,11 @@ async fn tenants_from_grpcurl_and_curl_as_the_readme_shows() {
             .map(|p| p["profile"].as_str().unwrap())
             .collect();
         assert_eq!(names, ["default", "acme"]);
+        // Started with --no-profile-metrics: the profile is counted, and has no series.
+        let page = server.metrics.encode(Format::Classic);
+        assert!(page.contains("textanalysis_dictionary_profiles 2"), "{page}");
+        assert!(!page.contains(r#"profile="acme""#), "{page}");
+        assert!(page.contains(r#"textanalysis_dictionary_generation{profile="default"} 1"#));
         assert_eq!(admin_call(Some(remove), "RemoveProfile"), serde_json::json!({}));
         let by_curl = without_time(admin_curl(Some(create), "/v1/admin/profiles:create"));
         assert_eq!(by_curl["dictionary"]["contentVersion"], by_grpcurl["dictionary"]["contentVersion"]);

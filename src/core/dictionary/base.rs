@@ -119,6 +119,7 @@ impl BaseWords {
     }
 
     /// jieba-rs with the same words.
+    #[inline]
     pub(super) fn jieba(&self) -> &Jieba {
         &self.jieba
     }

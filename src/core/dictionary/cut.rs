@@ -67,7 +67,7 @@ impl Dictionary {
     /// when the run is a word, or cut by the HMM; between blocks, each character (`\r\n`
     /// together).
     pub(crate) fn cut<'a>(&self, text: &'a str, hmm: bool) -> Vec<Token<'a>> {
-        if self.overlay.is_empty() {
+        if self.is_builtin_only() {
             let tokens = self.base.jieba().cut(text, hmm);
             return tokens.iter().map(Token::from).collect();
         }
@@ -146,7 +146,7 @@ impl Dictionary {
     /// tags it: a word of the dictionary with its tag, any other token by a guess (`m` for
     /// digits, `eng` for other ASCII letters and digits, `x` for the rest).
     pub(crate) fn tag<'a>(&'a self, text: &'a str) -> Vec<Token<'a>> {
-        if self.overlay.is_empty() {
+        if self.is_builtin_only() {
             let tags = self.base.jieba().tag(text, false);
             return tags
                 .into_iter()

@@ -36,6 +36,8 @@ enum WordId {
 pub(crate) struct Dictionary {
     base: Arc<BaseWords>,
     overlay: Overlay,
+    /// Whether the overlay changes nothing (asked on every word looked up, so kept here).
+    unchanged: bool,
     /// The sum of the frequencies, as jieba-rs's `add_word` keeps it.
     total: usize,
     log_total: f64,
@@ -48,6 +50,7 @@ impl Dictionary {
         Self {
             base,
             overlay: Overlay::default(),
+            unchanged: true,
             total,
             log_total: (total as f64).ln(),
         }
@@ -68,6 +71,7 @@ impl Dictionary {
         if !self.overlay.removed.insert(id) {
             return false;
         }
+        self.unchanged = false;
         self.total -= self.base.freq(id);
         self.log_total = (self.total as f64).ln();
         true
@@ -81,6 +85,7 @@ impl Dictionary {
             return 0;
         }
         let freq = freq.unwrap_or_else(|| self.suggest_freq(word));
+        self.unchanged = false;
         match self.lookup(word) {
             Some(id) => {
                 let old = self.freq(id);
@@ -105,10 +110,22 @@ impl Dictionary {
         freq
     }
 
+    /// Whether it changes nothing of the built-in dictionary.
+    #[inline]
+    pub(super) fn is_builtin_only(&self) -> bool {
+        self.unchanged
+    }
+
+    /// jieba-rs's segmenter of the built-in dictionary, when this dictionary changes nothing
+    /// of it (it cuts the same, faster).
+    pub(crate) fn builtin_jieba(&self) -> Option<&jieba_rs::Jieba> {
+        self.is_builtin_only().then(|| self.base.jieba())
+    }
+
     /// Whether `word` is in the dictionary.
     #[inline]
     pub(crate) fn has_word(&self, word: &str) -> bool {
-        if self.overlay.is_empty() {
+        if self.is_builtin_only() {
             return self.base.jieba().has_word(word);
         }
         self.lookup(word).is_some()
@@ -134,7 +151,7 @@ impl Dictionary {
     /// Whether it is the built-in dictionary unchanged.
     #[cfg(test)]
     pub(crate) fn is_builtin(&self) -> bool {
-        self.overlay.is_empty()
+        self.unchanged
     }
 
     /// How many words of its own, built-in words with another frequency, and built-in words

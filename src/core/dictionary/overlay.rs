@@ -76,9 +76,4 @@ impl Overlay {
     pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(u32, usize)) {
         self.trie.prefixes(chars, each);
     }
-
-    /// Whether it changes nothing of the built-in dictionary.
-    pub(super) fn is_empty(&self) -> bool {
-        self.own.is_empty() && self.freqs.is_empty() && self.removed.is_empty()
-    }
 }
