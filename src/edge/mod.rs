@@ -15,6 +15,7 @@ mod auth;
 mod batch_scan;
 mod budget;
 mod call;
+mod core_errors;
 mod grpc_web;
 mod guard;
 mod http_rules;

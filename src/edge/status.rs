@@ -1,5 +1,5 @@
 //! The one place where failures become statuses: the handlers' errors ([`ApiError`], core
-//! errors included), the edge's refusals ([`Refusal`]) and tonic's own rejections, each to a
+//! errors included, as `core_errors.rs` classifies them), the edge's refusals ([`Refusal`]) and tonic's own rejections, each to a
 //! gRPC status, and each gRPC code to the HTTP status an HTTP door answers with.
 //!
 //! The set of codes is deliberately small: INVALID_ARGUMENT for anything wrong in a request
@@ -22,10 +22,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use super::http_status::HTTP_STATUS_KEY;
 use super::limits::MAX_BATCH;
 use super::routes::OPENAPI_PATH;
-use crate::core::word_edits::{StateError, WordViolation};
-use crate::core::{
-    AnalysisError, ChangeError, ClassifyError, DeadlineExceeded, ProfileChangeError, UnknownProfile,
-};
+use crate::core::UnknownProfile;
 
 /// One field of a request that is not acceptable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,96 +79,6 @@ pub enum ApiError {
     Unavailable(String),
     /// The analysis itself failed: a server bug, logged with its cause.
     Internal(String),
-}
-
-impl From<Vec<FieldViolation>> for ApiError {
-    fn from(violations: Vec<FieldViolation>) -> Self {
-        Self::InvalidArgument(violations)
-    }
-}
-
-impl From<ClassifyError> for ApiError {
-    fn from(error: ClassifyError) -> Self {
-        match error {
-            ClassifyError::UnknownModel {
-                requested,
-                available,
-            } => Self::UnknownModel {
-                requested,
-                available,
-            },
-        }
-    }
-}
-
-impl From<UnknownProfile> for ApiError {
-    fn from(error: UnknownProfile) -> Self {
-        Self::UnknownProfile(error)
-    }
-}
-
-impl From<DeadlineExceeded> for ApiError {
-    fn from(_: DeadlineExceeded) -> Self {
-        Self::DeadlineExceeded
-    }
-}
-
-impl From<AnalysisError> for ApiError {
-    fn from(error: AnalysisError) -> Self {
-        match error {
-            AnalysisError::Classify(e) => e.into(),
-            AnalysisError::DeadlineExceeded(e) => e.into(),
-        }
-    }
-}
-
-impl ApiError {
-    /// The error of a reload or word edit; `field` names the request field of a bad word.
-    pub fn from_change(error: ChangeError, field: impl Fn(&WordViolation) -> String) -> Self {
-        match error {
-            ChangeError::Invalid(violations) => Self::InvalidArgument(
-                violations
-                    .iter()
-                    .map(|v| FieldViolation::new(field(v), v.reason.clone()))
-                    .collect(),
-            ),
-            e @ ChangeError::NoStateDir => Self::FailedPrecondition(format!(
-                "{e}: start it with --state-dir (or --dictionary-dir) to allow word edits"
-            )),
-            e @ (ChangeError::Load(_) | ChangeError::State(StateError::Corrupt { .. })) => {
-                Self::FailedPrecondition(e.to_string())
-            }
-            e @ ChangeError::State(StateError::Io { .. }) => Self::Unavailable(e.to_string()),
-        }
-    }
-}
-
-impl ApiError {
-    /// The status of a profile that could not be created or removed; `field` names the
-    /// request field of a bad word.
-    pub fn from_profile_change(
-        error: ProfileChangeError,
-        field: impl Fn(&WordViolation) -> String,
-    ) -> Self {
-        match error {
-            ProfileChangeError::BadName(reason) => {
-                Self::InvalidArgument(vec![FieldViolation::new("profile", reason)])
-            }
-            ProfileChangeError::BadWords(violations) => Self::InvalidArgument(
-                violations
-                    .iter()
-                    .map(|v| FieldViolation::new(field(v), v.reason.clone()))
-                    .collect(),
-            ),
-            e @ ProfileChangeError::Exists(_) => Self::AlreadyExists(e.to_string()),
-            ProfileChangeError::Unknown(unknown) => Self::UnknownProfile(unknown),
-            e @ ProfileChangeError::TooMany { .. } => Self::LimitReached(e.to_string()),
-            e @ (ProfileChangeError::NoDirectory
-            | ProfileChangeError::Declared(_)
-            | ProfileChangeError::Start(_)) => Self::FailedPrecondition(e.to_string()),
-            e @ ProfileChangeError::Io { .. } => Self::Unavailable(e.to_string()),
-        }
-    }
 }
 
 impl From<ApiError> for Status {
@@ -447,6 +354,7 @@ pub fn client_fault(status: Status) -> Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::{AnalysisError, ChangeError, ClassifyError, DeadlineExceeded};
 
     /// The code of each refusal, decided here: a variant added later does not compile until it
     /// has one. HTTP-only refusals answer no gRPC status.
