@@ -210,10 +210,7 @@ pub async fn create_profile(
     let started = Instant::now();
     let all = Arc::clone(profiles);
     let name = profile.clone();
-    let result = tokio::task::spawn_blocking(move || all.create(&name, &words))
-        .await
-        .map_err(|e| ProfileFailed::Panicked(e.to_string()))
-        .and_then(|r| r.map_err(ProfileFailed::Refused));
+    let result = profiles_off_reactor(move || all.create(&name, &words)).await;
     let build_ms = u32::try_from(started.elapsed().as_millis()).unwrap_or(u32::MAX);
     let kind = ChangeKind::CreateProfile.name();
     match result {
@@ -245,10 +242,7 @@ pub async fn remove_profile(
 ) -> Result<(), ProfileFailed> {
     let all = Arc::clone(profiles);
     let name = profile.clone();
-    let result = tokio::task::spawn_blocking(move || all.remove(&name))
-        .await
-        .map_err(|e| ProfileFailed::Panicked(e.to_string()))
-        .and_then(|r| r.map_err(ProfileFailed::Refused));
+    let result = profiles_off_reactor(move || all.remove(&name)).await;
     let kind = ChangeKind::RemoveProfile.name();
     match &result {
         Ok(()) => {
@@ -260,6 +254,17 @@ pub async fn remove_profile(
         }
     }
     result
+}
+
+/// Runs `work` (a change of the set of profiles) on a blocking thread; a panic there is a
+/// [`ProfileFailed::Panicked`].
+async fn profiles_off_reactor<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ProfileChangeError> + Send + 'static,
+) -> Result<T, ProfileFailed> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ProfileFailed::Panicked(e.to_string()))
+        .and_then(|r| r.map_err(ProfileFailed::Refused))
 }
 
 /// Why a profile was not created or removed.
