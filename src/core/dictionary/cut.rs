@@ -7,7 +7,8 @@ use std::cell::RefCell;
 
 use super::super::Token;
 use super::super::classes::{is_block_char, is_foreign_ideograph, is_han, runs};
-use super::{Dictionary, hmm_cut};
+use super::Dictionary;
+use super::hmm::hmm_cut_chars;
 
 /// Whether `c` belongs in one of jieba-rs's blocks.
 fn in_block(c: char) -> bool {
@@ -19,11 +20,22 @@ fn is_cjk(c: char) -> bool {
     is_han(c) || is_foreign_ideograph(c)
 }
 
-/// A step of the best route: its score and the character it ends before.
+/// A step of the best route: its score and the character it ends before; and the lengths of
+/// the words starting where it does, a bit each (1 << length, for lengths below 64), so that
+/// the walk asks the dictionary for none of them again.
 #[derive(Debug, Clone, Copy)]
 struct Step {
     score: f64,
     end: usize,
+    words: u64,
+}
+
+impl Step {
+    /// Whether a word of `len` characters starts here: `None` when it is too long to tell.
+    #[inline]
+    fn has_word(&self, len: usize) -> Option<bool> {
+        (len < 64).then(|| self.words & (1 << len) != 0)
+    }
 }
 
 /// Buffers reused from block to block on a thread.
@@ -197,21 +209,28 @@ impl Dictionary {
         let Scratch { chars, route, .. } = scratch;
         let n = chars.len();
         route.clear();
-        route.resize(n + 1, Step { score: 0.0, end: n });
+        route.resize(
+            n + 1,
+            Step {
+                score: 0.0,
+                end: n,
+                words: 0,
+            },
+        );
         let log_total = self.log_total;
         for idx in (0..n).rev() {
-            let mut best: Option<Step> = None;
+            let mut best: Option<(f64, usize)> = None;
+            let mut words = 0;
             self.each_weighted_prefix(&chars[idx..], |log_freq, len| {
                 let end = idx + len;
                 let score = log_freq - log_total + route[end].score;
-                if best.is_none_or(|b| score > b.score || (score == b.score && end > b.end)) {
-                    best = Some(Step { score, end });
+                if best.is_none_or(|(s, e)| score > s || (score == s && end > e)) {
+                    best = Some((score, end));
                 }
+                words |= 1u64.checked_shl(len as u32).unwrap_or(0);
             });
-            route[idx] = best.unwrap_or(Step {
-                score: -log_total + route[idx + 1].score,
-                end: idx + 1,
-            });
+            let (score, end) = best.unwrap_or((-log_total + route[idx + 1].score, idx + 1));
+            route[idx] = Step { score, end, words };
         }
     }
 
@@ -235,14 +254,14 @@ impl Dictionary {
                 run.get_or_insert(x);
             } else {
                 if let Some(start) = run.take() {
-                    self.singles(block, at, offsets, start, x, hmm, out);
+                    self.singles(block, at, scratch, start, x, hmm, out);
                 }
                 out.push(at.token(block, x, y, offsets));
             }
             x = y;
         }
         if let Some(start) = run {
-            self.singles(block, at, offsets, start, n, hmm, out);
+            self.singles(block, at, scratch, start, n, hmm, out);
         }
     }
 
@@ -254,22 +273,27 @@ impl Dictionary {
         &self,
         block: &'a str,
         at: At,
-        offsets: &[usize],
+        scratch: &Scratch,
         from: usize,
         to: usize,
         hmm: bool,
         out: &mut Vec<Token<'a>>,
     ) {
+        let Scratch {
+            offsets,
+            chars,
+            route,
+        } = scratch;
         if !hmm || to - from == 1 {
             out.push(at.token(block, from, to, offsets));
-        } else if self.has_word(&block[offsets[from]..offsets[to]]) {
+        } else if route[from]
+            .has_word(to - from)
+            .unwrap_or_else(|| self.has_word(&block[offsets[from]..offsets[to]]))
+        {
             out.extend((from..to).map(|k| at.token(block, k, k + 1, offsets)));
         } else {
-            let mut k = from;
-            hmm_cut(&block[offsets[from]..offsets[to]], |word| {
-                let end = char_end(offsets, k, offsets[k] + word.len());
-                out.push(at.token(block, k, end, offsets));
-                k = end;
+            hmm_cut_chars(&chars[from..to], |start, end| {
+                out.push(at.token(block, from + start, from + end, offsets));
             });
         }
     }
@@ -284,16 +308,6 @@ fn offsets_of(text: &str, offsets: &mut Vec<usize>, chars: &mut Vec<char>) {
         chars.push(c);
     }
     offsets.push(text.len());
-}
-
-/// The character ending at byte `byte`, looking on from character `from`.
-#[inline]
-fn char_end(offsets: &[usize], from: usize, byte: usize) -> usize {
-    let mut end = from;
-    while offsets[end] < byte {
-        end += 1;
-    }
-    end
 }
 
 /// jieba-rs's tag for a token the dictionary lacks (without its `default-dict` feature's

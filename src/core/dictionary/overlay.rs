@@ -29,6 +29,21 @@ pub(super) struct Overlay {
     trie: CharTrie,
     /// The tags of its own words.
     pub(super) tags: Vec<Box<str>>,
+    /// A bit for the first two characters of each word of its own, by [`pair_bit`], so that a
+    /// walk from two characters no such word starts with stops before the trie (8 KB: without
+    /// it, a profile of 1,000 words of its own segmented a review in 2,600 more instructions
+    /// than one of a single word, most of them probing the trie for words that are not there).
+    pairs: Vec<u64>,
+    /// Whether a word of its own is one character long (the pairs cannot rule those out).
+    single_chars: bool,
+}
+
+/// Where the first two characters `a`, `b` of a word are in [`Overlay::pairs`]: a word and a
+/// bit of it (Fibonacci hashing of both into 16 bits).
+#[inline]
+fn pair_bit(a: char, b: char) -> (usize, u64) {
+    let key = (u64::from(a) << 21 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48;
+    ((key / 64) as usize, 1 << (key % 64))
 }
 
 impl Default for Overlay {
@@ -39,6 +54,8 @@ impl Default for Overlay {
             own: Vec::new(),
             trie: CharTrie::new(false),
             tags: Vec::new(),
+            pairs: vec![0; (1 << 16) / 64],
+            single_chars: false,
         }
     }
 }
@@ -69,11 +86,28 @@ impl Overlay {
             tag: u32::try_from(tag).unwrap_or(u32::MAX),
         });
         self.trie.insert(word, id);
+        let mut chars = word.chars();
+        match (chars.next(), chars.next()) {
+            (Some(a), Some(b)) => {
+                let (at, bit) = pair_bit(a, b);
+                self.pairs[at] |= bit;
+            }
+            _ => self.single_chars = true,
+        }
     }
 
     /// The words of its own that `chars` starts with, with their lengths in characters.
     #[inline]
     pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(u32, usize)) {
+        if !self.single_chars {
+            let [a, b, ..] = *chars else {
+                return;
+            };
+            let (at, bit) = pair_bit(a, b);
+            if self.pairs[at] & bit == 0 {
+                return;
+            }
+        }
         self.trie.prefixes(chars, each);
     }
 }

@@ -76,14 +76,32 @@ pub(crate) fn precise<'a>(
 }
 
 /// A token of a cut: jieba-rs's or ours.
-trait CutToken<'a> {
+trait CutToken<'a>: Sized {
     fn token(&self) -> Token<'a>;
+
+    /// All of `tokens`, each shifted by `origin`.
+    fn all_shifted(tokens: Vec<Self>, origin: Origin) -> Vec<Token<'a>> {
+        tokens
+            .iter()
+            .map(|t| t.token().shifted(origin.chars, origin.bytes))
+            .collect()
+    }
 }
 
 impl<'a> CutToken<'a> for Token<'a> {
     #[inline]
     fn token(&self) -> Token<'a> {
         *self
+    }
+
+    /// In place, without a second vector.
+    fn all_shifted(mut tokens: Vec<Self>, origin: Origin) -> Vec<Token<'a>> {
+        if origin != Origin::default() {
+            for t in &mut tokens {
+                *t = t.shifted(origin.chars, origin.bytes);
+            }
+        }
+        tokens
     }
 }
 
@@ -111,7 +129,7 @@ fn mended<'a, T: CutToken<'a>>(
         None
     };
     if regions.is_empty() && joined.is_none() {
-        return tokens.iter().map(from_jieba).collect();
+        return T::all_shifted(tokens, origin);
     }
     let mut out: Vec<Token<'a>> = Vec::with_capacity(tokens.len() + 16);
     // Tokens before `copied` are in `out`, or were replaced.
