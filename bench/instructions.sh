@@ -2,8 +2,8 @@
 # Instructions per call of the analysis core (callgrind: repeatable where times on a shared
 # machine are not), on one ~100-character review: precise segmentation, segmentation with tags,
 # classification, and precise segmentation on a tenant's profile of 1,000 words of its own,
-# each as the instructions of analysing it 1,000 times less those of only
-# building its analyzer, and each as a ratio to precise segmentation (BENCHMARKS.md, "The core
+# each as the instructions of analysing it 1,001 times less those of building its analyzer
+# and analysing it once (what a first call makes once for all drops out), each as a ratio to precise segmentation (BENCHMARKS.md, "The core
 # alone"). Needs valgrind.
 #
 #   bash bench/instructions.sh

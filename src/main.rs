@@ -80,8 +80,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let config = args.analyzer_config();
     let (state_dir, declared) = (args.state_dir.clone(), args.profiles.clone());
     let max_profiles = usize::from(args.max_profiles);
+    let max_profile_bytes = args.max_profiles_memory_mb.saturating_mul(1 << 20);
     let profiles = match tokio::task::spawn_blocking(move || {
-        Profiles::start(&config, state_dir.as_deref(), &declared, max_profiles)
+        let mut profiles = Profiles::start(&config, state_dir.as_deref(), &declared, max_profiles)?;
+        profiles.limit_memory(max_profile_bytes)?;
+        Ok(profiles)
     })
     .await
     {

@@ -72,6 +72,15 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u16).range(0..=10_000))]
     pub max_profiles: u16,
 
+    /// The most memory the named profiles may hold, in MB, by the server's reckoning: 16 KiB a
+    /// profile and 340 bytes for each entry of its files and each word edit (a profile of 1,000
+    /// words of its own: 0.36 MB). Creating or finding a profile that would pass it is
+    /// refused; passing it at start-up is a start-up error. The default holds about 3,000 such
+    /// profiles.
+    #[arg(long, env = "TEXTANALYSIS_MAX_PROFILES_MEMORY_MB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_profiles_memory_mb: u64,
+
     /// Milliseconds between checks of every file the analyzer reads (and of the word edits)
     /// for changes made by another replica or an operator; a change is served once two checks
     /// in a row see the same files, so a file is never read half-written (0: never check;
@@ -230,6 +239,9 @@ impl ServeArgs {
     pub fn explain(error: &StartError) -> String {
         match error {
             StartError::TooManyProfiles { .. } => format!("{error} (raise --max-profiles)"),
+            StartError::ProfilesTooLarge { .. } => {
+                format!("{error} (raise --max-profiles-memory-mb)")
+            }
             _ => error.to_string(),
         }
     }

@@ -46,3 +46,41 @@ pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
     digest.truncate(16);
     digest
 }
+
+/// The version of a set of profiles, each given as its name and content version: the first 16
+/// hex digits of a SHA-256 over them sorted by name. Replicas that serve the same profiles with
+/// the same data report the same version, however many profiles there are.
+pub fn profiles_version<'a>(profiles: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut profiles: Vec<(&str, &str)> = profiles.into_iter().collect();
+    profiles.sort_unstable();
+    let mut text = String::from("textanalysis profiles 1\n");
+    for (name, version) in profiles {
+        text.push_str(name);
+        text.push('\t');
+        text.push_str(version);
+        text.push('\n');
+    }
+    let mut digest = sha256_hex(text.as_bytes());
+    digest.truncate(16);
+    digest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_set_of_profiles_has_one_version_whatever_the_order() {
+        let one = profiles_version([("default", "aa"), ("shop", "bb"), ("clinic", "cc")]);
+        assert_eq!(one.len(), 16);
+        assert_eq!(
+            one,
+            profiles_version([("clinic", "cc"), ("default", "aa"), ("shop", "bb")])
+        );
+        assert_ne!(one, profiles_version([("default", "aa"), ("shop", "bb")]));
+        assert_ne!(
+            one,
+            profiles_version([("default", "aa"), ("shop", "bx"), ("clinic", "cc")])
+        );
+    }
+}

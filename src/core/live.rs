@@ -64,6 +64,18 @@ pub enum StartError {
         /// How many are allowed.
         max: usize,
     },
+    /// The named profiles are reckoned to hold more memory than allowed.
+    #[error(
+        "the named profiles are reckoned to hold {} MB; at most {} MB are allowed",
+        .reckoned >> 20,
+        .max >> 20
+    )]
+    ProfilesTooLarge {
+        /// What they are reckoned to hold, in bytes ([`crate::core::profile_bytes`]).
+        reckoned: u64,
+        /// What they may hold, in bytes.
+        max: u64,
+    },
 }
 
 /// What the next change starts from.

@@ -43,7 +43,7 @@ pub use classify::{Classification, ClassifyError, ClassifyOptions};
 pub use deadline::{Deadline, DeadlineExceeded};
 pub use error::{LoadError, ModelError};
 pub use files::{read_text, write_atomically};
-pub use identity::DictionaryIdentity;
+pub use identity::{DictionaryIdentity, profiles_version};
 pub use idf::IdfTable;
 pub use keywords::{Keyword, KeywordMethod, KeywordOptions, Segmenter};
 pub use live::{ChangeError, LiveAnalyzer, StartError};
@@ -51,7 +51,7 @@ pub use options::{AnalyzeOptions, SegmentMode, SegmentOptions};
 pub use pieces::PIECE_BYTES;
 pub use profiles::{
     CurrentAnalyzers, DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE,
-    ProfileChangeError, ProfileSpec, Profiles, SetChange, UnknownProfile,
+    ProfileChangeError, ProfileSpec, Profiles, SetChange, UnknownProfile, profile_bytes,
 };
 pub use script::{Normalized, Script, Text};
 pub use segmenter::posseg::{POS_TAG_RULE, is_pos_tag};

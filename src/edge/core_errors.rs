@@ -89,7 +89,9 @@ impl ApiError {
             ),
             e @ ProfileChangeError::Exists(_) => Self::AlreadyExists(e.to_string()),
             ProfileChangeError::Unknown(unknown) => Self::UnknownProfile(unknown),
-            e @ ProfileChangeError::TooMany { .. } => Self::LimitReached(e.to_string()),
+            e @ (ProfileChangeError::TooMany { .. } | ProfileChangeError::TooLarge { .. }) => {
+                Self::LimitReached(e.to_string())
+            }
             e @ (ProfileChangeError::NoDirectory
             | ProfileChangeError::Declared(_)
             | ProfileChangeError::Start(_)) => Self::FailedPrecondition(e.to_string()),

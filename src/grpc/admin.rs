@@ -7,8 +7,8 @@ use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 use super::pb::{self, admin_server::Admin};
-use crate::core::Profiles;
 use crate::core::word_edits::WordViolation;
+use crate::core::{Profiles, profiles_version};
 use crate::dictionary_changes::{self, Change, ChangeFailed, Changed, ProfileFailed};
 use crate::edge::ApiError;
 use crate::metrics::Metrics;
@@ -143,13 +143,21 @@ impl Admin for AdminService {
         &self,
         _request: Request<pb::ListProfilesRequest>,
     ) -> Result<Response<pb::ListProfilesResponse>, Status> {
-        let profiles = self
+        let profiles: Vec<pb::DictionaryInfo> = self
             .profiles
             .all()
             .into_iter()
             .map(|(name, live)| pb::DictionaryInfo::new(&name, live.current().identity()))
             .collect();
-        Ok(Response::new(pb::ListProfilesResponse { profiles }))
+        let profiles_version = profiles_version(
+            profiles
+                .iter()
+                .map(|p| (p.profile.as_str(), p.content_version.as_str())),
+        );
+        Ok(Response::new(pb::ListProfilesResponse {
+            profiles,
+            profiles_version,
+        }))
     }
 }
 

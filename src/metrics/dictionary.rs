@@ -11,7 +11,7 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
-use crate::core::{Analyzer, DEFAULT_PROFILE, DictionaryIdentity};
+use crate::core::{Analyzer, DEFAULT_PROFILE, DictionaryIdentity, profile_bytes, profiles_version};
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ModelLabels {
@@ -39,6 +39,11 @@ struct ServingLabels {
     profile: String,
     version: &'static str,
     content_version: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ProfilesLabels {
+    profiles_version: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -73,6 +78,11 @@ pub(super) struct DictionaryMetrics {
     files_failing: Family<ProfileLabels, Gauge>,
     /// How many profiles are described.
     profiles: Gauge,
+    /// The version of the whole set of profiles described (value 1), and that version.
+    profiles_info: Family<ProfilesLabels, Gauge>,
+    /// What the named profiles are reckoned to hold (`core::profile_bytes`).
+    profiles_bytes: Gauge,
+    profiles_version: Mutex<Option<String>>,
     /// Whether only the default profile has series of its own.
     default_only: std::sync::atomic::AtomicBool,
 }
@@ -118,12 +128,29 @@ impl DictionaryMetrics {
             serving: Family::default(),
             files_failing: Family::default(),
             profiles: Gauge::default(),
+            profiles_info: Family::default(),
+            profiles_bytes: Gauge::default(),
+            profiles_version: Mutex::default(),
             default_only: std::sync::atomic::AtomicBool::new(false),
         };
         registry.register(
             "dictionary_profiles",
             "The dictionary profiles served, the default one included",
             metrics.profiles.clone(),
+        );
+        registry.register(
+            "dictionary_profiles_info",
+            "The set of dictionary profiles served (value 1), by profiles_version: a digest of \
+             every profile's name and content version, named profiles included when their own \
+             series are left out. Replicas serving the same profiles with the same data show the \
+             same profiles_version",
+            metrics.profiles_info.clone(),
+        );
+        registry.register(
+            "dictionary_profiles_reckoned_bytes",
+            "The memory the named profiles hold by the server's reckoning (16 KiB a profile, 340 \
+             bytes an entry of its files or word edit), which --max-profiles-memory-mb bounds",
+            metrics.profiles_bytes.clone(),
         );
         registry.register(
             "model",
@@ -217,6 +244,47 @@ impl DictionaryMetrics {
                 .get_or_create(&labels)
                 .set(gauge_value(count));
         }
+    }
+
+    /// Writes the version of the set of profiles described and what the named ones are
+    /// reckoned to hold, as they are now (made when the page is: with a thousand profiles,
+    /// once a scrape rather than once a change).
+    pub(super) fn refresh_profile_set(&self) {
+        let version = {
+            let described = self
+                .described
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let named_bytes: u64 = described
+                .iter()
+                .filter(|(name, _)| name.as_str() != DEFAULT_PROFILE)
+                .map(|(_, identity)| profile_bytes(identity))
+                .sum();
+            self.profiles_bytes.set(gauge_value(named_bytes));
+            profiles_version(
+                described
+                    .iter()
+                    .map(|(name, identity)| (name.as_str(), identity.content_version.as_str())),
+            )
+        };
+        let mut last = self
+            .profiles_version
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if last.as_deref() == Some(version.as_str()) {
+            return;
+        }
+        if let Some(old) = last.take() {
+            self.profiles_info.remove(&ProfilesLabels {
+                profiles_version: old,
+            });
+        }
+        self.profiles_info
+            .get_or_create(&ProfilesLabels {
+                profiles_version: version.clone(),
+            })
+            .set(1);
+        *last = Some(version);
     }
 
     /// Takes every series of `profile` away (it was removed).

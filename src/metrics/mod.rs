@@ -247,6 +247,7 @@ impl Metrics {
             self.budget_used
                 .set(i64::try_from(used()).unwrap_or(i64::MAX));
         }
+        self.dictionary.refresh_profile_set();
         if let Some(bytes) = resident_bytes() {
             self.resident.set(i64::try_from(bytes).unwrap_or(i64::MAX));
         }

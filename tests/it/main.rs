@@ -23,6 +23,7 @@ mod playground;
 mod profiles;
 mod security;
 mod service;
+mod tenant_limits;
 mod tenants;
 mod tls;
 mod traditional;

@@ -226,7 +226,8 @@ async fn a_profile_created_through_one_replica_is_served_by_the_other_and_remove
     assert!(waited < std::time::Duration::from_secs(2), "{waited:?}");
     assert_ne!(words(&b, "").await, words(&b, "acme").await);
 
-    // Listed by both, the default profile first.
+    // Listed by both, the default profile first, with one version over the set.
+    let mut versions = Vec::new();
     for replica in [&a, &b] {
         let listed = admin(replica, ADMIN_TOKEN)
             .list_profiles(ListProfilesRequest {})
@@ -235,7 +236,9 @@ async fn a_profile_created_through_one_replica_is_served_by_the_other_and_remove
             .into_inner();
         let names: Vec<&str> = listed.profiles.iter().map(|p| p.profile.as_str()).collect();
         assert_eq!(names, ["default", "acme"]);
+        versions.push(listed.profiles_version);
     }
+    assert_eq!(versions[0], versions[1]);
 
     // Word edits go to the profile on every replica.
     admin(&b, ADMIN_TOKEN)

@@ -85,7 +85,11 @@ impl Index {
 
 impl BaseWords {
     fn index(&self) -> &Index {
-        self.index.get_or_init(Index::load)
+        self.index.get_or_init(|| {
+            // Every dictionary that needs the index cuts with the HMM too.
+            super::hmm::load();
+            Index::load()
+        })
     }
 
     /// The word `word`, when the dictionary has it.

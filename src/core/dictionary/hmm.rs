@@ -4,7 +4,7 @@
 //! with Python's tie-breaking (which jieba-rs's also keeps; a unit test compares the two).
 //!
 //! jieba-rs runs the same model inside its `cut` but does not export it; reaching it through
-//! the `cut` of a segmenter without words cost a profile's segmentation about 9,000
+//! the `cut` of a segmenter without words cost a profile's segmentation about 11,000
 //! instructions a review (a block split, a route and two allocations a run) on top of the
 //! Viterbi itself (`bench/instructions.sh`, before and after, in BENCHMARKS.md's "Dictionary
 //! profiles").
@@ -117,6 +117,12 @@ impl Model {
 
 static BUILTIN: LazyLock<Model> = LazyLock::new(Model::load);
 
+/// Reads the model now rather than on the first run it cuts (about 50 million instructions,
+/// 15 ms: a first call should not wait for it).
+pub(super) fn load() {
+    LazyLock::force(&BUILTIN);
+}
+
 /// The Viterbi's buffers, reused from run to run on a thread.
 #[derive(Default)]
 struct Scratch {
@@ -142,7 +148,9 @@ pub(crate) fn hmm_cut_chars(chars: &[char], mut emit: impl FnMut(usize, usize)) 
                 .position(|&c| is_han(c) != han)
                 .unwrap_or(chars.len() - from);
         if !han {
-            split_skipped(&chars[from..to], |start, end| emit(from + start, from + end));
+            split_skipped(&chars[from..to], |start, end| {
+                emit(from + start, from + end)
+            });
         } else if to - from == 1 {
             emit(from, to);
         } else {
@@ -186,7 +194,9 @@ pub(crate) fn hmm_cut<'a>(run: &'a str, mut emit: impl FnMut(&'a str)) {
         chars.push(c);
     }
     offsets.push(run.len());
-    hmm_cut_chars(&chars, |start, end| emit(&run[offsets[start]..offsets[end]]));
+    hmm_cut_chars(&chars, |start, end| {
+        emit(&run[offsets[start]..offsets[end]])
+    });
 }
 
 /// jieba-rs's split of characters outside the HMM's range: each token of ASCII letters and
@@ -252,7 +262,13 @@ mod tests {
             .filter(|l| l.starts_with("E ") && !l[2..].chars().next().is_some_and(is_han))
             .count();
         assert_eq!(model.emit.len() - 1 + outside + 5, lines);
-        assert!(model.start.iter().chain(model.trans.iter().flatten()).all(|p| *p < 0.0));
+        assert!(
+            model
+                .start
+                .iter()
+                .chain(model.trans.iter().flatten())
+                .all(|p| *p < 0.0)
+        );
         for line in MODEL.lines() {
             let fields: Vec<&str> = line.split(' ').collect();
             let numbers = &fields[fields.len() - 4..];

@@ -15,7 +15,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use super::super::LoadError;
 use super::super::live::{LiveAnalyzer, StartError};
 use super::super::word_edits::{WordEntry, WordViolation, validate_entries};
-use super::{Named, NamedSet, Origin, ProfileSpec, Profiles, UnknownProfile, check_name, unknown};
+use super::{
+    Named, NamedSet, Origin, ProfileSpec, Profiles, UnknownProfile, check_name, profile_bytes,
+    reckoned_bytes, unknown,
+};
 
 /// The file a profile created through `Admin` holds its words in.
 pub(super) const CREATED_WORDS_FILE: &str = "words.dict";
@@ -40,6 +43,21 @@ pub enum ProfileChangeError {
     TooMany {
         /// The bound.
         max: usize,
+    },
+    /// The named profiles would be reckoned to hold more memory than allowed.
+    #[error(
+        "the named profiles hold {} MB and this one {} kB by the server's reckoning, past the {} MB --max-profiles-memory-mb allows",
+        .held >> 20,
+        .this >> 10,
+        .max >> 20
+    )]
+    TooLarge {
+        /// What the profiles served are reckoned to hold, in bytes.
+        held: u64,
+        /// What the new one is reckoned to hold.
+        this: u64,
+        /// What they may hold.
+        max: u64,
     },
     /// The server has no dictionary directory to keep profiles in.
     #[error("no dictionary directory to keep profiles in: start the server with --dictionary-dir")]
@@ -69,7 +87,8 @@ pub struct SetChange {
     pub added: Vec<(Arc<str>, Arc<LiveAnalyzer>)>,
     /// Dropped.
     pub removed: Vec<Arc<str>>,
-    /// Directories that could not be served, and why (tried again at the next sync).
+    /// Directories that could not be served, and why: tried again at each sync, told again
+    /// only when the reason changes.
     pub failed: Vec<(String, String)>,
 }
 
@@ -108,6 +127,10 @@ impl Profiles {
                 return Err(e.into());
             }
         };
+        if let Err(e) = self.fits(&named, &live) {
+            let _ = take_away(&dir, &target, name);
+            return Err(e);
+        }
         self.insert(&named, name, &live, target);
         Ok(live)
     }
@@ -173,6 +196,7 @@ impl Profiles {
             .filter(|spec| !named.contains_key(spec.name.as_str()))
             .collect();
         if gone.is_empty() && new.is_empty() {
+            self.tell_once(&found, &mut change);
             return change;
         }
         let mut next = NamedSet::clone(&named);
@@ -191,6 +215,10 @@ impl Profiles {
             match self.start_one(spec) {
                 Ok(live) => {
                     let live = Arc::new(live);
+                    if let Err(e) = self.fits(&next, &live) {
+                        change.failed.push((spec.name.clone(), e.to_string()));
+                        continue;
+                    }
                     next.insert(
                         spec.name.as_str().into(),
                         Named {
@@ -205,7 +233,37 @@ impl Profiles {
             }
         }
         self.named.store(Arc::new(next));
+        self.tell_once(&found, &mut change);
         change
+    }
+
+    /// Keeps in `change.failed` only the refusals not told before, and forgets those of
+    /// directories served or gone.
+    fn tell_once(
+        &self,
+        found: &std::collections::BTreeMap<String, ProfileSpec>,
+        change: &mut SetChange,
+    ) {
+        let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
+        let named = self.named.load();
+        refused.retain(|name, _| found.contains_key(name) && !named.contains_key(name.as_str()));
+        change
+            .failed
+            .retain(|(name, why)| refused.insert(name.clone(), why.clone()).as_ref() != Some(why));
+    }
+
+    /// Whether `live` may join `named` within the memory the profiles may hold.
+    fn fits(&self, named: &NamedSet, live: &LiveAnalyzer) -> Result<(), ProfileChangeError> {
+        let this = profile_bytes(live.current().identity());
+        let held = reckoned_bytes(named);
+        if held.saturating_add(this) > self.max_bytes {
+            return Err(ProfileChangeError::TooLarge {
+                held,
+                this,
+                max: self.max_bytes,
+            });
+        }
+        Ok(())
     }
 
     fn profiles_dir(&self) -> Result<PathBuf, ProfileChangeError> {

@@ -29,7 +29,7 @@ pub use names::{DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, Prof
 
 use super::layout::edits_dir;
 use super::live::{LiveAnalyzer, StartError};
-use super::{Analyzer, AnalyzerConfig};
+use super::{Analyzer, AnalyzerConfig, DictionaryIdentity};
 use membership::discover;
 
 /// A request named a profile the server does not have.
@@ -62,6 +62,28 @@ struct Named {
 /// The named profiles at one moment, by name.
 type NamedSet = BTreeMap<Arc<str>, Named>;
 
+/// What a named profile serving `identity` is reckoned to hold, in bytes: 16 KiB, and 340 bytes
+/// for each entry of its files (words, IDF lines, stop words) and each word edit, as measured
+/// for profiles of 1,000 words of their own (BENCHMARKS.md, "Dictionary profiles"). A reckoning
+/// from what the profile holds rather than a measure of the process, so that every replica
+/// serving the same profiles reckons the same, and refuses the same.
+pub fn profile_bytes(identity: &DictionaryIdentity) -> u64 {
+    const PROFILE: u64 = 16 << 10;
+    const ENTRY: u64 = 340;
+    let entries: usize = identity.files.iter().map(|f| f.entries).sum::<usize>()
+        + identity.added_words
+        + identity.removed_words;
+    PROFILE + ENTRY * entries as u64
+}
+
+/// What the named profiles of `named` are reckoned to hold.
+fn reckoned_bytes(named: &NamedSet) -> u64 {
+    named
+        .values()
+        .map(|p| profile_bytes(p.live.current().identity()))
+        .sum()
+}
+
 /// Every profile the server serves: `default`, and the named ones by name. Share it as
 /// `Arc<Profiles>`; named profiles come and go while it serves ([`membership`]), and each
 /// profile's dictionary changes on its own.
@@ -74,8 +96,13 @@ pub struct Profiles {
     state_dir: Option<PathBuf>,
     /// The most named profiles.
     max: usize,
+    /// The most memory the named profiles are reckoned to hold ([`profile_bytes`]), in bytes.
+    max_bytes: u64,
     /// Serialises changes of the set.
     changing: Mutex<()>,
+    /// The directories [`Profiles::sync`] could not serve, with why, so that each is told once
+    /// until the reason changes.
+    refused: Mutex<BTreeMap<String, String>>,
 }
 
 /// Every profile's analyzer at one moment, to analyse several documents each naming its own
@@ -163,7 +190,9 @@ impl Profiles {
             config: config.clone(),
             state_dir: state_dir.map(Path::to_path_buf),
             max,
+            max_bytes: u64::MAX,
             changing: Mutex::new(()),
+            refused: Mutex::default(),
         };
         // One after the other: built at once, the profiles' transient allocations all peak
         // together and leave the allocator holding pages (5 profiles: 330 MB built on five
@@ -201,8 +230,27 @@ impl Profiles {
             config: AnalyzerConfig::default(),
             state_dir: None,
             max: 0,
+            max_bytes: u64::MAX,
             changing: Mutex::new(()),
+            refused: Mutex::default(),
         }
+    }
+
+    /// Bounds the memory the named profiles are reckoned to hold ([`profile_bytes`]) to
+    /// `max` bytes: creating or discovering a profile that would pass it is refused. An error
+    /// if the profiles started already pass it.
+    pub fn limit_memory(&mut self, max: u64) -> Result<(), StartError> {
+        let reckoned = reckoned_bytes(&self.named.load());
+        if reckoned > max {
+            return Err(StartError::ProfilesTooLarge { reckoned, max });
+        }
+        self.max_bytes = max;
+        Ok(())
+    }
+
+    /// What the named profiles are reckoned to hold ([`profile_bytes`]), in bytes.
+    pub fn reckoned_bytes(&self) -> u64 {
+        reckoned_bytes(&self.named.load())
     }
 
     /// Starts the profile `spec` describes.
