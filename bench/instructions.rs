@@ -3,7 +3,8 @@
 //! one ~100-character review (the one `benches/core.rs` calls "short") `N` + 1 times in the
 //! way named.
 //!
-//! Usage: `instructions precise|pos|classify|tenant N` (`tenant`: precise segmentation on a
+//! Usage: `[TEXT_FILE=PATH] instructions precise|pos|classify|tenant N` (`TEXT_FILE`: that
+//! text in place of the review; `tenant`: precise segmentation on a
 //! profile of 1,000 words of its own, compounds of two built-in words, as `benches/core.rs`'s
 //! `profile_` group and `bench/profiles.sh` make them).
 
@@ -49,11 +50,15 @@ fn main() -> ExitCode {
         analyzer = tenant(&analyzer);
     }
     let reviews = include_str!("../data/sentiment/dev.tsv");
-    let Some(review) = reviews
-        .lines()
-        .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
-        .find(|t| (90..=110).contains(&t.chars().count()))
-    else {
+    let long = std::env::var("TEXT_FILE")
+        .ok()
+        .map(|f| std::fs::read_to_string(f).unwrap());
+    let Some(review) = long.as_deref().or_else(|| {
+        reviews
+            .lines()
+            .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
+            .find(|t| (90..=110).contains(&t.chars().count()))
+    }) else {
         eprintln!("no review of about 100 characters");
         return ExitCode::FAILURE;
     };

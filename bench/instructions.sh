@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Instructions per call of the analysis core (callgrind: repeatable where times on a shared
 # machine are not), on one ~100-character review: precise segmentation, segmentation with tags,
-# classification, and precise segmentation on a tenant's profile of 1,000 words of its own,
+# classification, and precise segmentation on a tenant's profile of 1,000 words of its own
+# (those two on all of seeds/ at once as well),
 # each as the instructions of analysing it 1,001 times less those of building its analyzer
-# and analysing it once (what a first call makes once for all drops out), each as a ratio to precise segmentation (BENCHMARKS.md, "The core
-# alone"). Needs valgrind.
+# and analysing it once (what a first call makes once for all drops out), each as a ratio to
+# precise segmentation (BENCHMARKS.md, "The core alone", "Dictionary profiles"). Needs valgrind.
 #
 #   bash bench/instructions.sh
 set -euo pipefail
@@ -23,4 +24,14 @@ for what in precise pos classify tenant; do
   [ "$what" = precise ] && precise=$per_call
   awk -v w="$what" -v n="$per_call" -v p="$precise" \
     'BEGIN { printf "%-9s %9d instructions a call  %.2fx precise\n", w, n, n / p }'
+done
+# The default and a tenant's profile on a long text: all of seeds/ (97 KB) at once.
+SEEDS=$(mktemp)
+trap 'rm -f "$SEEDS"' EXIT
+cat seeds/*.txt >"$SEEDS"
+for what in precise tenant; do
+  per_call=$((($(TEXT_FILE=$SEEDS count "$what" 3) - $(TEXT_FILE=$SEEDS count "$what" 0)) / 3))
+  [ "$what" = precise ] && precise=$per_call
+  awk -v w="$what" -v n="$per_call" -v p="$precise" \
+    'BEGIN { printf "%-9s %9d instructions a call on seeds/  %.2fx precise\n", w, n, n / p }'
 done
