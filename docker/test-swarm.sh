@@ -10,7 +10,9 @@
 #     container on the stack's network) serves it;
 #   - rolls the replicas (`docker service update --force`: start-first, one at a time);
 #   - kills one replica with SIGKILL (the swarm replaces it);
-#   - scales from 3 to 5 replicas, checking through Prometheus that each one answers calls.
+#   - scales from 3 to 5 replicas, checking through Prometheus that each one answers calls;
+#   - creates a tenant's profile through the balancer, checking through Prometheus that all 5
+#     serve it and report one profiles_version.
 # Every phase must end with 0 failed calls. The stack, its volumes and the image tag are removed
 # at the end, also on failure. The last line gives the figures.
 #
@@ -142,5 +144,14 @@ wait_prometheus "every replica answered calls" \
   'count(textanalysis_calls_total{method="Analyze",code="Ok"} > 0)' 5
 wait_prometheus "one content version across 5" \
   'count(count by (content_version) (textanalysis_serving_info))' 1
+
+# A tenant's profile created through the balancer: all 5 replicas serve it, and the same set
+# of profiles (one profiles_version across them).
+"$GRPCURL" -plaintext -max-time 10 -H "authorization: Bearer $token" \
+  -d '{"profile": "acme", "words": [{"word": "数据湖仓一体", "tag": "nz"}]}' \
+  "$balancer" textanalysis.v1.Admin/CreateProfile >/dev/null || fail "CreateProfile through the balancer"
+wait_prometheus "all 5 serve the new profile" 'count(textanalysis_dictionary_profiles == 2)' 5
+wait_prometheus "one set of profiles across 5" \
+  'count(count by (profiles_version) (textanalysis_dictionary_profiles_info))' 1
 
 echo "swarm-test: passed in $(($(date +%s) - started)) s: $calls_total calls, $failed_total failed (${phases[*]}); edit served everywhere in ${converged}s; rolling update ${update_secs}s"
