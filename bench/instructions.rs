@@ -10,34 +10,13 @@
 
 use std::process::ExitCode;
 
-use textanalysis::core::word_edits::{WordEdits, WordEntry};
 use textanalysis::core::{
     Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, SegmentMode, SegmentOptions,
 };
 
-/// The analyzer of a tenant's profile of 1,000 words beside `default`.
-fn tenant(default: &Analyzer) -> Analyzer {
-    let two: Vec<&str> = include_str!("../data/jieba/dict.txt")
-        .lines()
-        .filter_map(|l| l.split_ascii_whitespace().next())
-        .filter(|w| w.chars().count() == 2)
-        .collect();
-    let mut edits = WordEdits::default();
-    let n: usize = std::env::var("TENANT_WORDS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1000);
-    edits.add((0..n).map(|k| WordEntry {
-        word: format!(
-            "{}{}",
-            two[k * 7919 % two.len()],
-            two[k * 104_729 % two.len()]
-        ),
-        freq: (k % 10 != 0).then_some(10 + k as u64 % 90),
-        tag: Some("nz".to_owned()),
-    }));
-    Analyzer::build(std::sync::Arc::clone(default.sources()), &edits, 1)
-}
+#[path = "tenant.rs"]
+mod tenant;
+use tenant::tenant;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

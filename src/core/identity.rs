@@ -42,9 +42,7 @@ pub(crate) fn content_version(sources: &Sources, edits: &WordEdits) -> String {
     );
     let _ = writeln!(text, "segmenter\t{}", sources.segmenter.content_hash());
     text.push_str(&edits.encode());
-    let mut digest = sha256_hex(text.as_bytes());
-    digest.truncate(16);
-    digest
+    version_of(&text)
 }
 
 /// The version of a set of profiles, each given as its name and content version: the first 16
@@ -60,6 +58,11 @@ pub fn profiles_version<'a>(profiles: impl IntoIterator<Item = (&'a str, &'a str
         text.push_str(version);
         text.push('\n');
     }
+    version_of(&text)
+}
+
+/// A version: the first 16 hex digits of `text`'s SHA-256.
+fn version_of(text: &str) -> String {
     let mut digest = sha256_hex(text.as_bytes());
     digest.truncate(16);
     digest

@@ -215,18 +215,19 @@ impl Dictionary {
     /// characters: [`each_prefix`](Self::each_prefix) for the route, with a loop of its own
     /// for the usual overlay, words of its own and nothing else changed.
     #[inline]
-    fn each_weighted_prefix(&self, chars: &[char], mut each: impl FnMut(f64, usize)) {
+    fn each_weighted_prefix(&self, chars: &[char], mut each: impl FnMut(f64, usize, WordId)) {
         let overlay = &self.overlay;
         if overlay.freqs.is_empty() && overlay.removed.is_empty() {
-            self.base
-                .prefixes(chars, |id, len| each(self.base.log_freq(id), len));
+            self.base.prefixes(chars, |id, log_freq, len| {
+                each(log_freq, len, WordId::Base(id));
+            });
             if !overlay.own.is_empty() {
                 overlay.prefixes(chars, |id, len| {
-                    each(overlay.own[id as usize].log_freq, len)
+                    each(overlay.own[id as usize].log_freq, len, WordId::Own(id));
                 });
             }
         } else {
-            self.each_prefix(chars, |id, len| each(self.log_freq(id), len));
+            self.each_prefix(chars, |id, len| each(self.log_freq(id), len, id));
         }
     }
 
@@ -234,7 +235,7 @@ impl Dictionary {
     #[inline]
     fn each_prefix(&self, chars: &[char], mut each: impl FnMut(WordId, usize)) {
         let removed = &self.overlay.removed;
-        self.base.prefixes(chars, |id, len| {
+        self.base.prefixes(chars, |id, _, len| {
             if removed.is_empty() || !removed.contains(&id) {
                 each(WordId::Base(id), len);
             }

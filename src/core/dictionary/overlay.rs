@@ -85,7 +85,7 @@ impl Overlay {
             log_freq: (freq as f64).ln(),
             tag: u32::try_from(tag).unwrap_or(u32::MAX),
         });
-        self.trie.insert(word, id);
+        self.trie.insert(word, id, 0);
         let mut chars = word.chars();
         match (chars.next(), chars.next()) {
             (Some(a), Some(b)) => {
@@ -98,7 +98,7 @@ impl Overlay {
 
     /// The words of its own that `chars` starts with, with their lengths in characters.
     #[inline]
-    pub(super) fn prefixes(&self, chars: &[char], each: impl FnMut(u32, usize)) {
+    pub(super) fn prefixes(&self, chars: &[char], mut each: impl FnMut(u32, usize)) {
         if !self.single_chars {
             let [a, b, ..] = *chars else {
                 return;
@@ -108,6 +108,6 @@ impl Overlay {
                 return;
             }
         }
-        self.trie.prefixes(chars, each);
+        self.trie.prefixes(chars, |id, _, len| each(id, len));
     }
 }

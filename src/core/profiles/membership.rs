@@ -127,7 +127,7 @@ impl Profiles {
                 return Err(e.into());
             }
         };
-        if let Err(e) = self.fits(&named, &live) {
+        if let Err(e) = self.fits(reckoned_bytes(&named), &live) {
             let _ = take_away(&dir, &target, name);
             return Err(e);
         }
@@ -204,6 +204,8 @@ impl Profiles {
             next.remove(&name);
             change.removed.push(name);
         }
+        // What the set holds, kept as profiles join it (not summed again for each).
+        let mut held = reckoned_bytes(&next);
         for spec in new {
             if next.len() >= self.max {
                 change.failed.push((
@@ -215,9 +217,12 @@ impl Profiles {
             match self.start_one(spec) {
                 Ok(live) => {
                     let live = Arc::new(live);
-                    if let Err(e) = self.fits(&next, &live) {
-                        change.failed.push((spec.name.clone(), e.to_string()));
-                        continue;
+                    match self.fits(held, &live) {
+                        Ok(this) => held = held.saturating_add(this),
+                        Err(e) => {
+                            change.failed.push((spec.name.clone(), e.to_string()));
+                            continue;
+                        }
                     }
                     next.insert(
                         spec.name.as_str().into(),
@@ -252,10 +257,10 @@ impl Profiles {
             .retain(|(name, why)| refused.insert(name.clone(), why.clone()).as_ref() != Some(why));
     }
 
-    /// Whether `live` may join `named` within the memory the profiles may hold.
-    fn fits(&self, named: &NamedSet, live: &LiveAnalyzer) -> Result<(), ProfileChangeError> {
+    /// Whether `live` may join profiles that hold `held` bytes (as [`reckoned_bytes`] reckons
+    /// them) within the memory the profiles may hold; if so, what it adds.
+    fn fits(&self, held: u64, live: &LiveAnalyzer) -> Result<u64, ProfileChangeError> {
         let this = profile_bytes(live.current().identity());
-        let held = reckoned_bytes(named);
         if held.saturating_add(this) > self.max_bytes {
             return Err(ProfileChangeError::TooLarge {
                 held,
@@ -263,7 +268,7 @@ impl Profiles {
                 max: self.max_bytes,
             });
         }
-        Ok(())
+        Ok(this)
     }
 
     fn profiles_dir(&self) -> Result<PathBuf, ProfileChangeError> {
