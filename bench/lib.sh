@@ -1,6 +1,7 @@
 # Shared by the bench scripts that start the server themselves (source it from the repository's
 # root): `log`, `median`, the server binary in $SERVER (built in release unless given), a
-# scratch directory $work, and $pid, the server started last, stopped on exit.
+# scratch directory $work, and $pid, the server started last (and $other_pid, a second one),
+# stopped on exit.
 log() { printf 'bench: %s\n' "$*" >&2; }
 median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 
@@ -12,8 +13,10 @@ fi
 
 work=$(mktemp -d)
 pid=
+other_pid=
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  [ -n "$other_pid" ] && kill "$other_pid" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$work"
 }

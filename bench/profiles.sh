@@ -7,6 +7,9 @@
 # after the server reports SERVING, and the median time from exec to SERVING. Writes
 # target/bench/profiles.md and prints it (BENCHMARKS.md, "Dictionary profiles"). The
 # one-profile row is the server's idle memory as shipped (default dictionary and models).
+# Then (CREATES times, default 5) two replicas share a dictionary directory, a tenant's profile
+# of WORDS words is created through one (`POST /v1/admin/profiles:create`), and the script
+# times the call and how long until the other replica segments with it (the median of each).
 #
 #   bash bench/profiles.sh
 #   COUNTS=1 RUNS=5 SERVER=/tmp/other-build bash bench/profiles.sh   # idle RSS of another build
@@ -80,3 +83,53 @@ for profiles in ${COUNTS:-1 2 11 101 1001}; do
   echo "| $profiles | $((rss_kb / 1024)) MB | $((single_kb * profiles / 1024)) MB | $each | $startup_ms ms |" >>"$table"
 done
 cat "$table"
+
+# One profile of $WORDS words created through the replica on port $1, in JSON (name: $3);
+# prints "create_ms served_ms", the second when the replica on port $2 cuts the profile's
+# first word whole (without the profile it is two words).
+create_once() {
+  local a=$1 b=$2 name=$3 body=$work/create.json first start_ns created_ns
+  LC_ALL=C awk -v words="$WORDS" -v name="$name" -v seed="$4" '
+    length($1) == 6 { two[n++] = $1 }
+    END {
+      printf "{\"profile\":\"%s\",\"words\":[", name
+      for (w = 0; w < words; w++) {
+        k = seed * words + w
+        printf "%s{\"word\":\"%s%s\",\"freq\":%d,\"tag\":\"nz\"}", (w ? "," : ""),
+          two[(k * 7919) % n], two[(k * 104729 + seed) % n], 10 + w % 90
+      }
+      print "]}"
+    }' data/jieba/dict.txt >"$body"
+  first=$(grep -o '"word":"[^"]*"' "$body" | head -1 | cut -d'"' -f4)
+  start_ns=$(date +%s%N)
+  curl -sf -H "authorization: Bearer bench-token" -d @"$body" \
+    "http://127.0.0.1:$a/v1/admin/profiles:create" >/dev/null
+  created_ns=$(date +%s%N)
+  local deadline=$((SECONDS + 10))
+  until curl -s -d "{\"text\":\"$first\",\"profile\":\"$name\"}" \
+    "http://127.0.0.1:$b/v1/segment" | grep -q "\"word\":\"$first\""; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "port $b did not serve $name within 10 s"; exit 1; }
+    sleep 0.01
+  done
+  echo "$(((created_ns - start_ns) / 1000000)) $((($(date +%s%N) - start_ns) / 1000000))"
+}
+
+if [ "${CREATES:-5}" -gt 0 ]; then
+  shared=$work/dict-shared
+  mkdir -p "$shared"
+  echo bench-token >"$work/tokens"
+  a=$((PORT + 1)) b=$((PORT + 2))
+  "$SERVER" --addr "127.0.0.1:$a" --dictionary-dir "$shared" --state-dir "$work/state-a" \
+    --admin-token-file "$work/tokens" 2>>"$OUT/profiles-server.log" &
+  pid=$!
+  wait_serving "$a"
+  "$SERVER" --addr "127.0.0.1:$b" --dictionary-dir "$shared" --state-dir "$work/state-b" \
+    --admin-token-file "$work/tokens" 2>>"$OUT/profiles-server.log" &
+  other_pid=$!
+  wait_serving "$b"
+  results=$(for k in $(seq 1 "${CREATES:-5}"); do create_once "$a" "$b" "t$k" "$((5000 + k))"; done)
+  create_ms=$(awk '{print $1}' <<<"$results" | median)
+  served_ms=$(awk '{print $2}' <<<"$results" | median)
+  echo "Creating a profile of $WORDS words through one replica: the call $create_ms ms, served by \
+the other $served_ms ms after the call began (median of ${CREATES:-5}; the watch's default 250 ms)."
+fi
