@@ -1,11 +1,12 @@
-//! The tenant's profile the examples in `bench/` measure beside the default profile.
+//! The tenant's profile measured beside the default profile: by `benches/core.rs`'s `profile_`
+//! group and the examples in `bench/`.
 
 use textanalysis::core::Analyzer;
 use textanalysis::core::word_edits::{WordEdits, WordEntry};
 
 /// The analyzer of a tenant's profile beside `default`: 1,000 words of its own (`TENANT_WORDS`
-/// to change it), compounds of two built-in words, as `benches/core.rs`'s `profile_` group and
-/// `bench/profiles.sh` make them.
+/// to change it), compounds of two built-in words, every tenth without a frequency, as
+/// `bench/profiles.sh` makes them.
 pub(crate) fn tenant(default: &Analyzer) -> Analyzer {
     let two: Vec<&str> = include_str!("../data/jieba/dict.txt")
         .lines()

@@ -14,11 +14,15 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use textanalysis::core::word_edits::{WordEdits, WordEntry};
+
 use textanalysis::core::{
     Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, KeywordMethod, KeywordOptions, Normalized,
     Script, SegmentMode, SegmentOptions, builtin_jieba,
 };
+
+/// The tenant's profile of the `profile_` group.
+#[path = "../bench/tenant.rs"]
+mod tenant;
 
 fn texts() -> Vec<(&'static str, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -225,34 +229,12 @@ fn bench_accurate(c: &mut Criterion) {
     }
 }
 
-/// A tenant's profile: the built-in dictionary and 1,000 words of its own (two-word compounds
-/// of the built-in dictionary, so that they occur in the texts' neighbourhoods of words), as
-/// the server builds one from a profile's user dictionary.
-fn tenant_profile(default: &Analyzer) -> Analyzer {
-    let builtin: Vec<&str> = include_str!("../data/jieba/dict.txt")
-        .lines()
-        .filter_map(|l| l.split_ascii_whitespace().next())
-        .filter(|w| w.chars().count() == 2)
-        .collect();
-    let mut edits = WordEdits::default();
-    edits.add((0..1000).map(|i| WordEntry {
-        word: format!(
-            "{}{}",
-            builtin[i * 37 % builtin.len()],
-            builtin[i * 101 % builtin.len()]
-        ),
-        freq: (i % 10 != 0).then_some(20),
-        tag: Some("nz".to_owned()),
-    }));
-    Analyzer::build(std::sync::Arc::clone(default.sources()), &edits, 1)
-}
-
 /// Segmentation on a tenant's profile beside the default profile, in one run (the issue's
 /// target: at least 0.95 of the default's throughput). The default profile cuts with jieba-rs;
 /// a profile with words of its own with the route over the shared dictionary and its own.
 fn bench_profile(c: &mut Criterion) {
     let default = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
-    let tenant = tenant_profile(&default);
+    let tenant = tenant::tenant(&default);
     let options = |hmm, with_pos| SegmentOptions {
         mode: SegmentMode::Precise,
         hmm,
