@@ -73,8 +73,8 @@ pub struct ServeArgs {
     pub max_profiles: u16,
 
     /// The most memory the named profiles may hold, in MB, by the server's reckoning: 16 KiB a
-    /// profile and 340 bytes for each entry of its files and each word edit (a profile of 1,000
-    /// words of its own: 0.36 MB). Creating or finding a profile that would pass it is
+    /// profile, 340 bytes for each word of its files and each word edit, 64 for each line of its
+    /// IDF table or stop words (a profile of 1,000 words of its own: 0.36 MB). Creating or finding a profile that would pass it is
     /// refused; passing it at start-up is a start-up error. The default holds about 3,000 such
     /// profiles.
     #[arg(long, env = "TEXTANALYSIS_MAX_PROFILES_MEMORY_MB", default_value_t = 1024,

@@ -149,7 +149,8 @@ impl DictionaryMetrics {
         registry.register(
             "dictionary_profiles_reckoned_bytes",
             "The memory the named profiles hold by the server's reckoning (16 KiB a profile, 340 \
-             bytes an entry of its files or word edit), which --max-profiles-memory-mb bounds",
+             bytes a word of its files or word edit, 64 a line of its IDF table or stop words), \
+             which --max-profiles-memory-mb bounds",
             metrics.profiles_bytes.clone(),
         );
         registry.register(

@@ -29,7 +29,7 @@ pub use names::{DEFAULT_PROFILE, MAX_PROFILE_NAME_CHARS, PROFILE_NAME_RULE, Prof
 
 use super::layout::edits_dir;
 use super::live::{LiveAnalyzer, StartError};
-use super::{Analyzer, AnalyzerConfig, DictionaryIdentity};
+use super::{Analyzer, AnalyzerConfig, DictionaryIdentity, SourceKind};
 use membership::discover;
 
 /// A request named a profile the server does not have.
@@ -62,18 +62,27 @@ struct Named {
 /// The named profiles at one moment, by name.
 type NamedSet = BTreeMap<Arc<str>, Named>;
 
-/// What a named profile serving `identity` is reckoned to hold, in bytes: 16 KiB, and 340 bytes
-/// for each entry of its files (words, IDF lines, stop words) and each word edit, as measured
-/// for profiles of 1,000 words of their own (BENCHMARKS.md, "Dictionary profiles"). A reckoning
-/// from what the profile holds rather than a measure of the process, so that every replica
-/// serving the same profiles reckons the same, and refuses the same.
+/// What a named profile serving `identity` is reckoned to hold, in bytes: 16 KiB, 340 bytes for
+/// each word of its user dictionaries and each word edit, and 64 for each line of its IDF table
+/// or stop words, as measured (BENCHMARKS.md, "Dictionary profiles": 339 kB a profile of 1,000
+/// words of its own; 59 and 56 bytes a line of IDF table and of stop words). A reckoning from
+/// what the profile holds rather than a measure of the process, so that every replica serving
+/// the same profiles reckons the same, and refuses the same.
 pub fn profile_bytes(identity: &DictionaryIdentity) -> u64 {
     const PROFILE: u64 = 16 << 10;
-    const ENTRY: u64 = 340;
-    let entries: usize = identity.files.iter().map(|f| f.entries).sum::<usize>()
-        + identity.added_words
-        + identity.removed_words;
-    PROFILE + ENTRY * entries as u64
+    const WORD: u64 = 340;
+    const LINE: u64 = 64;
+    let edits = (identity.added_words + identity.removed_words) as u64;
+    identity
+        .files
+        .iter()
+        .fold(PROFILE + WORD * edits, |sum, file| {
+            let each = match file.kind {
+                SourceKind::UserDict => WORD,
+                SourceKind::Idf | SourceKind::StopWords => LINE,
+            };
+            sum + each * file.entries as u64
+        })
 }
 
 /// What the named profiles of `named` are reckoned to hold.
@@ -321,6 +330,31 @@ fn profiles_dir(config: &AnalyzerConfig) -> Option<PathBuf> {
 mod tests {
     use super::*;
     use crate::core::layout::PROFILES_DIR_NAME;
+
+    #[test]
+    fn a_profile_is_reckoned_by_its_words_and_lines() {
+        let file = |kind, entries| crate::core::SourceFile {
+            kind,
+            path: PathBuf::from("x"),
+            content_hash: String::new(),
+            entries,
+        };
+        let identity = DictionaryIdentity {
+            generation: 1,
+            files: vec![
+                file(SourceKind::UserDict, 1000),
+                file(SourceKind::Idf, 100),
+                file(SourceKind::StopWords, 10),
+            ],
+            added_words: 2,
+            removed_words: 1,
+            content_version: String::new(),
+        };
+        assert_eq!(
+            profile_bytes(&identity),
+            16 * 1024 + 340 * (1000 + 2 + 1) + 64 * (100 + 10)
+        );
+    }
 
     #[test]
     fn names_are_checked() {
