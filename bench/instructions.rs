@@ -14,9 +14,8 @@ use textanalysis::core::{
     Analyzer, AnalyzerConfig, ClassifyOptions, Deadline, SegmentMode, SegmentOptions,
 };
 
-#[path = "tenant.rs"]
-mod tenant;
-use tenant::tenant;
+#[path = "shared.rs"]
+mod shared;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,18 +25,12 @@ fn main() -> ExitCode {
     };
     let mut analyzer = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
     if what == "tenant" {
-        analyzer = tenant(&analyzer);
+        analyzer = shared::tenant(&analyzer);
     }
-    let reviews = include_str!("../data/sentiment/dev.tsv");
     let long = std::env::var("TEXT_FILE")
         .ok()
         .map(|f| std::fs::read_to_string(f).unwrap());
-    let Some(review) = long.as_deref().or_else(|| {
-        reviews
-            .lines()
-            .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
-            .find(|t| (90..=110).contains(&t.chars().count()))
-    }) else {
+    let Some(review) = long.as_deref().or_else(|| shared::review()) else {
         eprintln!("no review of about 100 characters");
         return ExitCode::FAILURE;
     };

@@ -6,15 +6,15 @@
 //!
 //! Usage: `cargo run --release --example side_by_side -- [FILE] [BATCHES]`: the text of FILE
 //! (default: the ~100-character review of `benches/core.rs`), 200 batches of 10 calls
-//! (`BATCH` to change the size); the tenant as `bench/tenant.rs` makes it.
+//! (`BATCH` to change the size); the tenant as `bench/shared.rs` makes it.
 
 use std::process::ExitCode;
 use std::time::Instant;
 
 use textanalysis::core::{Analyzer, AnalyzerConfig, Deadline, SegmentMode, SegmentOptions};
 
-#[path = "tenant.rs"]
-mod tenant;
+#[path = "shared.rs"]
+mod shared;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,20 +26,15 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         },
-        None => {
-            let reviews = include_str!("../data/sentiment/dev.tsv");
-            let review = reviews
-                .lines()
-                .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
-                .find(|t| (90..=110).contains(&t.chars().count()));
-            review.expect("a review of about 100 characters").to_owned()
-        }
+        None => shared::review()
+            .expect("a review of about 100 characters")
+            .to_owned(),
     };
     let parse = |v: Option<String>, or| v.and_then(|v| v.parse().ok()).unwrap_or(or);
     let batches: usize = parse(args.get(1).cloned(), 200).max(1);
     let batch: usize = parse(std::env::var("BATCH").ok(), 10).max(1);
     let default = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
-    let tenant = tenant::tenant(&default);
+    let tenant = shared::tenant(&default);
     let options = SegmentOptions {
         mode: SegmentMode::Precise,
         hmm: true,

@@ -21,8 +21,8 @@ use textanalysis::core::{
 };
 
 /// The tenant's profile of the `profile_` group.
-#[path = "../bench/tenant.rs"]
-mod tenant;
+#[path = "../bench/shared.rs"]
+mod shared;
 
 fn texts() -> Vec<(&'static str, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -234,7 +234,7 @@ fn bench_accurate(c: &mut Criterion) {
 /// a profile with words of its own with the route over the shared dictionary and its own.
 fn bench_profile(c: &mut Criterion) {
     let default = Analyzer::new(&AnalyzerConfig::default()).expect("built-in data");
-    let tenant = tenant::tenant(&default);
+    let tenant = shared::tenant(&default);
     let options = |hmm, with_pos| SegmentOptions {
         mode: SegmentMode::Precise,
         hmm,

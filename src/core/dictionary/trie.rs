@@ -126,7 +126,7 @@ impl CharTrie {
         let mut node = 0;
         let mut entry = 0;
         for c in word.chars() {
-            let edge = self.edge(node, c)?;
+            let (edge, _) = self.edge_aux(node, c)?;
             (node, entry) = (edge.child, edge.entry);
         }
         let value = entry & !HAS_CHILDREN;
@@ -186,17 +186,6 @@ impl CharTrie {
             let slot = &self.slots[at];
             (slot.edge, (slot.key >> KEY_BITS) as u16)
         })
-    }
-
-    /// The transition out of `node` by `c`.
-    #[inline]
-    fn edge(&self, node: u32, c: char) -> Option<Edge> {
-        if node == 0
-            && let Some(&edge) = self.root.get(c as usize)
-        {
-            return (edge.child != 0).then_some(edge);
-        }
-        self.slot_of(node, c).map(|at| self.slots[at].edge)
     }
 
     #[inline(always)]

@@ -1,5 +1,5 @@
-//! The tenant's profile measured beside the default profile: by `benches/core.rs`'s `profile_`
-//! group and the examples in `bench/`.
+//! What the examples in `bench/` and `benches/core.rs`'s `profile_` group measure alike: the
+//! tenant's profile beside the default profile, and the ~100-character review.
 
 use textanalysis::core::Analyzer;
 use textanalysis::core::word_edits::{WordEdits, WordEntry};
@@ -28,4 +28,14 @@ pub(crate) fn tenant(default: &Analyzer) -> Analyzer {
         tag: Some("nz".to_owned()),
     }));
     Analyzer::build(std::sync::Arc::clone(default.sources()), &edits, 1)
+}
+
+/// The first review of `data/sentiment/dev.tsv` of 90 to 110 characters (the one
+/// `benches/core.rs` calls "short").
+#[allow(dead_code)] // `benches/core.rs` reads its texts from files.
+pub(crate) fn review() -> Option<&'static str> {
+    include_str!("../data/sentiment/dev.tsv")
+        .lines()
+        .filter_map(|l| l.split_once('\t').map(|(_, t)| t))
+        .find(|t| (90..=110).contains(&t.chars().count()))
 }
